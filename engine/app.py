@@ -1,0 +1,91 @@
+"""The Faust application: worker process, web server (/metrics, /health) and services.
+
+The firehose runs as a Faust service inside the worker; Faust owns the event loop,
+signal handling (SIGTERM stops services in order, so the firehose checkpoints before
+exit), logging and the web server. Lower-rate streams (cases, dispositions) join here as
+Faust agents in later stages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import faust
+import mode
+
+from engine import __version__
+from engine.config import Settings
+from engine.firehose import Firehose
+from engine.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faust.App, Firehose]:
+    metrics = metrics or Metrics()
+    firehose = Firehose(settings, metrics)
+    app = faust.App(
+        f"{settings.group_id}-app",
+        broker=f"kafka://{settings.bootstrap.split(',')[0]}",
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        autodiscover=False,
+        store="memory://",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_session_timeout=settings.session_timeout_ms / 1000,
+        broker_heartbeat_interval=max(0.3, settings.session_timeout_ms / 4000),
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+    )
+
+    @app.service
+    class FirehoseService(mode.Service):
+        """Runs the firehose inside the Faust worker's lifecycle."""
+
+        async def on_start(self) -> None:
+            await firehose.start()
+
+        @mode.Service.task
+        async def _consume(self) -> None:
+            try:
+                await firehose.run()
+            except Exception:
+                log.exception("firehose failed; stopping the worker")
+                await firehose.stop()
+                await app.crash_stop() if hasattr(app, "crash_stop") else None
+                raise
+
+        async def on_stop(self) -> None:
+            await firehose.stop()
+
+    @app.page("/metrics")
+    async def metrics_view(web, request):
+        return web.bytes(metrics.exposition(), content_type="text/plain")
+
+    @app.page("/health")
+    async def health_view(web, request):
+        ok = firehose.started
+        body = {
+            "status": "ok" if ok else "starting",
+            "version": __version__,
+            "config_hash": firehose.detector.config_hash,
+            "partitions": sorted(firehose.states),
+            "seconds_since_last_batch": round(time.time() - firehose.last_batch_at, 1)
+            if firehose.last_batch_at
+            else None,
+        }
+        return web.bytes(json.dumps(body).encode(), content_type="application/json", status=200 if ok else 503)
+
+    return app, firehose
+
+
+def run_worker(settings: Settings) -> None:
+    """Run until SIGTERM / SIGINT (Faust installs the handlers and stops services in order)."""
+    app, _ = create_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker.execute_from_commandline()

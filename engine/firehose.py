@@ -1,0 +1,225 @@
+"""The firehose: batched consumption of transactions and profiles, detection, publishing.
+
+One :class:`PartitionState` per assigned input partition. Every ``checkpoint_interval_s``
+(and when partitions are revoked or the worker stops) the firehose
+
+1. flushes the producer, so every alert and dead letter for consumed input is on Kafka;
+2. writes each partition's state together with the offsets it reflects (one file);
+3. commits those offsets to the consumer group, for operators and lag tools.
+
+After a crash the worker restarts from the checkpoint, not from the group offsets, and
+replays; replayed alerts carry the same deterministic ``alert_id`` as before, so consumers
+drop them. After a clean stop nothing is replayed at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import msgspec
+from aiokafka import TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import OffsetAndMetadata
+
+from engine.config import Settings
+from engine.decode import Message, encode_dead_letter
+from engine.errors import CheckpointError
+from engine.kafka import ensure_topics, make_consumer, make_producer
+from engine.metrics import Metrics
+from engine.pipeline import BatchResult, Detector
+from engine.state import PartitionState
+from indicators.columns import DAY
+from schemas import Alert
+
+log = logging.getLogger(__name__)
+
+_ALERT_ENCODER = msgspec.json.Encoder()
+
+
+class Firehose:
+    def __init__(self, settings: Settings, metrics: Metrics, detector: Detector | None = None):
+        self.settings = settings
+        self.metrics = metrics
+        self.detector = detector or Detector(settings)
+        self.states: dict[int, PartitionState] = {}
+        self.lock = asyncio.Lock()
+        self.consumer = None
+        self.producer = None
+        self.started = False
+        self.last_batch_at = 0.0
+        self.last_checkpoint_at = time.monotonic()
+        self._stopping = False
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        log.info("compiling %d indicator kernels", len(self.detector.specs))
+        await asyncio.to_thread(self.detector.warm_up)
+        await ensure_topics(self.settings)
+        self.producer = make_producer(self.settings)
+        await self.producer.start()
+        self.consumer = make_consumer(self.settings)
+        self.consumer.subscribe(
+            [self.settings.transactions_topic, self.settings.profiles_topic], listener=_Listener(self)
+        )
+        await self.consumer.start()
+        self.started = True
+        log.info("firehose started (group %s, config %s)", self.settings.group_id, self.detector.config_hash)
+
+    async def run(self) -> None:
+        """Consume, detect and publish until :meth:`stop`."""
+        while not self._stopping:
+            records = await self.consumer.getmany(
+                timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
+            )
+            if records:
+                async with self.lock:
+                    await self._process(records)
+            if time.monotonic() - self.last_checkpoint_at >= self.settings.checkpoint_interval_s:
+                async with self.lock:
+                    await self.checkpoint(list(self.states))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if not self.started:
+            return
+        async with self.lock:
+            await self.checkpoint(list(self.states))
+        await self.consumer.stop()  # leaves the group, so a restarted worker is assigned at once
+        await self.producer.stop()
+        self.started = False
+        log.info("firehose stopped cleanly")
+
+    # --------------------------------------------------------------- batches
+    async def _process(self, records) -> None:
+        by_partition: dict[int, tuple[list[Message], list[Message]]] = defaultdict(lambda: ([], []))
+        for tp, batch in records.items():
+            if tp.partition not in self.states:
+                continue  # revoked while the fetch was in flight
+            profiles = tp.topic == self.settings.profiles_topic
+            target = by_partition[tp.partition][0 if profiles else 1]
+            size = 0
+            for r in batch:
+                target.append(Message(tp.topic, tp.partition, r.offset, r.key, r.value))
+                size += len(r.value) if r.value else 0
+            self.metrics.input_messages.labels(tp.topic).inc(len(batch))
+            self.metrics.input_bytes.labels(tp.topic).inc(size)
+        for partition, (profiles, transactions) in sorted(by_partition.items()):
+            state = self.states[partition]
+            started = time.perf_counter()
+            result = await asyncio.to_thread(self.detector.process, state, profiles, transactions)
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
+            self.metrics.batch_size.observe(len(profiles) + len(transactions))
+            await self._publish(result)
+        self.last_batch_at = time.time()
+        self.metrics.state_customers.set(sum(len(s.customer_ids) for s in self.states.values()))
+        self.metrics.state_bytes.set(sum(s.nbytes() for s in self.states.values()))
+
+    async def _publish(self, result: BatchResult) -> None:
+        s = self.settings
+        for letter in result.dead:
+            key = letter.key.encode() if letter.key is not None and letter.key_encoding == "utf-8" else None
+            await self.producer.send(s.dead_letter_topic, encode_dead_letter(letter), key=key)
+            self.metrics.dead_letters.labels(letter.reason_class).inc()
+        for alert in result.alerts:
+            await self.producer.send(s.alerts_topic, encode_alert(alert), key=alert.customer_id.encode())
+            self.metrics.alerts.labels(alert.role_hypothesis).inc()
+            for indicator in alert.indicators:
+                self.metrics.alert_indicators.labels(indicator.id, indicator.family).inc()
+        for lag in result.event_lag_s:
+            self.metrics.alert_event_lag.observe(max(lag, 0.0))
+        self.metrics.transactions.inc(result.transactions)
+        for indicator_id, count in result.fired.items():
+            if count:
+                self.metrics.indicator_fires.labels(indicator_id).inc(count)
+
+    # ------------------------------------------------------------ checkpoints
+    def checkpoint_path(self, partition: int) -> Path:
+        return Path(self.settings.checkpoint_dir) / f"{self.settings.transactions_topic}-{partition}.ckpt"
+
+    async def checkpoint(self, partitions: list[int]) -> None:
+        """Flush output, save state + offsets, then commit the same offsets to the group."""
+        started = time.perf_counter()
+        await self.producer.flush()
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        written = 0
+        for p in partitions:
+            state = self.states.get(p)
+            if state is None:
+                continue
+            if state.offsets:
+                newest = max((t for _, t in state.evidence.values()), default=0)
+                state.prune(newest, self.settings.constellation.window_days * DAY)
+            written += await asyncio.to_thread(state.save, self.checkpoint_path(p), self.detector.config_hash)
+            for topic, offset in state.offsets.items():
+                offsets[TopicPartition(topic, p)] = OffsetAndMetadata(offset, "")
+                self.metrics.committed_offset.labels(topic, str(p)).set(offset)
+        if offsets:
+            try:
+                await self.consumer.commit(offsets)
+            except (CommitFailedError, KafkaError) as exc:
+                # The checkpoint is authoritative; a failed commit only delays what lag tools see.
+                log.warning("offset commit failed (%s); checkpoint is saved", exc)
+        self.last_checkpoint_at = time.monotonic()
+        self.metrics.checkpoint_seconds.observe(time.perf_counter() - started)
+        self.metrics.checkpoint_bytes.set(written)
+        self.metrics.last_checkpoint.set(time.time())
+
+    async def assign(self, partitions: set[int]) -> None:
+        """Load state for newly assigned partitions; seek every assigned partition to its state.
+
+        Seeking kept partitions too matters: after a rebalance the client would otherwise
+        resume from the group's committed offsets, which may lag the in-memory state.
+        """
+        s = self.settings
+        for p in sorted(partitions - self.states.keys()):
+            self.states[p] = await asyncio.to_thread(self._load_state, p)
+            log.info("partition %d assigned: %d customers from checkpoint", p, len(self.states[p].customer_ids))
+        for p in sorted(partitions):
+            state = self.states[p]
+            for topic in (s.transactions_topic, s.profiles_topic):
+                tp = TopicPartition(topic, p)
+                if topic in state.offsets:
+                    self.consumer.seek(tp, state.offsets[topic])
+                else:
+                    await self.consumer.seek_to_beginning(tp)
+        self.metrics.partitions.set(len(self.states))
+
+    def _load_state(self, partition: int) -> PartitionState:
+        path = self.checkpoint_path(partition)
+        if not path.exists():
+            return self.detector.new_state()
+        try:
+            return PartitionState.load(path, self.detector.specs)
+        except CheckpointError:
+            log.exception("partition %d: unusable checkpoint; rebuilding from the start of the topic", partition)
+            return self.detector.new_state()
+
+    async def revoke(self, partitions: set[int]) -> None:
+        async with self.lock:
+            mine = sorted(partitions & self.states.keys())
+            if mine:
+                await self.checkpoint(mine)
+            for p in mine:
+                del self.states[p]
+        self.metrics.partitions.set(len(self.states))
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, firehose: Firehose):
+        self.firehose = firehose
+
+    async def on_partitions_revoked(self, revoked):
+        await self.firehose.revoke({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned):
+        async with self.firehose.lock:
+            await self.firehose.assign({tp.partition for tp in assigned})
+
+
+def encode_alert(alert: Alert) -> bytes:
+    return _ALERT_ENCODER.encode(alert)

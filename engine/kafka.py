@@ -1,0 +1,83 @@
+"""Kafka clients configured once: admin (topic creation), producer and batch consumer."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from engine.config import Settings
+from engine.errors import BrokerError
+
+log = logging.getLogger(__name__)
+
+
+def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
+    """Every topic the engine reads or writes, with its configuration."""
+    compact = {"cleanup.policy": "compact"}
+    return {
+        settings.transactions_topic: {},
+        settings.profiles_topic: compact,
+        settings.reference_topic: compact,
+        settings.alerts_topic: {},
+        settings.dead_letter_topic: {},
+    }
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create missing topics (co-partitioned inputs: same partition count everywhere)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **settings.kafka_security())
+    try:
+        await admin.start()
+    except KafkaConnectionError as exc:
+        raise BrokerError(f"cannot reach Kafka at {settings.bootstrap}: {exc}") from exc
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name, settings.partitions, settings.replication_factor, topic_configs=configs)
+            for name, configs in topic_plan(settings).items()
+            if name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+                log.info("created topics %s", [t.name for t in wanted])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+def make_producer(settings: Settings, **overrides) -> AIOKafkaProducer:
+    options = dict(
+        bootstrap_servers=settings.bootstrap,
+        acks="all",
+        linger_ms=10,
+        max_batch_size=1_048_576,
+        max_request_size=8_388_608,
+        **settings.kafka_security(),
+    )
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def make_consumer(settings: Settings) -> AIOKafkaConsumer:
+    # Range assignment keeps partition p of `transactions` and of `profiles` on the same
+    # worker, so a customer's profile and transactions meet in one partition state.
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap,
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        partition_assignment_strategy=(RangePartitionAssignor,),
+        max_partition_fetch_bytes=8_388_608,
+        fetch_max_bytes=67_108_864,
+        fetch_max_wait_ms=100,
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=max(300, settings.session_timeout_ms // 4),
+        rebalance_timeout_ms=max(settings.session_timeout_ms, 10_000),
+        **settings.kafka_security(),
+    )

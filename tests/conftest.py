@@ -1,0 +1,51 @@
+"""Shared fixtures: a real embedded broker for integration tests, small generated data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from engine.broker import embedded_broker
+from engine.config import Settings
+
+
+@pytest.fixture(scope="session")
+def bootstrap():
+    """The Kafka-protocol broker: the one CI started (PROTECT_TEST_BOOTSTRAP) or our own."""
+    existing = os.environ.get("PROTECT_TEST_BOOTSTRAP")
+    if existing:
+        yield existing
+        return
+    with embedded_broker() as address:
+        yield address
+
+
+@pytest.fixture
+def topics(bootstrap) -> Settings:
+    """Settings with topic and group names unique to one test (the broker is shared)."""
+    tag = uuid.uuid4().hex[:8]
+    return Settings.build({
+        "bootstrap": bootstrap,
+        "transactions_topic": f"transactions-{tag}",
+        "profiles_topic": f"profiles-{tag}",
+        "reference_topic": f"reference-{tag}",
+        "alerts_topic": f"alerts-{tag}",
+        "dead_letter_topic": f"dead-letters-{tag}",
+        "group_id": f"protect-{tag}",
+        "partitions": 2,
+        "session_timeout_ms": 6000,
+        "checkpoint_interval_s": 1.0,
+    })
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory) -> Path:
+    """A generated population (deterministic) shared by the end-to-end tests."""
+    from engine.synthetic import generate
+
+    out = tmp_path_factory.mktemp("data")
+    generate(out, customers=600, days=30, seed=11, progress=False)
+    return out
