@@ -11,6 +11,9 @@ from engine.pipeline import BatchResult, Detector
 from engine.state import PartitionState
 
 
+PRUNE_EVERY = 20  # chunks
+
+
 def read_messages(path: Path, topic: str) -> Iterator[Message]:
     """Lines of a JSONL file as messages; the line number is the offset (the event ref)."""
     with open(path, "rb") as handle:
@@ -39,8 +42,13 @@ def backtest(transactions: Path, profiles: Path | None, settings: Settings, chun
     total = BatchResult()
     if profiles is not None:
         _merge(total, detector.process(state, list(read_messages(profiles, "profiles")), []))
-    for batch in _chunks(read_messages(transactions, "transactions"), chunk):
-        _merge(total, detector.process(state, [], batch))
+    window_s = settings.constellation.window_days * 86_400
+    for n, batch in enumerate(_chunks(read_messages(transactions, "transactions"), chunk), start=1):
+        part = detector.process(state, [], batch)
+        _merge(total, part)
+        if n % PRUNE_EVERY == 0:  # keep the evidence store bounded, as checkpoints do in the worker
+            newest = max((t for _, t in state.evidence.values()), default=0)
+            state.prune(newest, window_s)
     return total, state
 
 

@@ -23,7 +23,7 @@ import polars as pl
 from engine.hashing import place_key, stable_hash
 from engine.reference import MATCHABLE_FIELDS, ReferenceLists
 from indicators.columns import CHANNEL_CODE, REF_WHITE_LABEL_ATM, TXN_CODE
-from schemas import CHANNELS, FLAG_TYPES, TXN_TYPES, DeadLetter, Profile, Transaction
+from schemas import CHANNELS, FIELD_PATTERNS, FLAG_TYPES, TXN_TYPES, DeadLetter, Profile, Transaction
 
 _BATCH_DECODER = msgspec.json.Decoder(list[Transaction])
 _ONE_DECODER = msgspec.json.Decoder(Transaction)
@@ -37,6 +37,7 @@ _CHOICES = {
     "party_type": ("person", "entity"),
 }
 _CHOICES.update({f"flags[{i}].type": FLAG_TYPES for i in range(64)})
+_PATTERNS = {name: re.compile(pattern) for name, pattern in FIELD_PATTERNS.items()}
 _AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 
 
@@ -68,8 +69,7 @@ def decode_transactions(messages: Sequence[Message]) -> DecodedTransactions:
         except (msgspec.DecodeError, msgspec.ValidationError):
             rows = None
         if rows is not None and len(rows) == len(messages):
-            for message, row in zip(messages, rows, strict=True):
-                _accept(out, message, row)
+            _accept_all(out, messages, rows)
             return out
     for message in messages:  # slow path: find and explain the bad ones
         if message.value is None:
@@ -81,7 +81,7 @@ def decode_transactions(messages: Sequence[Message]) -> DecodedTransactions:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             out.dead.append(dead_letter(message, *describe_error(exc, message.value)))
             continue
-        _accept(out, message, row)
+        _accept_all(out, [message], [row])
     return out
 
 
@@ -90,27 +90,42 @@ def _looks_like_object(value: bytes | None) -> bool:
     return bool(value) and value.lstrip()[:1] == b"{" and value.rstrip()[-1:] == b"}"  # type: ignore[union-attr]
 
 
-def _accept(out: DecodedTransactions, message: Message, row: Transaction) -> None:
-    problem = _semantic_problem(message, row)
-    if problem:
-        out.dead.append(dead_letter(message, *problem))
-    else:
-        out.rows.append(row)
-        out.offsets.append(message.offset)
+def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: list[Transaction]) -> None:
+    problems = _pattern_problems(rows)
+    for i, (message, row) in enumerate(zip(messages, rows, strict=True)):
+        problem = problems.get(i) or _semantic_problem(message, row)
+        if problem:
+            out.dead.append(dead_letter(message, *problem))
+        else:
+            out.rows.append(row)
+            out.offsets.append(message.offset)
+
+
+def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:
+    """FIELD_PATTERNS checked once per distinct value; returns the rows that fail."""
+    problems: dict[int, tuple[str, str]] = {}
+    for name, pattern in _PATTERNS.items():
+        values = [getattr(r, name) for r in rows]
+        bad = {v for v in set(values) if isinstance(v, str) and not pattern.match(v)}
+        if bad:
+            for i, v in enumerate(values):
+                if v in bad and i not in problems:
+                    problems[i] = (f"{name}: expected a string matching {pattern.pattern}, got {v!r}", "invalid_field")
+    return problems
 
 
 def _semantic_problem(message: Message, row: Transaction) -> tuple[str, str] | None:
     """Checks msgspec cannot express: finite money, and the key matching the subject."""
-    for name in ("amount", "amount_cad"):
-        value = getattr(row, name)
-        if value is not None and not math.isfinite(float(value)):
-            return f"{name}: expected a finite number >= 0, got {value!r}", "invalid_field"
     if message.key is not None and message.key != row.customer_id.encode():
         return (
             f"key {message.key[:80]!r} does not match customer_id {row.customer_id!r}; produce "
             "with key = customer_id so each customer's events stay in one partition",
             "key_mismatch",
         )
+    for name in ("amount", "amount_cad"):
+        value = getattr(row, name)
+        if value is not None and not math.isfinite(float(value)):
+            return f"{name}: expected a finite number >= 0, got {value!r}", "invalid_field"
     return None
 
 
@@ -191,60 +206,75 @@ def decode_profile(message: Message) -> Profile | DeadLetter | None:
     return profile
 
 
-def _hash_or_zero(values: Sequence[str | None]) -> np.ndarray:
-    return np.fromiter((stable_hash(v) if v else 0 for v in values), dtype=np.int64, count=len(values))
+def _hash_column(values: list[str | None]) -> np.ndarray:
+    """Stable hashes of a column, 0 for missing. Values repeat heavily within a batch, so
+    hashing each distinct value once and mapping back is far cheaper than a call per row."""
+    lookup = {v: stable_hash(v) for v in set(values) if v}
+    lookup[None] = 0
+    lookup[""] = 0
+    return np.array([lookup[v] for v in values], dtype=np.int64)
+
+
+def _place_column(cities: list[str | None], provinces: list[str | None]) -> np.ndarray:
+    pairs = list(zip(cities, provinces, strict=True))
+    lookup = {}
+    for city, province in set(pairs):
+        key = place_key(city, province)
+        lookup[(city, province)] = stable_hash(key) if key else 0
+    return np.array([lookup[p] for p in pairs], dtype=np.int64)
+
+
+def _offset_seconds(stamps: list[datetime]) -> np.ndarray:
+    # Offsets repeat (a handful of zones): resolve each distinct tzinfo once.
+    zones = [d.tzinfo for d in stamps]
+    offset = {z: z.utcoffset(None).total_seconds() for z in set(zones)}  # type: ignore[union-attr]
+    return np.array([offset[z] for z in zones], dtype=np.int64)
 
 
 def transaction_columns(
     rows: Sequence[Transaction], refs: Sequence[int], reference: ReferenceLists
 ) -> dict[str, np.ndarray]:
     """Kernel columns (``indicators.columns.BATCH_COLUMNS``) except ``cust``, which the state assigns."""
-    n = len(rows)
-    epoch = np.fromiter((r.ts.timestamp() for r in rows), dtype=np.float64, count=n)
-    offset = np.fromiter(
-        (r.ts.utcoffset().total_seconds() for r in rows), dtype=np.float64, count=n  # type: ignore[union-attr]
-    )
-    ts = np.floor(epoch).astype(np.int64)
-    local = ts + offset.astype(np.int64)
-    amount = np.fromiter(
-        (
-            float(r.amount) if r.currency == "CAD" else (float(r.amount_cad) if r.amount_cad is not None else np.nan)
-            for r in rows
-        ),
-        dtype=np.float64,
-        count=n,
-    )
+    stamps = [r.ts for r in rows]
+    ts = np.floor(np.array([d.timestamp() for d in stamps], dtype=np.float64)).astype(np.int64)
+    local = ts + _offset_seconds(stamps)
     text = pl.DataFrame(
         {name: [getattr(r, name) for r in rows] for name in MATCHABLE_FIELDS},
         schema={name: pl.Utf8 for name in MATCHABLE_FIELDS},
     )
     ref_flags = reference.flags(text)
-    white_label = np.fromiter((r.terminal_owner == "white_label" for r in rows), dtype=bool, count=n)
+    white_label = np.array([r.terminal_owner == "white_label" for r in rows], dtype=bool)
     ref_flags = ref_flags | np.where(white_label, np.int64(REF_WHITE_LABEL_ATM), np.int64(0))
+    nan = float("nan")
     return {
         "seq": np.asarray(refs, dtype=np.int64),
         "ts": ts,
         "local_day": (local // 86_400).astype(np.int32),
         "local_tod": (local % 86_400).astype(np.int32),
-        "txn_type": np.fromiter((TXN_CODE[r.txn_type] for r in rows), dtype=np.int8, count=n),
-        "channel": np.fromiter((CHANNEL_CODE[r.channel] for r in rows), dtype=np.int8, count=n),
-        "amount": amount,
-        "balance": np.fromiter(
-            (float(r.balance_after) if r.balance_after is not None else np.nan for r in rows),
-            dtype=np.float64,
-            count=n,
+        "txn_type": np.array([TXN_CODE[r.txn_type] for r in rows], dtype=np.int8),
+        "channel": np.array([CHANNEL_CODE[r.channel] for r in rows], dtype=np.int8),
+        "amount": np.array([_cad(r) for r in rows], dtype=np.float64),
+        "balance": np.array(
+            [nan if r.balance_after is None else float(r.balance_after) for r in rows], dtype=np.float64
         ),
-        "mcc": np.fromiter((int(r.mcc) if r.mcc is not None else -1 for r in rows), dtype=np.int16, count=n),
-        "city": _hash_or_zero([place_key(r.city, r.province) for r in rows]),
-        "province": _hash_or_zero([r.province.upper() if r.province else None for r in rows]),
-        "location": _hash_or_zero([r.location_id for r in rows]),
-        "merchant": _hash_or_zero([r.merchant_id or _descriptor(r.merchant_name) for r in rows]),
-        "counterparty": _hash_or_zero(
+        "mcc": np.array([-1 if r.mcc is None else int(r.mcc) for r in rows], dtype=np.int16),
+        "city": _place_column([r.city for r in rows], [r.province for r in rows]),
+        "province": _hash_column([r.province.upper() if r.province else None for r in rows]),
+        "location": _hash_column([r.location_id for r in rows]),
+        "merchant": _hash_column([r.merchant_id or _descriptor(r.merchant_name) for r in rows]),
+        "counterparty": _hash_column(
             [r.counterparty_id or r.counterparty_email or r.counterparty_phone or r.counterparty_name for r in rows]
         ),
         "ref_flags": ref_flags,
-        "attempted": np.fromiter((r.attempted for r in rows), dtype=np.int8, count=n),
+        "attempted": np.array([r.attempted for r in rows], dtype=np.int8),
     }
+
+
+def _cad(row: Transaction) -> float:
+    """The CAD value; NaN when another currency comes without ``amount_cad``."""
+    if row.currency == "CAD":
+        return float(row.amount)
+    return float(row.amount_cad) if row.amount_cad is not None else float("nan")
 
 
 def _descriptor(name: str | None) -> str | None:

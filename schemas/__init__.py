@@ -13,6 +13,7 @@ import msgspec
 
 from schemas.contract import (
     CHANNELS,
+    FIELD_PATTERNS,
     CONTRACT_TYPES,
     FAMILIES,
     FLAG_TYPES,
@@ -27,7 +28,7 @@ from schemas.contract import (
 )
 
 __all__ = [
-    "CHANNELS", "CONTRACT_TYPES", "FAMILIES", "FLAG_TYPES", "ROLE_HYPOTHESES", "TXN_TYPES",
+    "CHANNELS", "CONTRACT_TYPES", "FIELD_PATTERNS", "FAMILIES", "FLAG_TYPES", "ROLE_HYPOTHESES", "TXN_TYPES",
     "Alert", "AlertIndicator", "DeadLetter", "Profile", "ProfileFlag", "Transaction",
     "data_path", "json_schema", "write_json_schemas",
 ]  # fmt: skip
@@ -43,6 +44,8 @@ def data_path(name: str) -> Path:
 def json_schema(name: str) -> dict:
     """The JSON Schema generated from the struct registered under ``name``."""
     schema = msgspec.json.schema(CONTRACT_TYPES[name])
+    if name == "transaction":
+        _inject_patterns(schema["$defs"]["Transaction"]["properties"])
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"Project Protect engine: {name}"
     return schema
@@ -56,3 +59,12 @@ def write_json_schemas(folder: Path = _HERE) -> list[Path]:
         path.write_text(json.dumps(json_schema(name), indent=2, sort_keys=True) + "\n")
         paths.append(path)
     return paths
+
+
+def _inject_patterns(properties: dict) -> None:
+    """Put the decoder-checked FIELD_PATTERNS into the string branches of the properties."""
+    for field, pattern in FIELD_PATTERNS.items():
+        node = properties[field]
+        for branch in node.get("anyOf", [node]):
+            if branch.get("type") == "string":
+                branch["pattern"] = pattern

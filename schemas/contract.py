@@ -31,16 +31,27 @@ TxnType = Literal[TXN_TYPES]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 FlagType = Literal[FLAG_TYPES]  # type: ignore[valid-type]
 
+# Regular expressions on hot fields are checked once per distinct value in a batch by the
+# decoder (engine.decode), not per row inside msgspec: that halves decoding time. The JSON
+# Schema files still carry them (schemas.json_schema injects them).
+FIELD_PATTERNS = {
+    "txn_id": r"^[A-Za-z0-9_-]+$",
+    "currency": r"^[A-Z]{3}$",
+    "mcc": r"^[0-9]{4}$",
+    "country": r"^[A-Z]{2}$",
+    "counterparty_country": r"^[A-Z]{2}$",
+}
+
 NonEmpty = Annotated[str, Meta(min_length=1, max_length=200)]
-TxnId = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+TxnId = Annotated[str, Meta(min_length=1, max_length=200)]
 # Money: a JSON number or a decimal string, finite and >= 0 (CONTRACT preamble).
 Money = Annotated[float, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")]
 SignedMoney = float | Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
 # RFC 3339 with an explicit offset: the offset is the local one, which "late night" rules need.
 Timestamp = Annotated[datetime, Meta(tz=True)]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
-Mcc = Annotated[str, Meta(pattern=r"^[0-9]{4}$")] | Annotated[int, Meta(ge=0, le=9999)]
-Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
+Currency = str
+Mcc = str | Annotated[int, Meta(ge=0, le=9999)]
+Country = str
 
 
 class Transaction(msgspec.Struct, kw_only=True, omit_defaults=True):
