@@ -62,6 +62,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from engine.app import run_worker
 
+    # Until Faust installs its own handlers, SIGTERM means a clean exit (nothing consumed yet).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = _settings(args)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     run_worker(settings)

@@ -58,6 +58,21 @@ def start_worker(bootstrap: str, web_port: int, state_dir: Path, log_path: Path,
     )
 
 
+def wait_until_healthy(port: int, worker: subprocess.Popen, timeout: float = 180.0) -> dict:
+    """Poll /health until the worker reports ``ok`` (kernels compiled, group joined)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise ProtectError(f"the worker exited with code {worker.returncode}; see its log")
+        with contextlib.suppress(OSError, ValueError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                health = json.loads(response.read())
+                if health.get("status") == "ok":
+                    return health
+        time.sleep(0.25)
+    raise ProtectError(f"the worker was not healthy after {timeout:.0f}s")
+
+
 def wait_until_consumed(port: int, expected: int, worker: subprocess.Popen, timeout: float = 900.0,
                         progress: bool = True) -> tuple[dict, float]:
     """Poll /metrics until ``expected`` input messages were consumed; returns the last

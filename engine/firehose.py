@@ -182,11 +182,10 @@ class Firehose:
         for p in sorted(partitions):
             state = self.states[p]
             for topic in (s.transactions_topic, s.profiles_topic):
-                tp = TopicPartition(topic, p)
-                if topic in state.offsets:
-                    self.consumer.seek(tp, state.offsets[topic])
-                else:
-                    await self.consumer.seek_to_beginning(tp)
+                # Without a checkpoint, start at 0 (out of range falls back to "earliest"):
+                # state must be rebuilt from the whole retained topic. seek() rather than
+                # seek_to_beginning(), which re-delivered records already fetched here.
+                self.consumer.seek(TopicPartition(topic, p), state.offsets.get(topic, 0))
         self.metrics.partitions.set(len(self.states))
 
     def _load_state(self, partition: int) -> PartitionState:

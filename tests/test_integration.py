@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 
 import msgspec
@@ -11,7 +12,15 @@ import pytest
 
 from engine.backtest import backtest
 from engine.broker import free_port
-from engine.demo import metric_sum, read_topic, scrape, start_worker, stop_worker, wait_until_consumed
+from engine.demo import (
+    metric_sum,
+    read_topic,
+    scrape,
+    start_worker,
+    stop_worker,
+    wait_until_consumed,
+    wait_until_healthy,
+)
 from engine.produce import produce_files
 from tests.helpers import comparable
 
@@ -116,14 +125,13 @@ def test_worker_serves_health_and_metrics(topics, tmp_path):
     port = free_port()
     worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
     try:
-        wait_until_consumed(port, 0, worker, timeout=120, progress=False)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
-            health = json.loads(response.read())
-        assert health["status"] == "ok"
+        health = wait_until_healthy(port, worker)
+        assert health["status"] == "ok" and sorted(health["partitions"]) == [0, 1]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             text = response.read().decode()
         assert "# TYPE protect_batch_seconds histogram" in text
-        assert "customer" not in text.lower().replace("protect_state_customers", "")
+        label_names = set(re.findall(r'[{,]([a-z_]+)="', text))
+        assert label_names <= {"topic", "partition", "reason_class", "role", "indicator", "family", "le"}
     finally:
         assert stop_worker(worker) == 0
     shutil.rmtree(tmp_path / "state", ignore_errors=True)
