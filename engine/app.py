@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 import faust
 import mode
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faust.App, Firehose]:
     metrics = metrics or Metrics()
     firehose = Firehose(settings, metrics)
+    datadir = Path(settings.checkpoint_dir) / "faust"  # Faust's own files, beside our checkpoints
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.group_id}-app",
         broker=f"kafka://{settings.bootstrap.split(',')[0]}",
@@ -34,6 +37,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faus
         web_bind=settings.web_host,
         web_host=settings.web_host,
         autodiscover=False,
+        datadir=str(datadir),
         store="memory://",
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,

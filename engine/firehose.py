@@ -39,6 +39,7 @@ from schemas import Alert
 log = logging.getLogger(__name__)
 
 _ALERT_ENCODER = msgspec.json.Encoder()
+QUIET_POLLS = 2  # polls without profile records before a partition's transactions resume
 
 
 class Firehose:
@@ -47,6 +48,7 @@ class Firehose:
         self.metrics = metrics
         self.detector = detector or Detector(settings)
         self.states: dict[int, PartitionState] = {}
+        self.bootstrapping: dict[int, int] = {}  # partition -> quiet polls; transactions wait for profiles
         self.lock = asyncio.Lock()
         self.consumer = None
         self.producer = None
@@ -79,6 +81,7 @@ class Firehose:
             if records:
                 async with self.lock:
                     await self._process(records)
+            self._resume_caught_up(records)
             if time.monotonic() - self.last_checkpoint_at >= self.settings.checkpoint_interval_s:
                 async with self.lock:
                     await self.checkpoint(list(self.states))
@@ -98,16 +101,20 @@ class Firehose:
     async def _process(self, records) -> None:
         by_partition: dict[int, tuple[list[Message], list[Message]]] = defaultdict(lambda: ([], []))
         for tp, batch in records.items():
-            if tp.partition not in self.states:
+            state = self.states.get(tp.partition)
+            if state is None:
                 continue  # revoked while the fetch was in flight
-            profiles = tp.topic == self.settings.profiles_topic
-            target = by_partition[tp.partition][0 if profiles else 1]
-            size = 0
-            for r in batch:
-                target.append(Message(tp.topic, tp.partition, r.offset, r.key, r.value))
-                size += len(r.value) if r.value else 0
-            self.metrics.input_messages.labels(tp.topic).inc(len(batch))
-            self.metrics.input_bytes.labels(tp.topic).inc(size)
+            topic, partition = tp.topic, tp.partition
+            # Anything below the state's position was already applied (a fetch that raced a
+            # seek); applying it twice would double-count windows.
+            done = state.offsets.get(topic, 0)
+            if batch[0].offset < done:
+                batch = [r for r in batch if r.offset >= done]
+            profiles = topic == self.settings.profiles_topic
+            target = by_partition[partition][0 if profiles else 1]
+            target.extend([Message(topic, partition, r.offset, r.key, r.value) for r in batch])
+            self.metrics.input_messages.labels(topic).inc(len(batch))
+            self.metrics.input_bytes.labels(topic).inc(sum(max(r.serialized_value_size, 0) for r in batch))
         for partition, (profiles, transactions) in sorted(by_partition.items()):
             state = self.states[partition]
             started = time.perf_counter()
@@ -178,6 +185,8 @@ class Firehose:
         s = self.settings
         for p in sorted(partitions - self.states.keys()):
             self.states[p] = await asyncio.to_thread(self._load_state, p)
+            self.consumer.pause(TopicPartition(s.transactions_topic, p))
+            self.bootstrapping[p] = 0
             log.info("partition %d assigned: %d customers from checkpoint", p, len(self.states[p].customer_ids))
         for p in sorted(partitions):
             state = self.states[p]
@@ -187,6 +196,27 @@ class Firehose:
                 # seek_to_beginning(), which re-delivered records already fetched here.
                 self.consumer.seek(TopicPartition(topic, p), state.offsets.get(topic, 0))
         self.metrics.partitions.set(len(self.states))
+
+    def _resume_caught_up(self, records) -> None:
+        """Resume a partition's transactions once its profiles are read to the end.
+
+        Like a table bootstrap: profiles are loaded before the transactions they qualify,
+        so a restart or a new assignment detects what the backtest detects. "Caught up"
+        is a poll that returned no profile records for the partition (end offsets can't
+        be trusted on every broker).
+        """
+        if not self.bootstrapping:
+            return
+        busy = {tp.partition for tp in records if tp.topic == self.settings.profiles_topic}
+        for p in sorted(self.bootstrapping):
+            quiet = 0 if p in busy else self.bootstrapping[p] + 1
+            if quiet < QUIET_POLLS:
+                self.bootstrapping[p] = quiet
+                continue
+            del self.bootstrapping[p]
+            if p in self.states:
+                self.consumer.resume(TopicPartition(self.settings.transactions_topic, p))
+                log.info("partition %d: profiles loaded, consuming transactions", p)
 
     def _load_state(self, partition: int) -> PartitionState:
         path = self.checkpoint_path(partition)
@@ -205,6 +235,7 @@ class Firehose:
                 await self.checkpoint(mine)
             for p in mine:
                 del self.states[p]
+                self.bootstrapping.pop(p, None)
         self.metrics.partitions.set(len(self.states))
 
 

@@ -91,12 +91,15 @@ class Identities:
         return f"{given}.{family}{self._serial}@{self._pick(DOMAINS)}".lower()
 
     def phone(self, area_code: str) -> str:
-        """A unique number in the fictional 555 exchange of ``area_code``."""
+        """A unique number in the fictional 555 exchange of ``area_code``.
+
+        The exchange has 10,000 lines; past that an extension keeps numbers unique (and
+        fictional) for populations of any size.
+        """
         n = self._phone_next.get(area_code, int(self.rng.integers(0, 500)))
-        if n >= 10_000:
-            raise ValueError(f"ran out of fictional 555 numbers in area code {area_code}")
         self._phone_next[area_code] = n + 1
-        return f"+1-{area_code}-555-{n:04d}"
+        line, extension = n % 10_000, n // 10_000
+        return f"+1-{area_code}-555-{line:04d}" + (f" x{extension}" if extension else "")
 
     def address(self, civic: int, city: str, province: str) -> str:
         """A civic address; ``civic`` (from the customer index) keeps it unique."""
