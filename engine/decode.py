@@ -53,12 +53,14 @@ class Message(NamedTuple):
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp_ms: int = 0  # broker / producer timestamp: when the record arrived
 
 
 @dataclass
 class DecodedTransactions:
     rows: list[Transaction] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)  # the event ref of each row
+    arrivals_ms: list[int] = field(default_factory=list)  # Kafka timestamp of each row
     dead: list[DeadLetter] = field(default_factory=list)
 
 
@@ -102,6 +104,7 @@ def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: lis
         else:
             out.rows.append(row)
             out.offsets.append(message.offset)
+            out.arrivals_ms.append(message.timestamp_ms)
 
 
 def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:

@@ -112,7 +112,7 @@ class Firehose:
                 batch = [r for r in batch if r.offset >= done]
             profiles = topic == self.settings.profiles_topic
             target = by_partition[partition][0 if profiles else 1]
-            target.extend([Message(topic, partition, r.offset, r.key, r.value) for r in batch])
+            target.extend([Message(topic, partition, r.offset, r.key, r.value, r.timestamp) for r in batch])
             self.metrics.input_messages.labels(topic).inc(len(batch))
             self.metrics.input_bytes.labels(topic).inc(sum(max(r.serialized_value_size, 0) for r in batch))
         for partition, (profiles, transactions) in sorted(by_partition.items()):
@@ -120,9 +120,13 @@ class Firehose:
             started = time.perf_counter()
             result = await asyncio.to_thread(self.detector.process, state, profiles, transactions)
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
+            oldest = min((m.timestamp_ms for m in (profiles[:1] + transactions[:1]) if m.timestamp_ms > 0), default=0)
+            if oldest:
+                self.metrics.processing_delay.observe(max(time.time() - oldest / 1000, 0.0))
             self.metrics.batch_size.observe(len(profiles) + len(transactions))
             await self._publish(result)
         self.last_batch_at = time.time()
+        self._observe_lag()
         self.metrics.state_customers.set(sum(len(s.customer_ids) for s in self.states.values()))
         self.metrics.state_bytes.set(sum(s.nbytes() for s in self.states.values()))
 
@@ -139,10 +143,22 @@ class Firehose:
                 self.metrics.alert_indicators.labels(indicator.id, indicator.family).inc()
         for lag in result.event_lag_s:
             self.metrics.alert_event_lag.observe(max(lag, 0.0))
+        now_ms = time.time() * 1000
+        for arrival in result.arrivals_ms:
+            if arrival > 0:
+                self.metrics.alert_latency.observe(max(now_ms - arrival, 0.0) / 1000)
         self.metrics.transactions.inc(result.transactions)
         for indicator_id, count in result.fired.items():
             if count:
                 self.metrics.indicator_fires.labels(indicator_id).inc(count)
+
+    def _observe_lag(self) -> None:
+        for p, state in self.states.items():
+            for topic in (self.settings.transactions_topic, self.settings.profiles_topic):
+                highwater = self.consumer.highwater(TopicPartition(topic, p))
+                if highwater is not None:
+                    lag = max(highwater - state.offsets.get(topic, 0), 0)
+                    self.metrics.consumer_lag.labels(topic, str(p)).set(lag)
 
     # ------------------------------------------------------------ checkpoints
     def checkpoint_path(self, partition: int) -> Path:

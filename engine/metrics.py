@@ -38,6 +38,14 @@ class Metrics:
                                          "Alert creation time minus the triggering transaction's event time",
                                          buckets=(1, 10, 60, 600, 3600, 86_400, 7 * 86_400, 90 * 86_400),
                                          registry=r)
+        self.alert_latency = Histogram("protect_alert_latency_seconds",
+                                       "Alert published minus the triggering transaction's arrival on Kafka",
+                                       buckets=LATENCY_BUCKETS, registry=r)
+        self.processing_delay = Histogram("protect_processing_delay_seconds",
+                                          "Batch processed minus the arrival of its oldest record",
+                                          buckets=LATENCY_BUCKETS, registry=r)
+        self.consumer_lag = Gauge("protect_consumer_lag", "Records in the partition not yet processed "
+                                  "(last known high watermark minus position)", ["topic", "partition"], registry=r)
         self.state_customers = Gauge("protect_state_customers", "Customers held in state", registry=r)
         self.state_bytes = Gauge("protect_state_bytes", "Bytes of per-customer state arrays", registry=r)
         self.partitions = Gauge("protect_partitions_assigned", "Input partitions assigned to this worker",

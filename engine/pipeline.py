@@ -33,6 +33,7 @@ class BatchResult:
     profiles: int = 0
     fired: dict[str, int] = field(default_factory=dict)  # rows fired per indicator
     event_lag_s: list[float] = field(default_factory=list)  # alert created_at - trigger event time
+    arrivals_ms: list[int] = field(default_factory=list)  # Kafka timestamp of each alert's trigger
 
 
 class Detector:
@@ -81,10 +82,11 @@ class Detector:
             result.dead.extend(decoded_txns.dead)
             state.offsets[transactions[-1].topic] = transactions[-1].offset + 1
             if decoded_txns.rows:
-                self._detect(state, decoded_txns.rows, decoded_txns.offsets, result)
+                self._detect(state, decoded_txns.rows, decoded_txns.offsets, result, decoded_txns.arrivals_ms)
         return result
 
-    def _detect(self, state: PartitionState, rows: list, refs: list[int], result: BatchResult) -> None:
+    def _detect(self, state: PartitionState, rows: list, refs: list[int], result: BatchResult,
+                arrivals_ms: list[int]) -> None:
         n = len(rows)
         result.transactions += n
         columns = transaction_columns(rows, refs, self.reference)
@@ -109,6 +111,7 @@ class Detector:
             built = self._alert(state, rows, columns, outputs, i, float(score[i]), int(active[i]))
             result.alerts.append(built)
             result.event_lag_s.append(datetime.now(UTC).timestamp() - float(columns["ts"][i]))
+            result.arrivals_ms.append(arrivals_ms[i])
         self._snapshot(state, columns, outputs)
 
     # ------------------------------------------------------------------ alerts
