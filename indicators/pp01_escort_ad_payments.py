@@ -14,7 +14,7 @@ RING = 16
 
 
 @kernel
-def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags,
+def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags, attempted,
                        ring_ts, ring_ref, ring_small,
                        window_days, min_payments, min_small_multiples, small_max,
                        fired, observed, evidence, touched):
@@ -29,6 +29,8 @@ def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags,
     for i in range(cust.shape[0]):
         t_type = txn_type[i]
         if (t_type != PURCHASE and t_type != PREAUTH) or (ref_flags[i] & REF_ESCORT_AD) == 0:
+            continue
+        if attempted[i]:
             continue
         c = cust[i]
         t = ts[i]
@@ -71,7 +73,7 @@ SPEC = IndicatorSpec(
         "decide, not this rule alone.",
     ),
     required_fields=("txn_type", "amount", "merchant_name"),
-    inputs=("cust", "seq", "ts", "txn_type", "amount", "ref_flags"),
+    inputs=("cust", "seq", "ts", "txn_type", "amount", "ref_flags", "attempted"),
     state=(
         StateArray("ring_ts", (RING,), np.int64, EMPTY_TS),
         StateArray("ring_ref", (RING,), np.int64, -1),
