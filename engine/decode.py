@@ -273,7 +273,17 @@ def transaction_columns(
         ),
         "ref_flags": ref_flags,
         "attempted": np.array([r.attempted for r in rows], dtype=np.int8),
+        "account": _hash_column([r.account_id for r in rows]),
+        "card": _hash_column([r.card_id for r in rows]),
+        "device": _hash_column([r.device_id or r.ip for r in rows]),
+        "txn_key": _hash_column([r.txn_id for r in rows]),
+        "linked": _hash_column([r.linked_txn_id for r in rows]),
+        "foreign": np.array([_foreign(r) for r in rows], dtype=np.int8),
     }
+
+
+def _foreign(row: Transaction) -> bool:
+    return (row.counterparty_country not in (None, "CA")) or (row.country not in (None, "CA"))
 
 
 def _cad(row: Transaction) -> float:

@@ -36,6 +36,11 @@ LIST_BITS: dict[str, tuple[int, bool]] = {
     "escort_memo_lexicon": (col.REF_ESCORT_MEMO, False),
     "source_jurisdictions": (col.REF_SOURCE_JURISDICTION, True),
     "white_label_atms": (col.REF_WHITE_LABEL_ATM, True),
+    "rent_terms": (col.REF_RENT, False),
+    "gaming_operators": (col.REF_GAMING_OPERATOR, False),
+    "online_payment_services": (col.REF_PAYMENT_SERVICE, False),
+    "vague_purpose_terms": (col.REF_VAGUE_PURPOSE, False),
+    "investment_platforms": (col.REF_INVESTMENT_PLATFORM, False),
 }
 MATCHABLE_FIELDS = (
     "merchant_name", "counterparty_name", "memo", "country", "counterparty_country", "location_id",

@@ -15,6 +15,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +54,8 @@ class FireSnapshot:
     first_ts: int  # event time of the oldest evidence
 
 
-def profile_facts(profile: Profile) -> tuple[int, int, float]:
-    """(home city hash, profile flag bits, declared income) for the profile columns."""
+def profile_facts(profile: Profile) -> tuple[int, int, float, float]:
+    """(home city hash, profile flag bits, declared income, expected monthly) for the profile columns."""
     flags = 0
     for flag in profile.flags:
         flags |= _FLAG_BITS[flag.type]
@@ -62,9 +63,28 @@ def profile_facts(profile: Profile) -> tuple[int, int, float]:
         flags |= col.PROFILE_TRAVEL_OCCUPATION
     if profile.industry_code and profile.industry_code.startswith(_VENUE_NAICS):
         flags |= col.PROFILE_VENUE_INDUSTRY
+    if profile.party_type == "entity":
+        flags |= col.PROFILE_ENTITY
+    if len(profile.aliases) >= 2:
+        flags |= col.PROFILE_ALIASES
+    if _is_minor(profile.birth_date):
+        flags |= col.PROFILE_MINOR
     key = place_key(profile.home_city, profile.home_province)
     income = float(profile.declared_income_cad) if profile.declared_income_cad is not None else np.nan
-    return (stable_hash(key) if key else 0), flags, income
+    expected = float(profile.expected_monthly_cad) if profile.expected_monthly_cad is not None else np.nan
+    return (stable_hash(key) if key else 0), flags, income, expected
+
+
+def _is_minor(birth_date: str | None, today: date | None = None) -> bool:
+    """Under 18 at ``today``; an unparseable date is not evidence of anything."""
+    if not birth_date:
+        return False
+    try:
+        born = date.fromisoformat(birth_date[:10])
+    except ValueError:
+        return False
+    today = today or date.today()
+    return (today.year - born.year - ((today.month, today.day) < (born.month, born.day))) < 18
 
 
 class PartitionState:
@@ -125,12 +145,13 @@ class PartitionState:
         """Join the latest profile; ``None`` (tombstone) forgets the profile facts."""
         slot = int(self.slots_for([customer_id])[0])
         if profile is None:
-            home, flags, income = 0, 0, np.nan
+            home, flags, income, expected = 0, 0, np.nan, np.nan
         else:
-            home, flags, income = profile_facts(profile)
+            home, flags, income, expected = profile_facts(profile)
         self.profile["home_city"][slot] = home
         self.profile["profile_flags"][slot] = flags
         self.profile["declared_income"][slot] = income
+        self.profile["expected_monthly"][slot] = expected
 
     # -------------------------------------------------------------- evidence
     def remember(self, refs: np.ndarray, txn_ids: list[str], ts: np.ndarray) -> None:

@@ -53,6 +53,11 @@ REF_ESCORT_MEMO = 1 << 8  # memo or counterparty name matches the escort lexicon
 REF_BRACKET_ALIAS = 1 << 9  # counterparty display name carries an alias in brackets
 REF_SOURCE_JURISDICTION = 1 << 10
 REF_WHITE_LABEL_ATM = 1 << 11  # terminal_owner = white_label or location on the registry
+REF_RENT = 1 << 12  # memo / payee names rent, a landlord or a property manager
+REF_GAMING_OPERATOR = 1 << 13  # online gambling / casino platform
+REF_PAYMENT_SERVICE = 1 << 14  # online payment service (wallet, P2P app)
+REF_VAGUE_PURPOSE = 1 << 15  # memo states a vague purpose (living expenses, consulting, ...)
+REF_INVESTMENT_PLATFORM = 1 << 16  # online investment entity
 
 # Batch columns: name -> (dtype, missing value, meaning).
 BATCH_COLUMNS: dict[str, tuple[type, object, str]] = {
@@ -73,6 +78,12 @@ BATCH_COLUMNS: dict[str, tuple[type, object, str]] = {
     "counterparty": (np.int64, 0, "hash of counterparty_id, else email, phone or name"),
     "ref_flags": (np.int64, 0, "REF_* bits"),
     "attempted": (np.int8, 0, "1 if attempted, not completed"),
+    "account": (np.int64, 0, "hash of account_id"),
+    "card": (np.int64, 0, "hash of card_id (0 when absent)"),
+    "device": (np.int64, 0, "hash of device_id, else ip (0 when absent)"),
+    "txn_key": (np.int64, 0, "hash of txn_id (what linked_txn_id of another row points to)"),
+    "linked": (np.int64, 0, "hash of linked_txn_id (0 when absent)"),
+    "foreign": (np.int8, 0, "1 if the counterparty or the place is outside Canada"),
 }
 
 # Per-customer profile columns (from the ``profiles`` topic), indexed by ``cust``.
@@ -80,6 +91,7 @@ PROFILE_COLUMNS: dict[str, tuple[type, object, str]] = {
     "home_city": (np.int64, 0, "hash of home city + province (0 unknown)"),
     "profile_flags": (np.int64, 0, "PROFILE_* bits"),
     "declared_income": (np.float64, np.nan, "declared yearly income, CAD"),
+    "expected_monthly": (np.float64, np.nan, "expected monthly activity, CAD"),
 }
 
 # Bits of ``profile_flags``.
@@ -90,6 +102,9 @@ PROFILE_BRANCH_OBSERVATION = 1 << 3
 PROFILE_ID_CONCERN = 1 << 4
 PROFILE_TRAVEL_OCCUPATION = 1 << 5  # occupation explains travel and lodging (sales, trucking, ...)
 PROFILE_VENUE_INDUSTRY = 1 << 6  # NAICS in a venue-risk industry (spa, motel, rentals, ...)
+PROFILE_ENTITY = 1 << 7  # party_type = entity (a business account holder)
+PROFILE_MINOR = 1 << 8  # birth_date says the customer is under 18
+PROFILE_ALIASES = 1 << 9  # two or more aliases on file
 
 EVIDENCE_SLOTS = 8  # evidence transaction ids kept per fired indicator
 EMPTY_TS = np.int64(-(2**62))  # marks a free slot in window rings

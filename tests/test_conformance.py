@@ -11,6 +11,7 @@ from engine.config import Settings
 from engine.errors import ConfigError
 from engine.pipeline import Detector
 from engine.state import PartitionState
+from indicators.columns import BATCH_COLUMNS, PROFILE_COLUMNS
 from indicators.registry import REGISTRY, allocate_state
 from indicators.runner import run_indicator
 from indicators.spec import ParameterError
@@ -77,6 +78,8 @@ def test_all_missing_optional_columns(spec):
         "home_city": np.zeros(1, np.int64), "profile_flags": np.zeros(1, np.int64),
         "declared_income": np.full(1, np.nan),
     }  # fmt: skip
+    for name, (dtype, missing, _) in {**BATCH_COLUMNS, **PROFILE_COLUMNS}.items():
+        columns.setdefault(name, np.full(n if name in BATCH_COLUMNS else 1, missing, dtype=dtype))
     state = allocate_state(spec, 1)
     out = run_indicator(spec, columns, state, spec.resolve_params(), np.zeros(n, np.uint8))
     assert out.fired.sum() == 0
