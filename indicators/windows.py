@@ -67,7 +67,7 @@ def write_evidence(ring_ts, ring_ref, c, lo, hi, out):
     """
     for j in range(EVIDENCE_SLOTS):
         out[j] = -1
-    upper = hi + 1  # exclusive bound that moves down as entries are taken
+    upper = hi  # entries must be older than (upper, upper_ref): moves down as entries are taken
     upper_ref = np.int64(2**62)
     for j in range(EVIDENCE_SLOTS):
         best = -1

@@ -236,7 +236,8 @@ def profiles_for(home_city: Sequence[int], profile_flags: Sequence[int],
     n = len(home_city)
     income = declared_income if declared_income is not None else [float("nan")] * n
     values = {"home_city": home_city, "profile_flags": profile_flags, "declared_income": income}
-    return {name: np.asarray(values[name], dtype=dtype) if name in values else np.full(n, missing, dtype=dtype)
+    return {name: (np.asarray(values[name], dtype=dtype) if name in values
+                   else np.full(n, missing, dtype=dtype))
             for name, (dtype, missing, _) in PROFILE_COLUMNS.items()}
 
 

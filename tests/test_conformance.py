@@ -29,7 +29,7 @@ def only(spec) -> Detector:
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_metadata_is_complete(spec):
-    assert spec.id.startswith("PP-") and spec.title and len(spec.description) > 40
+    assert re.match(r"^P[PK]-\d\d$", spec.id) and spec.title and len(spec.description) > 40
     assert spec.family in FAMILIES
     assert spec.sources and all(s.split()[0].startswith(("FINTRAC", "FIN-", "AUSTRAC")) for s in spec.sources)
     assert spec.false_positives and spec.required_fields and spec.params

@@ -8,7 +8,6 @@ saturates may cap a count, never hide a threshold.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings, target
 from hypothesis import strategies as st
