@@ -94,18 +94,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from indicators.profile_rules import PROFILE_RULES
-    from indicators.registry import REGISTRY
+    from indicators.catalogue import catalogue_markdown, catalogue_text
 
-    print(f"{'id':6} {'family':8} {'status':12} {'coverage':8} title / sources / parameters")
-    for spec in REGISTRY.values():
-        params = ", ".join(f"{p.name}={p.default:g} [{p.lo:g}..{p.hi:g}]" for p in spec.params)
-        print(f"{spec.id:6} {spec.family:8} {spec.status:12} {spec.coverage:8} {spec.title}")
-        print(f"{'':38}{'; '.join(spec.sources)}")
-        print(f"{'':38}{params}")
-    for rule in PROFILE_RULES:
-        print(f"{rule.id:6} {rule.family:8} {'stable':12} {'profile':8} {rule.title}")
-        print(f"{'':38}{'; '.join(rule.sources)}")
+    print(catalogue_markdown() if args.markdown else catalogue_text(), end="")
     return 0
 
 
@@ -167,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference")
     p.set_defaults(func=cmd_backtest)
 
-    p = verbs.add_parser("indicators", help="list the indicator catalogue")
+    p = verbs.add_parser("indicators", help="list the indicator catalogue (every PP and PK id)")
+    p.add_argument("--markdown", action="store_true", help="the analyst's catalogue page (docs/catalogue.md)")
     p.set_defaults(func=cmd_indicators)
     return parser
 

@@ -23,7 +23,8 @@ import numpy as np
 from engine.config import ConstellationSettings
 from indicators.columns import DAY
 from indicators.jit import kernel
-from indicators.profile_rules import PROFILE_RULES, ProfileRule
+from indicators.profile_rules import PROFILE_RULES
+from indicators.profile_spec import ProfileRuleSpec
 from indicators.spec import IndicatorSpec
 from schemas import FAMILIES
 
@@ -94,7 +95,7 @@ class Constellation:
     """The arrays and scalars the kernel needs, built once from specs and settings."""
 
     specs: tuple[IndicatorSpec, ...]
-    rules: tuple[ProfileRule, ...]
+    rules: tuple[ProfileRuleSpec, ...]
     settings: ConstellationSettings
     rule_flag_bits: np.ndarray
     weights: np.ndarray
@@ -131,7 +132,7 @@ class Constellation:
             alert, score, active,
         )  # fmt: skip
 
-    def members(self, mask: int) -> tuple[list[int], list[ProfileRule]]:
+    def members(self, mask: int) -> tuple[list[int], list[ProfileRuleSpec]]:
         """Indices of active transaction rules and the active profile rules in ``mask``."""
         k = len(self.specs)
         txn = [i for i in range(k) if mask >> i & 1]

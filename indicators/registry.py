@@ -1,7 +1,8 @@
 """Discover indicator modules and hold their specs (STYLE item 1: found, not listed).
 
 Any module in this package whose name starts with ``pp`` or ``pk`` and a two-digit number
-must define ``SPEC``; adding an indicator touches one file. A duplicate id fails at import.
+must define ``SPEC`` (an :class:`IndicatorSpec` with a kernel, or a :class:`ProfileRuleSpec`);
+adding an indicator touches one file. A duplicate id fails at import.
 """
 
 from __future__ import annotations
@@ -14,27 +15,30 @@ from collections.abc import Iterable
 import numpy as np
 
 import indicators
+from indicators.profile_spec import ProfileRuleSpec
 from indicators.spec import IndicatorSpec, SpecError
 
 _MODULE_NAME = re.compile(r"^p[pk]\d\d_")
 
 
-def _discover() -> dict[str, IndicatorSpec]:
-    found: dict[str, IndicatorSpec] = {}
+def _discover() -> tuple[dict[str, IndicatorSpec], dict[str, ProfileRuleSpec]]:
+    kernels: dict[str, IndicatorSpec] = {}
+    profile: dict[str, ProfileRuleSpec] = {}
     for info in pkgutil.iter_modules(indicators.__path__):
         if not _MODULE_NAME.match(info.name):
             continue
         module = importlib.import_module(f"indicators.{info.name}")
         spec = getattr(module, "SPEC", None)
-        if not isinstance(spec, IndicatorSpec):
-            raise SpecError(f"indicators.{info.name} defines no SPEC of type IndicatorSpec")
-        if spec.id in found:
+        if not isinstance(spec, IndicatorSpec | ProfileRuleSpec):
+            raise SpecError(f"indicators.{info.name} defines no SPEC (IndicatorSpec or ProfileRuleSpec)")
+        if spec.id in kernels or spec.id in profile:
             raise SpecError(f"duplicate indicator id {spec.id} in indicators.{info.name}")
-        found[spec.id] = spec
-    return dict(sorted(found.items()))
+        (kernels if isinstance(spec, IndicatorSpec) else profile)[spec.id] = spec  # type: ignore[index]
+    return dict(sorted(kernels.items())), dict(sorted(profile.items()))
 
 
-REGISTRY: dict[str, IndicatorSpec] = _discover()
+REGISTRY, PROFILE_REGISTRY = _discover()
+"""Rules with kernels (every PP rule, and PK-07); profile-fact rules (the other PK rules)."""
 
 
 def get(indicator_id: str) -> IndicatorSpec:

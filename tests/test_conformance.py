@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ from engine.errors import ConfigError
 from engine.pipeline import Detector
 from engine.state import PartitionState
 from indicators.columns import BATCH_COLUMNS, PROFILE_COLUMNS
-from indicators.registry import REGISTRY, allocate_state
+from indicators import catalogue
+from indicators.registry import PROFILE_REGISTRY, REGISTRY, allocate_state
 from indicators.runner import run_indicator
 from indicators.spec import ParameterError
 from schemas import FAMILIES
@@ -126,3 +128,27 @@ def test_state_save_restore_round_trip(spec, tmp_path):
                                       array[: len(state.customer_ids)])
     second, _, _ = run_rows(rows[half:], detector=detector, state=restored)
     assert first.fired[spec.id] + second.fired.get(spec.id, 0) == straight.fired[spec.id]
+
+
+# ----------------------------------------------------------------- profile rules and catalogue
+PROFILE_SPECS = list(PROFILE_REGISTRY.values())
+
+
+@pytest.mark.parametrize("spec", PROFILE_SPECS, ids=[s.id for s in PROFILE_SPECS])
+def test_profile_rule_metadata_is_complete(spec):
+    assert re.match(r"^PK-\d\d$", spec.id) and spec.title and len(spec.description) > 40
+    assert spec.family in FAMILIES and spec.sources and spec.false_positives and spec.required_fields
+    assert spec.weight > 0
+
+
+def test_every_fintrac_rule_id_is_listed_with_its_coverage():
+    listed = catalogue.specs()
+    assert set(catalogue.EXPECTED_IDS) <= set(listed)
+    text = catalogue.catalogue_text()
+    for rule_id in catalogue.EXPECTED_IDS:
+        assert re.search(rf"^{rule_id} ", text, re.M), rule_id
+
+
+def test_catalogue_page_is_up_to_date():
+    page = Path(__file__).parent.parent / "docs" / "catalogue.md"
+    assert page.read_text() == catalogue.catalogue_markdown(), "run `protect indicators --markdown > docs/catalogue.md`"

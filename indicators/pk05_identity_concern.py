@@ -1,0 +1,24 @@
+"""PK-05 · Someone else's ID, or an account opened for an unqualified minor (KYC, profile rule)."""
+
+from __future__ import annotations
+
+from indicators import columns as col
+from indicators.profile_spec import ProfileRuleSpec
+
+SPEC = ProfileRuleSpec(
+    id='PK-05',
+    title="Someone else's ID, or an account opened for an unqualified minor",
+    description=(
+        "Use of someone else's identification, or an account in the name of a minor who could not qualify for it. Raised by KYC onboarding and ID-verification results (`id_concern` flag) or computed from `birth_date` (under 18). Strong: with any transaction rule it triggers on its own."
+    ),
+    family='KYC',
+    sources=('FINTRAC-2016-OA003 K3',),
+    flag_bit=col.PROFILE_ID_CONCERN | col.PROFILE_MINOR,
+    weight=3.0,
+    role_signal='victim',
+    strong=True,
+    required_fields=('flags[].type = id_concern', 'birth_date'),
+    false_positives=("Youth accounts opened legitimately with a guardian; the guardian's relationship is on file.",),
+    coverage='full',
+    coverage_note='',
+)
