@@ -61,6 +61,7 @@ class DecodedTransactions:
     rows: list[Transaction] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)  # the event ref of each row
     arrivals_ms: list[int] = field(default_factory=list)  # Kafka timestamp of each row
+    values: list[bytes] = field(default_factory=list)  # each row's message value, kept for evidence
     dead: list[DeadLetter] = field(default_factory=list)
 
 
@@ -105,6 +106,7 @@ def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: lis
             out.rows.append(row)
             out.offsets.append(message.offset)
             out.arrivals_ms.append(message.timestamp_ms)
+            out.values.append(message.value)  # type: ignore[arg-type]
 
 
 def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import msgspec
 import numpy as np
 
 from engine import __version__
@@ -22,7 +23,7 @@ from engine.reference import ReferenceLists
 from engine.state import FireSnapshot, PartitionState
 from indicators import registry
 from indicators.runner import KernelOutput, run_indicator
-from schemas import FAMILIES, Alert, AlertIndicator, DeadLetter, Profile
+from schemas import FAMILIES, Alert, AlertIndicator, DeadLetter, Profile, Transaction
 
 
 @dataclass
@@ -82,11 +83,12 @@ class Detector:
             result.dead.extend(decoded_txns.dead)
             state.offsets[transactions[-1].topic] = transactions[-1].offset + 1
             if decoded_txns.rows:
-                self._detect(state, decoded_txns.rows, decoded_txns.offsets, result, decoded_txns.arrivals_ms)
+                self._detect(state, decoded_txns.rows, decoded_txns.offsets, result, decoded_txns.arrivals_ms,
+                             decoded_txns.values)
         return result
 
     def _detect(self, state: PartitionState, rows: list, refs: list[int], result: BatchResult,
-                arrivals_ms: list[int]) -> None:
+                arrivals_ms: list[int], raws: list[bytes]) -> None:
         n = len(rows)
         result.transactions += n
         columns = transaction_columns(rows, refs, self.reference)
@@ -101,7 +103,8 @@ class Detector:
             outputs.append(out)
             result.fired[spec.id] = int(out.fired.sum())
         kept = np.flatnonzero(touched)
-        state.remember(columns["seq"][kept], [rows[i].txn_id for i in kept.tolist()], columns["ts"][kept])
+        state.remember(columns["seq"][kept], [rows[i].txn_id for i in kept.tolist()], columns["ts"][kept],
+                       [raws[i] for i in kept.tolist()])
 
         alert = np.zeros(n, dtype=np.uint8)
         score = np.zeros(n, dtype=np.float64)
@@ -121,6 +124,7 @@ class Detector:
         txn_ks, profile_rules = self.constellation.members(mask)
         indicators: list[AlertIndicator] = []
         signals: list[tuple[str, str, float]] = []
+        evidence_rows: dict[str, bytes] = {}
         first_ts = int(columns["ts"][i])
         same_customer = np.flatnonzero(cust[: i + 1] == c)
         for k in txn_ks:
@@ -134,6 +138,7 @@ class Detector:
                 snap = state.snapshots.get((c, k), FireSnapshot(first_ts, 0.0, (), first_ts))
             observed, evidence = snap.observed, snap.evidence
             first_ts = min(first_ts, snap.first_ts)
+            evidence_rows.update(zip(snap.evidence, snap.raw, strict=False))
             indicators.append(AlertIndicator(
                 id=spec.id, title=spec.title, family=spec.family, sources=list(spec.sources),
                 observed=observed, threshold=float(self.params[spec.id][spec.threshold_param]),
@@ -166,6 +171,8 @@ class Detector:
             config_hash=self.config_hash,
             trigger_txn_id=trigger_txn,
             trigger=self._trigger_reason(families, score, profile_rules),
+            transactions=sorted((_TXN_DECODER.decode(raw) for raw in evidence_rows.values()),
+                                key=lambda t: (t.ts, t.txn_id)),
         )
 
     def _trigger_reason(self, families: list[str], score: float, profile_rules) -> str:
@@ -181,10 +188,10 @@ class Detector:
     def _fire_snapshot(state: PartitionState, columns, out: KernelOutput, j: int) -> FireSnapshot:
         """What indicator output ``out`` showed at row ``j``, with refs resolved to txn ids."""
         store = state.evidence
-        pairs = [store[r] for r in out.evidence[j].tolist() if r >= 0 and r in store]
+        kept = [store[r] for r in out.evidence[j].tolist() if r >= 0 and r in store]
         ts = int(columns["ts"][j])
-        first = min([t for _, t in pairs], default=ts)
-        return FireSnapshot(ts, float(out.observed[j]), tuple(t for t, _ in pairs), first)
+        first = min([t for _, t, _ in kept], default=ts)
+        return FireSnapshot(ts, float(out.observed[j]), tuple(i for i, _, _ in kept), first, tuple(r for _, _, r in kept))
 
     def _snapshot(self, state: PartitionState, columns, outputs: list[KernelOutput]) -> None:
         """Remember each customer's last firing per indicator for alerts in later batches."""
@@ -198,11 +205,12 @@ class Detector:
                 state.snapshots[(int(cust[j]), k)] = self._fire_snapshot(state, columns, out, j)
 
 
+_TXN_DECODER = msgspec.json.Decoder(Transaction)
+
+
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _encode(row) -> bytes:
-    import msgspec
-
     return msgspec.json.encode(row)

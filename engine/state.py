@@ -41,7 +41,7 @@ _FLAG_BITS = {
     "branch_observation": col.PROFILE_BRANCH_OBSERVATION,
     "id_concern": col.PROFILE_ID_CONCERN,
 }
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class FireSnapshot:
     observed: float
     evidence: tuple[str, ...]  # transaction ids, newest first
     first_ts: int  # event time of the oldest evidence
+    raw: tuple[bytes, ...] = ()  # the evidence transactions as received (contract JSON)
 
 
 def profile_facts(profile: Profile) -> tuple[int, int, float, float]:
@@ -103,7 +104,7 @@ class PartitionState:
         self.last_fire = np.full((capacity, max(k, 1)), col.EMPTY_TS, dtype=np.int64)
         self.last_alert_ts = np.full(capacity, col.EMPTY_TS, dtype=np.int64)
         self.last_alert_mask = np.zeros(capacity, dtype=np.int64)
-        self.evidence: dict[int, tuple[str, int]] = {}  # ref -> (txn_id, ts)
+        self.evidence: dict[int, tuple[str, int, bytes]] = {}  # ref -> (txn_id, ts, message value)
         self.snapshots: dict[tuple[int, int], FireSnapshot] = {}  # (slot, spec index)
         self.offsets: dict[str, int] = {}  # topic -> next offset to read
 
@@ -154,9 +155,10 @@ class PartitionState:
         self.profile["expected_monthly"][slot] = expected
 
     # -------------------------------------------------------------- evidence
-    def remember(self, refs: np.ndarray, txn_ids: list[str], ts: np.ndarray) -> None:
-        for ref, txn_id, t in zip(refs.tolist(), txn_ids, ts.tolist(), strict=True):
-            self.evidence[ref] = (txn_id, t)
+    def remember(self, refs: np.ndarray, txn_ids: list[str], ts: np.ndarray, raws: list[bytes]) -> None:
+        """Keep what later evidence needs of rows a kernel kept in its windows."""
+        for ref, txn_id, t, raw in zip(refs.tolist(), txn_ids, ts.tolist(), raws, strict=True):
+            self.evidence[ref] = (txn_id, t, raw)
 
     def live_refs(self) -> np.ndarray:
         arrays = [a.ravel() for s in self.specs for name, a in self.indicators[s.id].items() if name.endswith("_ref")]
@@ -199,9 +201,10 @@ class PartitionState:
             "specs": [s.id for s in self.specs],
             "offsets": self.offsets,
             "customer_ids": self.customer_ids,
-            "evidence": [[r, t, ts] for r, (t, ts) in self.evidence.items()],
+            "evidence": [[r, t, ts, raw.decode()] for r, (t, ts, raw) in self.evidence.items()],
             "snapshots": [
-                [c, k, v.ts, v.observed, list(v.evidence), v.first_ts] for (c, k), v in self.snapshots.items()
+                [c, k, v.ts, v.observed, list(v.evidence), v.first_ts, [x.decode() for x in v.raw]]
+                for (c, k), v in self.snapshots.items()
             ],
         }
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -245,9 +248,9 @@ class PartitionState:
         state.last_alert_ts[:n] = arrays["last_alert_ts"]
         state.last_alert_mask[:n] = arrays["last_alert_mask"]
         state.offsets = {k: int(v) for k, v in meta["offsets"].items()}
-        state.evidence = {int(r): (t, int(ts)) for r, t, ts in meta["evidence"]}
+        state.evidence = {int(r): (t, int(ts), raw.encode()) for r, t, ts, raw in meta["evidence"]}
         state.snapshots = {
-            (int(c), int(k)): FireSnapshot(int(ts), float(obs), tuple(ev), int(first))
-            for c, k, ts, obs, ev, first in meta["snapshots"]
+            (int(c), int(k)): FireSnapshot(int(ts), float(obs), tuple(ev), int(first), tuple(x.encode() for x in raw))
+            for c, k, ts, obs, ev, first, raw in meta["snapshots"]
         }
         return state

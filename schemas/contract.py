@@ -149,6 +149,7 @@ class Alert(msgspec.Struct, kw_only=True):
     config_hash: str
     trigger_txn_id: str
     trigger: str
+    transactions: list[Transaction] = []  # the evidence transactions in full, oldest first
 
 
 class DeadLetter(msgspec.Struct, kw_only=True):

@@ -87,3 +87,15 @@ def test_thresholds_are_configurable():
 )
 def test_role_hypothesis(signals, role):
     assert role_hypothesis(signals) == role
+
+
+def test_alert_carries_its_evidence_transactions_in_full():
+    profile = {"customer_id": "C-EXAMPLE", "flags": [{"type": "escort_ad_match"}]}
+    rows = victim_rows()
+    result, _, _ = run_rows(rows, [profile])
+    alert = result.alerts[-1]
+    ids = {t for i in alert.indicators for t in i.evidence_txn_ids}
+    assert [t.txn_id for t in alert.transactions] == sorted(ids, key=lambda t: next(r["ts"] for r in rows if r["txn_id"] == t))
+    by_id = {r["txn_id"]: r for r in rows}
+    for txn in alert.transactions:
+        assert txn.amount == by_id[txn.txn_id]["amount"] and txn.ts.isoformat() == by_id[txn.txn_id]["ts"]
