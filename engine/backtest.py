@@ -47,7 +47,7 @@ def backtest(transactions: Path, profiles: Path | None, settings: Settings, chun
         part = detector.process(state, [], batch)
         _merge(total, part)
         if n % PRUNE_EVERY == 0:  # keep the evidence store bounded, as checkpoints do in the worker
-            newest = max((t for _, t in state.evidence.values()), default=0)
+            newest = state.newest_event_ts()
             state.prune(newest, window_s)
     return total, state
 

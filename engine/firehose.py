@@ -60,6 +60,7 @@ class Firehose:
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         log.info("compiling %d indicator kernels", len(self.detector.specs))
+        self.metrics.declare_topics((self.settings.transactions_topic, self.settings.profiles_topic))
         await asyncio.to_thread(self.detector.warm_up)
         await ensure_topics(self.settings)
         self.producer = make_producer(self.settings)
@@ -100,6 +101,7 @@ class Firehose:
     # --------------------------------------------------------------- batches
     async def _process(self, records) -> None:
         by_partition: dict[int, tuple[list[Message], list[Message]]] = defaultdict(lambda: ([], []))
+        consumed: list[tuple[str, int, int]] = []  # counted once handled, so "consumed" means done
         for tp, batch in records.items():
             state = self.states.get(tp.partition)
             if state is None:
@@ -113,8 +115,7 @@ class Firehose:
             profiles = topic == self.settings.profiles_topic
             target = by_partition[partition][0 if profiles else 1]
             target.extend([Message(topic, partition, r.offset, r.key, r.value, r.timestamp) for r in batch])
-            self.metrics.input_messages.labels(topic).inc(len(batch))
-            self.metrics.input_bytes.labels(topic).inc(sum(max(r.serialized_value_size, 0) for r in batch))
+            consumed.append((topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch)))
         for partition, (profiles, transactions) in sorted(by_partition.items()):
             state = self.states[partition]
             started = time.perf_counter()
@@ -125,6 +126,9 @@ class Firehose:
                 self.metrics.processing_delay.observe(max(time.time() - oldest / 1000, 0.0))
             self.metrics.batch_size.observe(len(profiles) + len(transactions))
             await self._publish(result)
+        for topic, messages, size in consumed:
+            self.metrics.input_messages.labels(topic).inc(messages)
+            self.metrics.input_bytes.labels(topic).inc(size)
         self.last_batch_at = time.time()
         self._observe_lag()
         self.metrics.state_customers.set(sum(len(s.customer_ids) for s in self.states.values()))
@@ -141,6 +145,8 @@ class Firehose:
             self.metrics.alerts.labels(alert.role_hypothesis).inc()
             for indicator in alert.indicators:
                 self.metrics.alert_indicators.labels(indicator.id, indicator.family).inc()
+            for family in {indicator.family for indicator in alert.indicators}:
+                self.metrics.alert_families.labels(family).inc()
         for lag in result.event_lag_s:
             self.metrics.alert_event_lag.observe(max(lag, 0.0))
         now_ms = time.time() * 1000
@@ -175,7 +181,7 @@ class Firehose:
             if state is None:
                 continue
             if state.offsets:
-                newest = max((t for _, t in state.evidence.values()), default=0)
+                newest = state.newest_event_ts()
                 state.prune(newest, self.settings.constellation.window_days * DAY)
             written += await asyncio.to_thread(state.save, self.checkpoint_path(p), self.detector.config_hash)
             for topic, offset in state.offsets.items():
@@ -252,6 +258,7 @@ class Firehose:
             for p in mine:
                 del self.states[p]
                 self.bootstrapping.pop(p, None)
+            self.metrics.forget_partitions(mine, (self.settings.transactions_topic, self.settings.profiles_topic))
         self.metrics.partitions.set(len(self.states))
 
 

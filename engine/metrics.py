@@ -6,11 +6,23 @@ customer, account or transaction id.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
+
+from indicators.profile_rules import PROFILE_RULES
+from indicators.registry import REGISTRY
+from schemas.contract import ROLE_HYPOTHESES
 
 # `*_created` series double the exposition for no operational value.
 disable_created_metrics()
 
+# The reason classes engine/decode.py gives dead letters (tests/test_metrics.py keeps the
+# two in step).
+DEAD_LETTER_REASON_CLASSES = (
+    "invalid_json", "invalid_type", "invalid_field", "missing_field", "key_mismatch", "empty_message",
+)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 BATCH_BUCKETS = (1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 20_000, 50_000, 100_000)
 
@@ -19,13 +31,17 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.input_messages = Counter("protect_input_messages", "Messages consumed", ["topic"], registry=r)
+        self.input_messages = Counter("protect_input_messages",
+                                      "Messages consumed and handled (detected, applied or dead-lettered)",
+                                      ["topic"], registry=r)
         self.input_bytes = Counter("protect_input_bytes", "Message value bytes consumed", ["topic"], registry=r)
         self.transactions = Counter("protect_transactions_processed", "Valid transactions run through the kernels",
                                     registry=r)
         self.dead_letters = Counter("protect_dead_letters", "Messages sent to dead-letters", ["reason_class"],
                                     registry=r)
         self.alerts = Counter("protect_alerts", "Alerts published", ["role"], registry=r)
+        self.alert_families = Counter("protect_alert_families", "Published alerts carrying at least one indicator "
+                                      "of the family (an alert counts once per family)", ["family"], registry=r)
         self.alert_indicators = Counter("protect_alert_indicators", "Indicators carried by published alerts",
                                         ["indicator", "family"], registry=r)
         self.indicator_fires = Counter("protect_indicator_fires", "Rows on which an indicator fired",
@@ -58,6 +74,40 @@ class Metrics:
                                      "Unix time of the last completed checkpoint", registry=r)
         self.committed_offset = Gauge("protect_committed_offset", "Next offset committed to the group",
                                       ["topic", "partition"], registry=r)
+
+        # Every series whose label values are known up front exists from the start, at 0.
+        # A counter series created by its first increment enters Prometheus already at 1 (or
+        # at 10,000 after a burst of bad messages), and rate() / increase() never count that
+        # first step: the first dead letters of a kind, or the first alert of a family,
+        # would be invisible to the dashboard and to the alerting rules.
+        for role in ROLE_HYPOTHESES:
+            self.alerts.labels(role)
+        for reason_class in DEAD_LETTER_REASON_CLASSES:
+            self.dead_letters.labels(reason_class)
+        for spec in REGISTRY.values():
+            self.indicator_fires.labels(spec.id)
+        for rule in (*REGISTRY.values(), *PROFILE_RULES):
+            self.alert_indicators.labels(rule.id, rule.family)
+            self.alert_families.labels(rule.family)
+
+    def declare_topics(self, topics: Iterable[str]) -> None:
+        """Create the input series of ``topics`` at 0 before anything is consumed. Without
+        them a worker that never received a message has no input series at all, and the
+        "no input" alert (an input rate of 0) could never fire for it."""
+        for topic in topics:
+            self.input_messages.labels(topic)
+            self.input_bytes.labels(topic)
+
+    def forget_partitions(self, partitions: Iterable[int], topics: Iterable[str]) -> None:
+        """Drop the per-partition series of revoked partitions. Left behind, a worker would
+        keep reporting the last lag it saw for a partition now read by another worker, and
+        sums across workers would count that partition twice."""
+        topics = list(topics)
+        for p in partitions:
+            for topic in topics:
+                for gauge in (self.consumer_lag, self.committed_offset):
+                    with contextlib.suppress(KeyError):  # never set on this worker
+                        gauge.remove(topic, str(p))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

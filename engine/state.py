@@ -167,6 +167,10 @@ class PartitionState:
         refs = np.unique(np.concatenate(arrays))
         return refs[refs >= 0]
 
+    def newest_event_ts(self) -> int:
+        """Event time of the newest transaction kept as evidence (0 when none)."""
+        return max((ts for _, ts, _ in self.evidence.values()), default=0)
+
     def prune(self, now: int, window_s: int) -> None:
         """Forget evidence no window references and fire snapshots older than the window."""
         live = set(self.live_refs().tolist())
