@@ -32,6 +32,7 @@ from engine.errors import CheckpointError
 from engine.kafka import ensure_topics, make_consumer, make_producer
 from engine.metrics import Metrics
 from engine.pipeline import BatchResult, Detector
+from engine.reference_feed import ReferenceFeed, apply_reference_messages
 from engine.state import PartitionState
 from indicators.columns import DAY
 from schemas import Alert
@@ -47,6 +48,7 @@ class Firehose:
         self.settings = settings
         self.metrics = metrics
         self.detector = detector or Detector(settings)
+        self.reference_feed = ReferenceFeed(settings)
         self.states: dict[int, PartitionState] = {}
         self.bootstrapping: dict[int, int] = {}  # partition -> quiet polls; transactions wait for profiles
         self.lock = asyncio.Lock()
@@ -70,12 +72,14 @@ class Firehose:
             [self.settings.transactions_topic, self.settings.profiles_topic], listener=_Listener(self)
         )
         await self.consumer.start()
+        await self.reference_feed.start()
         self.started = True
         log.info("firehose started (group %s, config %s)", self.settings.group_id, self.detector.config_hash)
 
     async def run(self) -> None:
         """Consume, detect and publish until :meth:`stop`."""
         while not self._stopping:
+            await self._apply_reference_updates()
             records = await self.consumer.getmany(
                 timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
             )
@@ -94,9 +98,23 @@ class Firehose:
         async with self.lock:
             await self.checkpoint(list(self.states))
         await self.consumer.stop()  # leaves the group, so a restarted worker is assigned at once
+        await self.reference_feed.stop()
         await self.producer.stop()
         self.started = False
         log.info("firehose stopped cleanly")
+
+    async def _apply_reference_updates(self) -> None:
+        """Swap in updated reference lists; visible from the next batch on (and in config_hash)."""
+        messages = await self.reference_feed.poll()
+        if not messages:
+            return
+        lists, dead, applied = apply_reference_messages(self.detector.reference, messages)
+        if applied:
+            async with self.lock:
+                self.detector = self.detector.with_reference(lists)
+            log.info("reference lists updated (%d messages); config %s", applied, self.detector.config_hash)
+        if dead:
+            await self._publish(BatchResult(dead=dead))
 
     # --------------------------------------------------------------- batches
     async def _process(self, records) -> None:

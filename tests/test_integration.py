@@ -135,3 +135,53 @@ def test_worker_serves_health_and_metrics(topics, tmp_path):
     finally:
         assert stop_worker(worker) == 0
     shutil.rmtree(tmp_path / "state", ignore_errors=True)
+
+
+def test_reference_list_update_applies_while_running(topics, tmp_path):
+    """A list replaced on the `reference` topic is used from the next batch, and shows in
+    config_hash; a bad reference message becomes a dead letter."""
+    import time
+    import urllib.request
+
+    from aiokafka import AIOKafkaProducer
+
+    from engine.kafka import ensure_topics
+
+    settings = topics
+    port = free_port()
+    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
+    try:
+        before = wait_until_healthy(port, worker)["config_hash"]
+
+        async def send(topic, items):
+            await ensure_topics(settings)
+            producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap)
+            await producer.start()
+            for key, value in items:
+                await producer.send_and_wait(topic, value, key=key)
+            await producer.stop()
+
+        update = {"match": "merchant_name", "terms": ["MOONLIGHT COMPANIONS"]}
+        asyncio.run(send(settings.reference_topic, [(b"escort_ad_platforms", json.dumps(update).encode()),
+                                                    (b"no_such_list", b'{"terms": []}')]))
+        deadline = time.monotonic() + 30
+        after = before
+        while after == before and time.monotonic() < deadline:
+            time.sleep(0.5)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+                after = json.loads(response.read())["config_hash"]
+        assert after != before, "the reference update never reached the detector"
+
+        rows = [
+            {"txn_id": f"T{i}", "re_id": "RE1", "ts": f"2026-03-0{i + 1}T12:00:00-05:00", "customer_id": "C1",
+             "account_id": "A1", "txn_type": "purchase", "channel": "ecom", "amount": 12.0 * (i + 1),
+             "currency": "CAD", "merchant_name": "MOONLIGHT COMPANIONS", "mcc": "7311"}
+            for i in range(3)
+        ]
+        asyncio.run(send(settings.transactions_topic, [(b"C1", json.dumps(r).encode()) for r in rows]))
+        samples, _ = wait_until_consumed(port, 3, worker, timeout=60, progress=False)
+        assert metric_sum(samples, "protect_indicator_fires") >= 1
+        letters = [json.loads(v) for v in asyncio.run(read_topic(settings.bootstrap, settings.dead_letter_topic, 1))]
+        assert letters and "unknown list 'no_such_list'" in letters[0]["reason"]
+    finally:
+        assert stop_worker(worker) == 0
