@@ -8,6 +8,7 @@ Faust agents in later stages.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -19,6 +20,8 @@ import mode
 from engine import __version__
 from engine.config import Settings
 from engine.firehose import Firehose
+from engine.identifiers import install_identifier_index
+from engine.kafka import ensure_topics
 from engine.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faus
         producer_acks=-1,
     )
 
+    if settings.cross_customer:
+        install_identifier_index(app, settings)
+
     @app.service
     class FirehoseService(mode.Service):
         """Runs the firehose inside the Faust worker's lifecycle."""
@@ -58,11 +64,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faus
         async def _consume(self) -> None:
             try:
                 await firehose.run()
-            except Exception:
+            except Exception as exc:
                 log.exception("firehose failed; stopping the worker")
-                await firehose.stop()
-                await app.crash_stop() if hasattr(app, "crash_stop") else None
-                raise
+                await self.crash(exc)  # stops the worker with a non-zero exit
 
         async def on_stop(self) -> None:
             await firehose.stop()
@@ -90,6 +94,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faus
 
 def run_worker(settings: Settings) -> None:
     """Run until SIGTERM / SIGINT (Faust installs the handlers and stops services in order)."""
+    # Create every topic with its partition count before Faust subscribes: a subscription to a
+    # missing topic may auto-create it with the broker's default count, breaking co-partitioning.
+    asyncio.run(ensure_topics(settings))
     app, _ = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

@@ -72,6 +72,10 @@ class Settings:
     reference_topic: str = "reference"
     alerts_topic: str = "alerts"
     dead_letter_topic: str = "dead-letters"
+    identifiers_topic: str = "identifier-observations"
+    findings_topic: str = "findings"
+    cross_customer: bool = True
+    shared_identifier_min_holders: int = 3
     group_id: str = "protect-engine"
     partitions: int = 4
     replication_factor: int = 1
@@ -128,6 +132,7 @@ class Settings:
         _check_range("max_batch", self.max_batch, 1, 1_000_000)
         _check_range("poll_timeout_ms", self.poll_timeout_ms, 1, 60_000)
         _check_range("session_timeout_ms", self.session_timeout_ms, 1_000, 600_000)
+        _check_range("shared_identifier_min_holders", self.shared_identifier_min_holders, 2, 100)
         for host_port in self.bootstrap.split(","):
             host, _, port = host_port.strip().rpartition(":")
             if not host or not port.isdigit():
@@ -241,6 +246,14 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
             return int(value)
         if kind == "float":
             return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(value).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
         return str(value)
     except ConfigError:
         raise

@@ -31,6 +31,7 @@ from engine.decode import Message, encode_dead_letter
 from engine.errors import CheckpointError
 from engine.kafka import ensure_topics, make_consumer, make_producer
 from engine.metrics import Metrics
+from engine.identifiers import FINDING_BITS, decode_finding
 from engine.pipeline import BatchResult, Detector
 from engine.reference_feed import ReferenceFeed, apply_reference_messages
 from engine.state import PartitionState
@@ -49,6 +50,10 @@ class Firehose:
         self.metrics = metrics
         self.detector = detector or Detector(settings)
         self.reference_feed = ReferenceFeed(settings)
+        # Findings of the cross-customer stage come back keyed by customer, co-partitioned.
+        self.input_topics = [settings.transactions_topic, settings.profiles_topic] + (
+            [settings.findings_topic] if settings.cross_customer else []
+        )
         self.states: dict[int, PartitionState] = {}
         self.bootstrapping: dict[int, int] = {}  # partition -> quiet polls; transactions wait for profiles
         self.lock = asyncio.Lock()
@@ -62,14 +67,14 @@ class Firehose:
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         log.info("compiling %d indicator kernels", len(self.detector.specs))
-        self.metrics.declare_topics((self.settings.transactions_topic, self.settings.profiles_topic))
+        self.metrics.declare_topics(self.input_topics)
         await asyncio.to_thread(self.detector.warm_up)
         await ensure_topics(self.settings)
         self.producer = make_producer(self.settings)
         await self.producer.start()
         self.consumer = make_consumer(self.settings)
         self.consumer.subscribe(
-            [self.settings.transactions_topic, self.settings.profiles_topic], listener=_Listener(self)
+            self.input_topics, listener=_Listener(self)
         )
         await self.consumer.start()
         await self.reference_feed.start()
@@ -130,6 +135,10 @@ class Firehose:
             done = state.offsets.get(topic, 0)
             if batch[0].offset < done:
                 batch = [r for r in batch if r.offset >= done]
+            if topic == self.settings.findings_topic:
+                self._apply_findings(state, topic, batch)
+                consumed.append((topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch)))
+                continue
             profiles = topic == self.settings.profiles_topic
             target = by_partition[partition][0 if profiles else 1]
             target.extend([Message(topic, partition, r.offset, r.key, r.value, r.timestamp) for r in batch])
@@ -152,6 +161,14 @@ class Firehose:
         self.metrics.state_customers.set(sum(len(s.customer_ids) for s in self.states.values()))
         self.metrics.state_bytes.set(sum(s.nbytes() for s in self.states.values()))
 
+    @staticmethod
+    def _apply_findings(state: PartitionState, topic: str, records) -> None:
+        for r in records:
+            finding = decode_finding(r.value)
+            if finding is not None and finding.rule in FINDING_BITS:
+                state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
+            state.offsets[topic] = r.offset + 1
+
     async def _publish(self, result: BatchResult) -> None:
         s = self.settings
         for letter in result.dead:
@@ -165,6 +182,9 @@ class Firehose:
                 self.metrics.alert_indicators.labels(indicator.id, indicator.family).inc()
             for family in {indicator.family for indicator in alert.indicators}:
                 self.metrics.alert_families.labels(family).inc()
+        if s.cross_customer:
+            for key, value in result.observations:
+                await self.producer.send(s.identifiers_topic, value, key=key)
         for lag in result.event_lag_s:
             self.metrics.alert_event_lag.observe(max(lag, 0.0))
         now_ms = time.time() * 1000
@@ -178,7 +198,7 @@ class Firehose:
 
     def _observe_lag(self) -> None:
         for p, state in self.states.items():
-            for topic in (self.settings.transactions_topic, self.settings.profiles_topic):
+            for topic in self.input_topics:
                 highwater = self.consumer.highwater(TopicPartition(topic, p))
                 if highwater is not None:
                     lag = max(highwater - state.offsets.get(topic, 0), 0)
@@ -230,7 +250,7 @@ class Firehose:
             log.info("partition %d assigned: %d customers from checkpoint", p, len(self.states[p].customer_ids))
         for p in sorted(partitions):
             state = self.states[p]
-            for topic in (s.transactions_topic, s.profiles_topic):
+            for topic in self.input_topics:
                 # Without a checkpoint, start at 0 (out of range falls back to "earliest"):
                 # state must be rebuilt from the whole retained topic. seek() rather than
                 # seek_to_beginning(), which re-delivered records already fetched here.
@@ -276,7 +296,7 @@ class Firehose:
             for p in mine:
                 del self.states[p]
                 self.bootstrapping.pop(p, None)
-            self.metrics.forget_partitions(mine, (self.settings.transactions_topic, self.settings.profiles_topic))
+            self.metrics.forget_partitions(mine, self.input_topics)
         self.metrics.partitions.set(len(self.states))
 
 

@@ -24,6 +24,8 @@ def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
         settings.reference_topic: compact,
         settings.alerts_topic: {},
         settings.dead_letter_topic: {},
+        settings.identifiers_topic: {},
+        settings.findings_topic: {},
     }
 
 

@@ -19,6 +19,7 @@ from engine import __version__
 from engine.config import Settings
 from engine.constellation import Constellation, role_hypothesis
 from engine.decode import Message, decode_profile, decode_transactions, transaction_columns
+from engine.identifiers import profile_observations
 from engine.reference import ReferenceLists
 from engine.state import FireSnapshot, PartitionState
 from indicators import registry
@@ -35,6 +36,7 @@ class BatchResult:
     fired: dict[str, int] = field(default_factory=dict)  # rows fired per indicator
     event_lag_s: list[float] = field(default_factory=list)  # alert created_at - trigger event time
     arrivals_ms: list[int] = field(default_factory=list)  # Kafka timestamp of each alert's trigger
+    observations: list[tuple[bytes, bytes]] = field(default_factory=list)  # for the cross-customer stage
 
 
 class Detector:
@@ -76,6 +78,8 @@ class Detector:
                 customer = decoded.customer_id if isinstance(decoded, Profile) else (message.key or b"").decode("utf-8", "replace")
                 if customer:
                     state.apply_profile(customer, decoded)
+                if isinstance(decoded, Profile):
+                    result.observations += profile_observations(decoded)
                 result.profiles += 1
             state.offsets[message.topic] = message.offset + 1
         if transactions:

@@ -149,10 +149,16 @@ class PartitionState:
             home, flags, income, expected = 0, 0, np.nan, np.nan
         else:
             home, flags, income, expected = profile_facts(profile)
+        findings = int(self.profile["profile_flags"][slot]) & col.FINDING_BITS  # not the profile's to clear
         self.profile["home_city"][slot] = home
-        self.profile["profile_flags"][slot] = flags
+        self.profile["profile_flags"][slot] = flags | findings
         self.profile["declared_income"][slot] = income
         self.profile["expected_monthly"][slot] = expected
+
+    def apply_finding(self, customer_id: str, bit: int) -> None:
+        """Record a cross-customer finding (a ``FINDING_BITS`` bit) about a customer."""
+        slot = int(self.slots_for([customer_id])[0])
+        self.profile["profile_flags"][slot] |= bit
 
     # -------------------------------------------------------------- evidence
     def remember(self, refs: np.ndarray, txn_ids: list[str], ts: np.ndarray, raws: list[bytes]) -> None:

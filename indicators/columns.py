@@ -105,6 +105,9 @@ PROFILE_VENUE_INDUSTRY = 1 << 6  # NAICS in a venue-risk industry (spa, motel, r
 PROFILE_ENTITY = 1 << 7  # party_type = entity (a business account holder)
 PROFILE_MINOR = 1 << 8  # birth_date says the customer is under 18
 PROFILE_ALIASES = 1 << 9  # two or more aliases on file
+# Findings of the cross-customer stage (engine/identifiers.py), kept across profile updates.
+PROFILE_SHARED_IDENTIFIER = 1 << 10  # a phone, email or address shared with other customers
+FINDING_BITS = PROFILE_SHARED_IDENTIFIER
 
 EVIDENCE_SLOTS = 8  # evidence transaction ids kept per fired indicator
 EMPTY_TS = np.int64(-(2**62))  # marks a free slot in window rings

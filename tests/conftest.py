@@ -34,6 +34,10 @@ def topics(bootstrap) -> Settings:
         "reference_topic": f"reference-{tag}",
         "alerts_topic": f"alerts-{tag}",
         "dead_letter_topic": f"dead-letters-{tag}",
+        "identifiers_topic": f"identifiers-{tag}",
+        "findings_topic": f"findings-{tag}",
+        # the second stage is eventually consistent: tests that compare with a backtest run without it
+        "cross_customer": False,
         "group_id": f"protect-{tag}",
         "partitions": 2,
         "session_timeout_ms": 6000,

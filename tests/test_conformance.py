@@ -137,7 +137,7 @@ PROFILE_SPECS = list(PROFILE_REGISTRY.values())
 
 @pytest.mark.parametrize("spec", PROFILE_SPECS, ids=[s.id for s in PROFILE_SPECS])
 def test_profile_rule_metadata_is_complete(spec):
-    assert re.match(r"^PK-\d\d$", spec.id) and spec.title and len(spec.description) > 40
+    assert re.match(r"^P[PK]-\d\d$", spec.id) and spec.title and len(spec.description) > 40
     assert spec.family in FAMILIES and spec.sources and spec.false_positives and spec.required_fields
     assert spec.weight > 0
 

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 def worker_env(settings) -> dict[str, str]:
     keys = ("transactions_topic", "profiles_topic", "reference_topic", "alerts_topic", "dead_letter_topic",
+            "identifiers_topic", "findings_topic", "cross_customer",
             "group_id", "partitions", "session_timeout_ms", "checkpoint_interval_s")
     return {f"PROTECT_{k.upper()}": str(getattr(settings, k)) for k in keys}
 
@@ -185,3 +186,48 @@ def test_reference_list_update_applies_while_running(topics, tmp_path):
         assert letters and "unknown list 'no_such_list'" in letters[0]["reason"]
     finally:
         assert stop_worker(worker) == 0
+
+
+def test_shared_identifiers_are_found_across_customers(topics, tmp_path):
+    """Three customers give the same phone: the second stage (a Faust agent keyed by the
+    identifier) finds it and feeds PP-19 back into each holder's state, where it counts as
+    a family in that customer's next alert."""
+    import dataclasses
+
+    settings = dataclasses.replace(topics, cross_customer=True)
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text("".join(
+        json.dumps({"customer_id": f"C{i}", "phones": ["+1-416-555-0142"], "emails": [f"p{i}@example.com"]}) + "\n"
+        for i in range(3)
+    ))
+    ad = {"re_id": "RE1", "customer_id": "C0", "account_id": "A0", "txn_type": "purchase", "channel": "ecom",
+          "currency": "CAD", "merchant_name": "LEOLIST.CC", "mcc": "7311"}
+    cash = {"re_id": "RE1", "customer_id": "C0", "account_id": "A0", "txn_type": "cash_deposit", "channel": "atm",
+            "currency": "CAD", "amount": 300, "city": "Toronto", "province": "ON"}
+    rows = [dict(ad, txn_id=f"AD{i}", ts=f"2026-03-0{i + 1}T12:00:00-05:00", amount=12.0 * (i + 1)) for i in range(3)]
+    rows += [dict(cash, txn_id=f"CA{i}", ts=f"2026-03-0{i + 4}T23:30:00-05:00", location_id=f"ATM{i}")
+             for i in range(4)]
+    transactions = tmp_path / "transactions.jsonl"
+    transactions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    port = free_port()
+    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
+    try:
+        wait_until_healthy(port, worker)
+        produce(settings, profiles)
+        deadline = __import__("time").monotonic() + 60
+        while __import__("time").monotonic() < deadline:
+            samples = scrape(port)
+            if metric_sum({k: v for k, v in samples.items() if "findings" in k[1]}, "protect_input_messages") >= 3:
+                break
+            __import__("time").sleep(0.5)
+        else:
+            raise AssertionError("no findings came back from the identifier index")
+        produce(settings, transactions)
+        samples, _ = wait_until_consumed(port, 3 + 3 + len(rows), worker, timeout=60, progress=False)
+        n_alerts = int(metric_sum(samples, "protect_alerts"))
+    finally:
+        assert stop_worker(worker) == 0
+    alerts = [json.loads(v) for v in asyncio.run(read_topic(settings.bootstrap, settings.alerts_topic, n_alerts))]
+    assert alerts and alerts[0]["customer_id"] == "C0"
+    assert "PP-19" in {i["id"] for a in alerts for i in a["indicators"]}
