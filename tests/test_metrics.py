@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+from pathlib import Path
 from types import SimpleNamespace
 
 from prometheus_client import CollectorRegistry
@@ -75,7 +76,7 @@ def _is_reason(node) -> bool:
 def test_reason_classes_match_what_decode_produces():
     """Every reason class literal in engine/decode.py (last element of a reason tuple or of
     a ``dead_letter(...)`` call) is pre-declared, and nothing else is."""
-    tree = ast.parse(open(engine.decode.__file__).read())
+    tree = ast.parse(Path(engine.decode.__file__).read_text())
     found = set()
 
     def constants(node):
@@ -174,6 +175,8 @@ def test_firehose_start_declares_its_input_topics(monkeypatch):
     metrics = Metrics()
     settings = Settings.build({"transactions_topic": "tx-a", "profiles_topic": "pr-a"})
     detector = SimpleNamespace(specs=[], warm_up=lambda: None, config_hash="0")
-    asyncio.run(engine.firehose.Firehose(settings, metrics, detector=detector).start())
+    firehose = engine.firehose.Firehose(settings, metrics, detector=detector)
+    firehose.reference_feed = _Client()  # the reference-topic reader: Kafka too
+    asyncio.run(firehose.start())
     assert value(metrics, "protect_input_messages_total", topic="tx-a") == 0
     assert value(metrics, "protect_input_bytes_total", topic="pr-a") == 0
