@@ -77,6 +77,9 @@ class Settings:
     cross_customer: bool = True
     shared_identifier_min_holders: int = 3
     group_id: str = "protect-engine"
+    # Static group membership (KIP-345): set a stable id per worker (e.g. the pod name) so a
+    # rolling restart keeps its partitions, and with them its local checkpoints.
+    group_instance_id: str = ""
     partitions: int = 4
     replication_factor: int = 1
     web_host: str = "127.0.0.1"

@@ -55,6 +55,7 @@ class Firehose:
             [settings.findings_topic] if settings.cross_customer else []
         )
         self.states: dict[int, PartitionState] = {}
+        self.saved_offsets: dict[int, dict[str, int]] = {}  # per partition, as last checkpointed
         self.bootstrapping: dict[int, int] = {}  # partition -> quiet polls; transactions wait for profiles
         self.lock = asyncio.Lock()
         self.consumer = None
@@ -216,12 +217,13 @@ class Firehose:
         written = 0
         for p in partitions:
             state = self.states.get(p)
-            if state is None:
-                continue
+            if state is None or self.saved_offsets.get(p) == state.offsets:
+                continue  # nothing consumed since the last checkpoint: don't rewrite the state
             if state.offsets:
                 newest = state.newest_event_ts()
                 state.prune(newest, self.settings.constellation.window_days * DAY)
             written += await asyncio.to_thread(state.save, self.checkpoint_path(p), self.detector.config_hash)
+            self.saved_offsets[p] = dict(state.offsets)
             for topic, offset in state.offsets.items():
                 offsets[TopicPartition(topic, p)] = OffsetAndMetadata(offset, "")
                 self.metrics.committed_offset.labels(topic, str(p)).set(offset)
@@ -295,6 +297,7 @@ class Firehose:
                 await self.checkpoint(mine)
             for p in mine:
                 del self.states[p]
+                self.saved_offsets.pop(p, None)
                 self.bootstrapping.pop(p, None)
             self.metrics.forget_partitions(mine, self.input_topics)
         self.metrics.partitions.set(len(self.states))

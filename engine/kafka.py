@@ -72,6 +72,7 @@ def make_consumer(settings: Settings) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap,
         group_id=settings.group_id,
+        group_instance_id=settings.group_instance_id or None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         partition_assignment_strategy=(RangePartitionAssignor,),
