@@ -28,7 +28,8 @@ from indicators.spec import IndicatorSpec
 from schemas import Profile
 
 _TRAVEL_OCCUPATION = re.compile(
-    r"sales|truck|driver|pilot|flight|consult|travel|technician|contractor|musician|crew|courier",
+    r"sales|truck|driver|pilot|flight|consult|travel|technician|contractor|musician|crew|courier"
+    r"|account manager|regional|representative",
     re.I,
 )
 # NAICS prefixes of venue-risk industries (F21-G36/G37): accommodation, residential

@@ -368,7 +368,8 @@ def write_evidence_two(a_ts, a_ref, a_lo, b_ts, b_ref, b_lo, c, hi, out):
 # --------------------------------------------------------------------------------------------
 # Appended by the `adv_travel` group (PP-02, PP-03, PP-05 ... PP-11): counts and evidence that
 # leave one key out (the home city or province), evidence chosen from a scratch list of
-# events, and day-bucket counts of days that reach a threshold. None allocates.
+# events, day-bucket counts of days that reach a threshold, and a ring insert that keeps
+# exactly the newest events. None allocates.
 
 
 @helper
