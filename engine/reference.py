@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ class ReferenceList:
     name: str
     fields: tuple[str, ...]
     terms: tuple[str, ...]
+    whole_words: bool = False  # "RENT" must not match "PARENT" or "CURRENT"
 
 
 class ReferenceLists:
@@ -62,7 +64,7 @@ class ReferenceLists:
     def __init__(self, lists: Mapping[str, ReferenceList]):
         self.lists = dict(lists)
         canonical = json.dumps(
-            {n: [lst.fields, lst.terms] for n, lst in sorted(self.lists.items())}, sort_keys=True
+            {n: [lst.fields, lst.terms, lst.whole_words] for n, lst in sorted(self.lists.items())}, sort_keys=True
         )
         self.digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -93,6 +95,9 @@ class ReferenceLists:
                 continue
             if exact:
                 hits = [pl.col(f).is_in(list(lst.terms)) for f in lst.fields]
+            elif lst.whole_words:
+                pattern = r"(?i)\b(?:" + "|".join(re.escape(t) for t in lst.terms) + r")\b"
+                hits = [pl.col(f).str.contains(pattern) for f in lst.fields]
             else:
                 upper = [t.upper() for t in lst.terms]
                 hits = [pl.col(f).str.to_uppercase().str.contains_any(upper) for f in lst.fields]
@@ -123,5 +128,5 @@ def _parse(origin: Path, document: Mapping) -> dict[str, ReferenceList]:
                 f"{origin}: list {name!r} matches unknown field(s) {bad}; valid: {list(MATCHABLE_FIELDS)}"
             )
         terms = tuple(str(t) for t in body["terms"] if str(t).strip())
-        lists[name] = ReferenceList(name, fields, terms)
+        lists[name] = ReferenceList(name, fields, terms, bool(body.get("whole_words", False)))
     return lists
