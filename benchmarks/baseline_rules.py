@@ -164,6 +164,11 @@ class Customer:
         self.snapshots: dict = {}  # indicator index -> (observed, evidence)
 
 
+def engine_settings() -> Settings:
+    """The engine restricted to the rules the baseline implements, for like-for-like checks."""
+    return Settings.build({"disabled_indicators": [i for i in REGISTRY if i not in IDS], "cross_customer": False})
+
+
 class Baseline:
     """Per-event detector: ``profile(dict)`` and ``transaction(dict) -> alert dict | None``."""
 

@@ -34,10 +34,9 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks.baseline_rules import IDS, Baseline
+from benchmarks.baseline_rules import IDS, Baseline, engine_settings
 from benchmarks.end_to_end import RUNS, bench_settings, broker, child_env, produce
 from benchmarks.workload import WORKLOADS, Workload, prepare, read_lines, shown, transactions_file
-from engine.config import Settings
 from engine.demo import read_topic, stop_worker
 from engine.errors import ProtectError
 
@@ -152,7 +151,7 @@ def check_equivalence(
     """Compare alert ids and rows fired per indicator with the engine's backtest, same data."""
     from engine.backtest import backtest
 
-    expected, _ = backtest(txn_file, folder / "profiles.jsonl", Settings(), chunk=65_536)
+    expected, _ = backtest(txn_file, folder / "profiles.jsonl", engine_settings(), chunk=65_536)
     want = {a.alert_id for a in expected.alerts}
     got = {a["alert_id"] for a in alerts}
     both = len(want & got)
