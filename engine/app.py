@@ -18,6 +18,7 @@ import faust
 import mode
 
 from engine import __version__
+from engine.cases import install_case_assembly
 from engine.config import Settings
 from engine.firehose import Firehose
 from engine.identifiers import install_identifier_index
@@ -52,6 +53,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faus
 
     if settings.cross_customer:
         install_identifier_index(app, settings)
+    install_case_assembly(app, settings, metrics)  # cases, dispositions, the analyst view (/cases)
 
     @app.service
     class FirehoseService(mode.Service):

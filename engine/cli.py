@@ -48,6 +48,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     summary = generate(Path(args.out), customers=args.customers, days=args.days, seed=args.seed,
                        progress=not args.quiet)
     print(summary)
+    if args.format == "parquet":  # the generator streams JSONL; convert, streaming again
+        from engine.backtest import write_parquet
+
+        for kind in ("transactions", "profiles"):
+            jsonl = summary.paths[kind]
+            write_parquet(jsonl, jsonl.with_suffix(".parquet"), kind)
+            jsonl.unlink()
+            print(f"{kind}: {jsonl.with_suffix('.parquet')}")
     return 0
 
 
@@ -78,18 +86,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from engine.backtest import backtest
-    from engine.firehose import encode_alert
+    import time
+
+    from engine.backtest import backtest, write_alerts
 
     settings = _settings(args)
-    result, state = backtest(Path(args.transactions), Path(args.profiles) if args.profiles else None, settings)
+    started = time.perf_counter()
+    result, _ = backtest(Path(args.transactions), Path(args.profiles) if args.profiles else None, settings,
+                         chunk=args.chunk, progress=not args.quiet)
+    seconds = time.perf_counter() - started
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as handle:
-        for alert in result.alerts:
-            handle.write(encode_alert(alert) + b"\n")
-    print(f"{result.transactions:,} transactions, {len(result.dead):,} dead letters, "
-          f"{len(result.alerts):,} alerts for {len({a.customer_id for a in result.alerts}):,} customers → {out}")
+    write_alerts(result.alerts, out)
+    print(f"{result.transactions:,} transactions in {seconds:,.1f}s ({result.transactions / max(seconds, 1e-9):,.0f}/s), "
+          f"{len(result.dead):,} dead letters, {len(result.alerts):,} alerts for "
+          f"{len({a.customer_id for a in result.alerts}):,} customers → {out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from engine.evaluate import evaluate, format_report, read_alerts, read_labels, write_report
+
+    report = evaluate(read_labels(Path(args.labels)), read_alerts(Path(args.alerts)),
+                      prevalence=1 / args.prevalence, days=args.days)
+    print(format_report(report))
+    if args.out:
+        json_path, html_path = write_report(report, Path(args.out))
+        print(f"\nreport: {json_path}\n        {html_path}")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from engine.tune import run_tune
+
+    return run_tune(args, _settings(args))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from engine.disclosure import export
+    from engine.cases import latest_package
+
+    settings = _settings(args)
+    package = asyncio.run(latest_package(settings, args.case_id, timeout=args.timeout))
+    if package is None:
+        raise ProtectError(f"no package for {args.case_id} on topic {settings.disclosures_topic!r} "
+                           f"at {settings.bootstrap}")
+    data = export(package, args.format)
+    Path(args.out).write_bytes(data)
+    print(f"{args.case_id} version {package['version']} ({package['status']}): {args.format} report, "
+          f"{len(data):,} bytes, validated → {args.out}")
     return 0
 
 
@@ -120,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", default="out/data")
+    p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl",
+                   help="transactions and profiles as JSONL (default) or Parquet with the contract's columns")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 
@@ -150,13 +198,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", help="use this Kafka instead of starting the embedded broker")
     p.set_defaults(func=cmd_demo)
 
-    p = verbs.add_parser("backtest", help="run the same detector over JSONL files")
-    p.add_argument("--transactions", required=True)
-    p.add_argument("--profiles")
+    p = verbs.add_parser("backtest", help="run the same detector over JSONL or Parquet files")
+    p.add_argument("--transactions", required=True, help="transactions .jsonl or .parquet (contract columns)")
+    p.add_argument("--profiles", help="profiles .jsonl or .parquet")
     p.add_argument("--out", required=True, help="alerts JSONL to write")
-    p.add_argument("--config")
-    p.add_argument("--reference")
+    p.add_argument("--config", help="TOML settings file (env PROTECT_CONFIG)")
+    p.add_argument("--reference", help="reference list file replacing shipped lists by name")
+    p.add_argument("--chunk", type=int, default=50_000, help="transactions per batch (default 50,000)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_backtest)
+
+    p = verbs.add_parser("evaluate", help="detection quality of alerts against labels (table, JSON, HTML)")
+    p.add_argument("--labels", required=True, help="labels.csv (customer_id, role, business_model, ring_id, "
+                   "first_activity, lookalike_type)")
+    p.add_argument("--alerts", required=True, help="alerts JSONL (CONTRACT section 4)")
+    p.add_argument("--out", help="folder for evaluation.json and evaluation.html")
+    p.add_argument("--prevalence", type=float, default=2000.0,
+                   help="one ring member per N customers for the implied precision (default 2,000)")
+    p.add_argument("--days", type=float, help="days the data covers (adds per-30-day volumes)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = verbs.add_parser("tune", help="sweep settings over labelled data; write the chosen ones as TOML")
+    p.add_argument("--transactions", required=True, help="transactions .jsonl or .parquet")
+    p.add_argument("--profiles", help="profiles .jsonl or .parquet")
+    p.add_argument("--labels", required=True, help="labels.csv")
+    p.add_argument("--sweep", action="append", required=True, metavar="KEY=V1,V2,...",
+                   help="a setting and its values, repeatable: constellation.score_threshold=6,7,8 · "
+                        "constellation.weights.PP-16=2,3 · PP-16.min_senders=4,5,6")
+    p.add_argument("--mode", choices=("grid", "one-at-a-time"), default="grid",
+                   help="grid: every combination (default); one-at-a-time: vary one key, others at base")
+    p.add_argument("--max-false-per-10k", type=float, default=10.0,
+                   help="choose the highest recall with at most this many falsely alerted customers per "
+                        "10,000 outside the rings (default 10)")
+    p.add_argument("--out", required=True, help="TOML file to write with the chosen settings")
+    p.add_argument("--report", help="folder for tune.json (every setting's numbers)")
+    p.add_argument("--config", help="base TOML settings (env PROTECT_CONFIG)")
+    p.add_argument("--reference", help="reference list file replacing shipped lists by name")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_tune)
+
+    p = verbs.add_parser("export", help="write a case's FINTRAC STR JSON or goAML XML from the disclosures topic")
+    _kafka_flags(p)
+    p.add_argument("case_id", metavar="CASE_ID", help="e.g. CASE-B152FC5E757AE341")
+    p.add_argument("--format", choices=("fintrac", "goaml"), required=True)
+    p.add_argument("--out", required=True, help="file to write (validated against the official schema first)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to read the topic (default 60)")
+    p.set_defaults(func=cmd_export)
 
     p = verbs.add_parser("indicators", help="list the indicator catalogue (every PP and PK id)")
     p.add_argument("--markdown", action="store_true", help="the analyst's catalogue page (docs/catalogue.md)")

@@ -32,8 +32,9 @@ from typing import Any
 
 from engine import __version__
 from engine.errors import ConfigError
-from indicators.registry import REGISTRY
+from indicators.registry import PROFILE_REGISTRY, REGISTRY
 from indicators.spec import ParameterError
+from schemas import FAMILIES
 
 
 class Secret(str):
@@ -48,20 +49,66 @@ class Secret(str):
         return str.__str__(self)
 
 
+# Indicators of exploitation and of the laundering of proceeds (docs/calibration.md): money
+# passed on within hours (PP-17), third-party control (PK-04), identifiers shared with other
+# subjects (PP-19), business pass-through (PP-21), VC or gambling funded by many senders
+# (PP-25, PP-27), lifestyle beyond declared income (PP-29), several rents (PP-30), adverse
+# media and reported addresses (PK-01, PK-02). Ads, short stays, late-night cash and client
+# e-transfers show the sex trade, which an independent adult worker shows too; a candidate
+# needs one of these as well.
+NEXUS = ("PP-17", "PK-04", "PP-19", "PP-21", "PP-25", "PP-27", "PP-29", "PP-30", "PK-01", "PK-02")
+
+
 @dataclass(frozen=True)
 class ConstellationSettings:
-    """When fired indicators become an alert (INDICATORS.md, conventions)."""
+    """When fired indicators become an alert (INDICATORS.md conventions; calibrated on
+    generated data, docs/calibration.md)."""
 
     window_days: int = 30
-    min_families: int = 3
+    min_families: int = 4
     score_threshold: float = 8.0
     realert_days: int = 30
+    # At least one active indicator from ``nexus`` (ids or families); empty: no requirement.
+    nexus: tuple[str, ...] = NEXUS
+    # With a nexus: escort-referenced e-transfers collected and passed on, without the
+    # subject's own ad or lodging spend (the collector / nominee of F21-G29), count as one.
+    collector_nexus: bool = True
+    # Profile rules that raise a candidate with any transaction rule, whatever the score:
+    # direct observation of third-party control (INDICATORS.md, FinCEN FIN-2020-A008).
+    strong_rules: tuple[str, ...] = ("PK-04",)
+    # Several active indicators of one family describe one behaviour: the score takes the
+    # family's largest weight plus this share of the others (1.0 adds them all up).
+    same_family_factor: float = 1.0
+    # A family counts towards ``min_families`` only when one of its active indicators
+    # weighs at least this much (0: every active family counts).
+    family_min_weight: float = 1.5
+    # Weight overrides by indicator id (``PP-16``) or family (``FUNNEL``: every member of it);
+    # an id beats its family. TOML: ``[constellation.weights]`` then ``PP-16 = 3.0``.
+    weights: Mapping[str, float] = field(default_factory=dict)
 
     def validate(self) -> None:
         _check_range("constellation.window_days", self.window_days, 1, 365)
         _check_range("constellation.min_families", self.min_families, 1, 12)
         _check_range("constellation.score_threshold", self.score_threshold, 0.5, 100.0)
         _check_range("constellation.realert_days", self.realert_days, 1, 365)
+        _check_range("constellation.same_family_factor", self.same_family_factor, 0.0, 1.0)
+        _check_range("constellation.family_min_weight", self.family_min_weight, 0.0, 20.0)
+        known = set(REGISTRY) | set(PROFILE_REGISTRY) | set(FAMILIES)
+        for key in self.nexus:
+            if key not in known:
+                raise ConfigError(f"constellation.nexus: unknown indicator or family {key!r}; valid: "
+                                  f"{sorted(REGISTRY) + sorted(PROFILE_REGISTRY)} or a family {list(FAMILIES)}")
+        for key in self.strong_rules:
+            if key not in PROFILE_REGISTRY:
+                raise ConfigError(f"constellation.strong_rules: {key!r} is not a profile rule; valid: "
+                                  f"{sorted(PROFILE_REGISTRY)}")
+        for key, weight in self.weights.items():
+            if key not in known:
+                raise ConfigError(f"constellation.weights: unknown indicator or family {key!r}; valid: "
+                                  f"{sorted(REGISTRY) + sorted(PROFILE_REGISTRY)} or a family {list(FAMILIES)}")
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise ConfigError(f"constellation.weights.{key}: expected a number, got {weight!r}")
+            _check_range(f"constellation.weights.{key}", weight, 0.0, 20.0)
 
 
 @dataclass(frozen=True)
@@ -74,6 +121,12 @@ class Settings:
     dead_letter_topic: str = "dead-letters"
     identifiers_topic: str = "identifier-observations"
     findings_topic: str = "findings"
+    disclosures_topic: str = "disclosures"
+    dispositions_topic: str = "dispositions"
+    # The analyst web view (/cases): off until the operator sets a token; every case route
+    # requires it (Authorization: Bearer, or the cookie /login?token= sets).
+    analyst_token: Secret = Secret("")
+    case_republish_s: float = 3600.0
     cross_customer: bool = True
     shared_identifier_min_holders: int = 3
     group_id: str = "protect-engine"
@@ -136,6 +189,9 @@ class Settings:
         _check_range("poll_timeout_ms", self.poll_timeout_ms, 1, 60_000)
         _check_range("session_timeout_ms", self.session_timeout_ms, 1_000, 600_000)
         _check_range("shared_identifier_min_holders", self.shared_identifier_min_holders, 2, 100)
+        _check_range("case_republish_s", self.case_republish_s, 1.0, 7 * 86_400)
+        if self.analyst_token and len(self.analyst_token.reveal()) < 16:
+            raise ConfigError("analyst_token: use at least 16 characters (e.g. `openssl rand -hex 24`)")
         for host_port in self.bootstrap.split(","):
             host, _, port = host_port.strip().rpartition(":")
             if not host or not port.isdigit():
@@ -230,8 +286,13 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
             extra = set(value) - allowed
             if extra:
                 raise ConfigError(f"constellation: unknown key(s) {sorted(extra)}; valid: {sorted(allowed)}")
-            cast = {f.name: type(f.default) for f in fields(ConstellationSettings)}
-            return ConstellationSettings(**{k: cast[k](v) for k, v in value.items()})
+            cast = {f.name: type(f.default) for f in fields(ConstellationSettings) if f.name != "weights"}
+            values = {k: _cast_constellation(k, cast[k], v) for k, v in value.items() if k != "weights"}
+            if "weights" in value:
+                if not isinstance(value["weights"], Mapping):
+                    raise ConfigError("constellation.weights: expected a table of indicator id or family = weight")
+                values["weights"] = {str(k): v for k, v in value["weights"].items()}
+            return ConstellationSettings(**values)
         if name == "indicator_params":
             if not isinstance(value, Mapping):
                 raise TypeError("expected a table of tables")
@@ -239,7 +300,7 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
         if name == "disabled_indicators":
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(i.strip() for i in items if i.strip())
-        if name == "sasl_password":
+        if name in ("sasl_password", "analyst_token"):
             return Secret(str(value))
         if kind.startswith("Path"):
             return None if value in (None, "") else Path(value)
@@ -262,6 +323,19 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
         raise
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: cannot use {value!r} (expected {kind})") from None
+
+
+def _cast_constellation(name: str, kind: type, value: Any) -> Any:
+    if kind is tuple:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"constellation.{name}: expected a list of ids, got {value!r}")
+        return tuple(str(i).strip() for i in items if str(i).strip())
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"constellation.{name}: expected true or false, got {value!r}")
+        return value
+    return kind(value)
 
 
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:

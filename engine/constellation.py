@@ -1,13 +1,22 @@
 """Constellation scoring: when fired indicators add up to a suspicious-transaction candidate.
 
-FINTRAC: no single indicator is conclusive; a constellation is. Default trigger
-(INDICATORS.md conventions), evaluated at every row where some indicator fires:
+FINTRAC: no single indicator is conclusive; a constellation is. Trigger (INDICATORS.md
+conventions, calibrated in docs/calibration.md), evaluated at every row where some
+indicator fires:
 
 * at least one transaction rule active in the window (30 d), and
 * a family in {ADV, LODGE, FUNNEL, ID} among the active ones (keeps generic spend
   clusters from firing alone), and
-* at least ``min_families`` distinct families, or a weighted score >= ``score_threshold``;
-* or, alternatively, a strong profile rule (PK-04 / PK-05) plus any transaction rule.
+* a *nexus*: an indicator of exploitation or of laundering the proceeds (pass-through,
+  third-party control, shared identifiers, lifestyle, several rents, ...; ``nexus``), or the
+  collector pattern (escort-referenced e-transfers passed on without own ad or lodging
+  spend). Ads, short stays and late-night cash show the sex trade, which independent
+  adult workers show too; they raise the score but do not make a candidate alone; and
+* a weighted score >= ``score_threshold`` (per family: the largest weight plus
+  ``same_family_factor`` times the others), or at least ``min_families`` families each
+  with an indicator weighing ``family_min_weight`` or more;
+* or, alternatively, a strong profile rule (``strong_rules``: PK-04, a third party seen
+  controlling the customer) plus any transaction rule.
 
 An alert is emitted when the trigger holds and the active set has an indicator the
 customer's previous alert did not have, or the previous alert is older than
@@ -36,17 +45,25 @@ def family_bit(family: str) -> int:
 
 
 @kernel
-def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weights, families,
+def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weights, families, family_index,
                            anchor_families, strong_bits, last_fire, last_alert_ts, last_alert_mask,
-                           window, min_families, score_threshold, realert,
+                           window, min_families, score_threshold, realert, same_family, family_min_weight,
+                           nexus_bits, collector_bits, spend_bits, require_nexus,
                            alert, score, active):
     """Per row: update last-fire times, then score the active set and decide on an alert.
 
     ``fired`` is uint8[n, K] (one column per enabled transaction rule); bits ``0..K-1`` of
-    ``active`` are transaction rules, bits ``K..K+M-1`` the profile rules.
+    ``active`` are transaction rules, bits ``K..K+M-1`` the profile rules. The score adds,
+    per family, the largest active weight plus ``same_family`` times the others (1.0: a
+    plain sum); a family counts towards ``min_families`` when its largest active weight is
+    at least ``family_min_weight``. With ``require_nexus``, the active set also needs a rule
+    in ``nexus_bits``, or a collector-signal rule without victim ad / lodging spend.
     """
     n, k_rules = fired.shape
     m_rules = rule_flag_bits.shape[0]
+    n_families = 16
+    fam_max = np.zeros(n_families)
+    fam_sum = np.zeros(n_families)
     for i in range(n):
         c = cust[i]
         t = ts[i]
@@ -60,26 +77,45 @@ def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weigh
             continue
         mask = np.int64(0)
         fam = np.int64(0)
-        s = 0.0
+        fam_max[:] = 0.0
+        fam_sum[:] = 0.0
         for k in range(k_rules):
             lf = last_fire[c, k]
             if t - window < lf <= t:
                 mask |= np.int64(1) << k
                 fam |= families[k]
-                s += weights[k]
+                f = family_index[k]
+                fam_sum[f] += weights[k]
+                fam_max[f] = max(fam_max[f], weights[k])
         txn_mask = mask
         flags = profile_flags[c]
         for m in range(m_rules):
             if flags & rule_flag_bits[m]:
                 mask |= np.int64(1) << (k_rules + m)
                 fam |= families[k_rules + m]
-                s += weights[k_rules + m]
+                f = family_index[k_rules + m]
+                fam_sum[f] += weights[k_rules + m]
+                fam_max[f] = max(fam_max[f], weights[k_rules + m])
+        s = 0.0
         n_fam = 0
-        f = fam
-        while f:
-            n_fam += f & 1
-            f >>= 1
-        trig = txn_mask != 0 and (fam & anchor_families) != 0 and (n_fam >= min_families or s >= score_threshold)
+        for f in range(n_families):
+            if same_family == 1.0:
+                s += fam_sum[f]
+            else:
+                s += fam_max[f] + same_family * (fam_sum[f] - fam_max[f])
+            if fam_sum[f] > 0.0 and fam_max[f] >= family_min_weight:
+                n_fam += 1
+        if family_min_weight <= 0.0:  # every active family counts, zero-weight ones too
+            n_fam = 0
+            f_bits = fam
+            while f_bits:
+                n_fam += f_bits & 1
+                f_bits >>= 1
+        nexus = True
+        if require_nexus:
+            nexus = (mask & nexus_bits) != 0 or ((mask & collector_bits) != 0 and (mask & spend_bits) == 0)
+        trig = (txn_mask != 0 and (fam & anchor_families) != 0 and nexus
+                and (n_fam >= min_families or s >= score_threshold))
         if not trig and txn_mask != 0 and (mask & strong_bits) != 0:
             trig = True
         score[i] = s
@@ -100,17 +136,23 @@ class Constellation:
     rule_flag_bits: np.ndarray
     weights: np.ndarray
     families: np.ndarray
+    family_index: np.ndarray
     anchor_families: int
     strong_bits: int
+    nexus_bits: int
+    collector_bits: int
+    spend_bits: int
 
     @classmethod
     def build(cls, specs: list[IndicatorSpec], settings: ConstellationSettings) -> Constellation:
         rules = PROFILE_RULES
-        members = [(s.weight, s.family) for s in specs] + [(r.weight, r.family) for r in rules]
-        strong = 0
-        for m, rule in enumerate(rules):
-            if rule.strong:
-                strong |= 1 << (len(specs) + m)
+        everyone: list[IndicatorSpec | ProfileRuleSpec] = [*specs, *rules]
+        members = [(member_weight(s, settings), s.family) for s in everyone]
+
+        def bits(test) -> int:
+            return sum(1 << k for k, s in enumerate(everyone) if test(s))
+
+        nexus = set(settings.nexus)
         return cls(
             specs=tuple(specs),
             rules=rules,
@@ -118,17 +160,23 @@ class Constellation:
             rule_flag_bits=np.array([r.flag_bit for r in rules], dtype=np.int64),
             weights=np.array([w for w, _ in members], dtype=np.float64),
             families=np.array([family_bit(f) for _, f in members], dtype=np.int64),
+            family_index=np.array([FAMILIES.index(f) for _, f in members], dtype=np.int64),
             anchor_families=sum(family_bit(f) for f in ANCHOR_FAMILIES),
-            strong_bits=strong,
+            strong_bits=bits(lambda s: isinstance(s, ProfileRuleSpec) and s.id in settings.strong_rules),
+            nexus_bits=bits(lambda s: s.id in nexus or s.family in nexus),
+            collector_bits=bits(lambda s: s.role_signal == "collector") if settings.collector_nexus else 0,
+            spend_bits=bits(lambda s: s.role_signal == "victim" and s.family in ("ADV", "LODGE")),
         )
 
     def run(self, cust, ts, fired, state, alert, score, active) -> None:
         s = self.settings
         evaluate_constellation(
             cust, ts, fired, state.profile["profile_flags"], self.rule_flag_bits, self.weights,
-            self.families, np.int64(self.anchor_families), np.int64(self.strong_bits), state.last_fire,
-            state.last_alert_ts, state.last_alert_mask, np.int64(s.window_days * DAY),
+            self.families, self.family_index, np.int64(self.anchor_families), np.int64(self.strong_bits),
+            state.last_fire, state.last_alert_ts, state.last_alert_mask, np.int64(s.window_days * DAY),
             np.int64(s.min_families), float(s.score_threshold), np.int64(s.realert_days * DAY),
+            float(s.same_family_factor), float(s.family_min_weight), np.int64(self.nexus_bits),
+            np.int64(self.collector_bits), np.int64(self.spend_bits), bool(s.nexus),
             alert, score, active,
         )  # fmt: skip
 
@@ -140,27 +188,42 @@ class Constellation:
         return txn, prof
 
 
+def member_weight(spec: IndicatorSpec | ProfileRuleSpec, settings: ConstellationSettings) -> float:
+    """The spec's weight, overridden by ``constellation.weights`` (its id, else its family)."""
+    overrides = settings.weights
+    return float(overrides.get(spec.id, overrides.get(spec.family, spec.weight)))
+
+
 def role_hypothesis(signals: list[tuple[str, str, float]]) -> str:
     """Role from the active rules' ``(role_signal, family, weight)``.
 
-    Victims must not be reported as suspects (FinCEN FIN-2020-A008): a subject whose
-    pattern is ads, lodging, cash at many places and funds forwarded out is a possible
-    victim; fan-in from many senders, lifestyle and property patterns point to a
-    trafficker; fan-in that is forwarded on, without the victim's own ad and lodging
-    spend, is the collector / nominee pattern (F21-G29).
+    Victims must not be reported as suspects (FinCEN FIN-2020-A008). Money arriving from
+    many senders (FUNNEL fan-in) is what victims, collectors and traffickers all show, so
+    the role comes from what goes with it:
+
+    * fan-in passed on (pass-through, or escort-referenced e-transfers collected and sent
+      on), without the victim's own ad and lodging spend and without the trafficker's
+      lifestyle or properties: the collector / nominee (F21-G29);
+    * otherwise the heavier side: ads, lodging, cash at many places, funds forwarded out
+      and third-party control point to a possible victim; fan-in, lifestyle, properties
+      and outside information to a suspected trafficker.
     """
-    weight = {"victim": 0.0, "trafficker": 0.0, "collector": 0.0}
-    fan_in = forwarding = victim_spend = False
+    victim = trafficker = 0.0
+    fan_in = escort_fan_in = forwarding = victim_spend = lifestyle = False
     for signal, family, w in signals:
-        if signal in weight:
-            weight[signal] += w
-        fan_in |= signal == "trafficker" and family == "FUNNEL"
+        if signal == "victim":
+            victim += w
+        elif signal in ("trafficker", "collector"):
+            trafficker += w
+        fan_in |= signal in ("trafficker", "collector") and family == "FUNNEL"
+        escort_fan_in |= signal == "collector"
         forwarding |= signal == "victim" and family == "FUNNEL"
         victim_spend |= signal == "victim" and family in ("ADV", "LODGE")
-    if weight["collector"] > 0 or (fan_in and forwarding and not victim_spend):
+        lifestyle |= signal == "trafficker" and family in ("LUX", "PROP")
+    if fan_in and (forwarding or escort_fan_in) and not victim_spend and not lifestyle:
         return "collector_nominee"
-    if weight["victim"] > weight["trafficker"]:
+    if victim > trafficker:
         return "possible_victim"
-    if weight["trafficker"] > weight["victim"]:
+    if trafficker > victim:
         return "suspected_trafficker"
     return "unknown"

@@ -26,6 +26,8 @@ def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
         settings.dead_letter_topic: {},
         settings.identifiers_topic: {},
         settings.findings_topic: {},
+        settings.disclosures_topic: compact,  # the latest package per case_id
+        settings.dispositions_topic: {},
     }
 
 

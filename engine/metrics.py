@@ -30,6 +30,11 @@ disable_created_metrics()
 DEAD_LETTER_REASON_CLASSES = (
     "invalid_json", "invalid_type", "invalid_field", "missing_field", "key_mismatch", "empty_message",
 )
+# Case assembly and the analyst workflow (engine/cases.py keeps these in step).
+CASE_STATUSES = ("open", "escalated", "filed", "closed_false_positive", "needs_information")
+CASE_UPDATE_RESULTS = ("opened", "joined", "duplicate", "snoozed", "reopened")
+DISPOSITION_ACTIONS = ("escalate", "file", "close_false_positive", "needs_information", "snooze")
+INDICATOR_OUTCOMES = ("true_positive", "false_positive")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 BATCH_BUCKETS = (1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 20_000, 50_000, 100_000)
 
@@ -79,6 +84,16 @@ class Metrics:
                                       registry=r)
         self.last_checkpoint = Gauge("protect_last_checkpoint_timestamp_seconds",
                                      "Unix time of the last completed checkpoint", registry=r)
+        self.cases = Gauge("protect_cases", "Cases held by this worker, by status", ["status"], registry=r)
+        self.case_updates = Counter("protect_case_updates", "Alerts handled by case assembly, by what happened "
+                                    "(opened, joined, duplicate, snoozed, reopened)", ["result"], registry=r)
+        self.disclosures = Counter("protect_disclosures", "Disclosure packages published", registry=r)
+        self.dispositions = Counter("protect_dispositions", "Analyst dispositions applied", ["action"], registry=r)
+        self.dispositions_refused = Counter("protect_dispositions_refused",
+                                            "Dispositions refused (unknown or decided case, bad message)",
+                                            registry=r)
+        self.indicator_outcomes = Counter("protect_indicator_outcomes", "Indicators of filed (true_positive) "
+                                          "and closed-as-false-positive cases", ["indicator", "outcome"], registry=r)
         self.committed_offset = Gauge("protect_committed_offset", "Next offset committed to the group",
                                       ["topic", "partition"], registry=r)
 
@@ -93,6 +108,15 @@ class Metrics:
             self.dead_letters.labels(reason_class)
         for spec in REGISTRY.values():
             self.indicator_fires.labels(spec.id)
+        for status in CASE_STATUSES:
+            self.cases.labels(status)
+        for result in CASE_UPDATE_RESULTS:
+            self.case_updates.labels(result)
+        for action in DISPOSITION_ACTIONS:
+            self.dispositions.labels(action)
+        for rule in (*REGISTRY.values(), *PROFILE_RULES):
+            for outcome in INDICATOR_OUTCOMES:
+                self.indicator_outcomes.labels(rule.id, outcome)
         for rule in (*REGISTRY.values(), *PROFILE_RULES):
             self.alert_indicators.labels(rule.id, rule.family)
             self.alert_families.labels(rule.family)

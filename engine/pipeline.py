@@ -17,7 +17,7 @@ import numpy as np
 
 from engine import __version__
 from engine.config import Settings
-from engine.constellation import Constellation, role_hypothesis
+from engine.constellation import Constellation, member_weight, role_hypothesis
 from engine.decode import Message, decode_profile, decode_transactions, transaction_columns
 from engine.identifiers import profile_observations
 from engine.reference import ReferenceLists
@@ -93,10 +93,20 @@ class Detector:
 
     def _detect(self, state: PartitionState, rows: list, refs: list[int], result: BatchResult,
                 arrivals_ms: list[int], raws: list[bytes]) -> None:
-        n = len(rows)
-        result.transactions += n
         columns = transaction_columns(rows, refs, self.reference)
         columns["cust"] = state.slots_for([r.customer_id for r in rows])
+        self.detect_columns(state, rows, columns, result, arrivals_ms, raws)
+
+    def detect_columns(self, state: PartitionState, rows: Sequence, columns: dict[str, np.ndarray],
+                       result: BatchResult, arrivals_ms: Sequence[int], raws: Sequence[bytes]) -> None:
+        """Kernels, constellation and alerts over decoded columns (``cust`` from ``state``).
+
+        ``rows[i]`` needs only ``txn_id`` and ``customer_id``. The tuning sweep
+        (``engine.backtest.DecodedInput``) enters here to re-run detection under other
+        settings without decoding the input again.
+        """
+        n = len(rows)
+        result.transactions += n
         inputs = {**columns, **state.profile}  # profile arrays after any growth
         touched = np.zeros(n, dtype=np.uint8)
         fired = np.zeros((n, max(len(self.specs), 1)), dtype=np.uint8)
@@ -148,13 +158,13 @@ class Detector:
                 observed=observed, threshold=float(self.params[spec.id][spec.threshold_param]),
                 window=spec.window, evidence_txn_ids=list(evidence),
             ))  # fmt: skip
-            signals.append((spec.role_signal, spec.family, spec.weight))
+            signals.append((spec.role_signal, spec.family, member_weight(spec, self.settings.constellation)))
         for rule in profile_rules:
             indicators.append(AlertIndicator(
                 id=rule.id, title=rule.title, family=rule.family, sources=list(rule.sources),
                 observed=1.0, threshold=1.0, window="profile", evidence_txn_ids=[],
             ))  # fmt: skip
-            signals.append((rule.role_signal, rule.family, rule.weight))
+            signals.append((rule.role_signal, rule.family, member_weight(rule, self.settings.constellation)))
         families = sorted({ind.family for ind in indicators}, key=FAMILIES.index)
         customer_id = rows[i].customer_id
         trigger_txn = rows[i].txn_id
@@ -174,18 +184,21 @@ class Detector:
             engine_version=__version__,
             config_hash=self.config_hash,
             trigger_txn_id=trigger_txn,
-            trigger=self._trigger_reason(families, score, profile_rules),
+            trigger=self._trigger_reason(families, score, profile_rules, signals, indicators),
             transactions=sorted((_TXN_DECODER.decode(raw) for raw in evidence_rows.values()),
                                 key=lambda t: (t.ts, t.txn_id)),
         )
 
-    def _trigger_reason(self, families: list[str], score: float, profile_rules) -> str:
+    def _trigger_reason(self, families: list[str], score: float, profile_rules, signals, indicators) -> str:
         s = self.settings.constellation
-        if len(families) >= s.min_families:
-            return f"{len(families)} families ({', '.join(families)}) within {s.window_days}d"
+        nexus = [ind.id for ind in indicators if ind.id in s.nexus or ind.family in s.nexus]
+        why = (f"; nexus {', '.join(nexus)}" if nexus else "; collector pattern") if s.nexus else ""
         if score >= s.score_threshold:
-            return f"score {score:.1f} >= {s.score_threshold:.1f}"
-        strong = [r.id for r in profile_rules if r.strong]
+            return f"score {score:.1f} >= {s.score_threshold:.1f}{why}"
+        counted = sorted({f for _, f, w in signals if w >= s.family_min_weight} & set(families), key=FAMILIES.index)
+        if len(counted) >= s.min_families:
+            return f"{len(counted)} families ({', '.join(counted)}) within {s.window_days}d{why}"
+        strong = [r.id for r in profile_rules if r.id in s.strong_rules]
         return f"{', '.join(strong)} with a transaction rule"
 
     @staticmethod

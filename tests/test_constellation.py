@@ -7,10 +7,13 @@ import pytest
 from engine.config import Settings
 from engine.constellation import role_hypothesis
 from engine.pipeline import Detector
+from indicators import registry
 from indicators.examples import txn
 from tests.helpers import comparable, run_rows
 
 AD = dict(merchant_name="LEOLIST.CC", mcc="7311", channel="ecom")
+# The family-count trigger alone (no nexus requirement), for tests of alert mechanics.
+FAMILY_RULE = Settings.build({"constellation": {"min_families": 3, "family_min_weight": 0.0, "nexus": []}})
 
 
 def victim_rows() -> list[dict]:
@@ -43,7 +46,7 @@ def test_strong_profile_rule_with_any_transaction_rule_alerts():
 def test_alert_carries_evidence_threshold_window_and_is_not_repeated():
     profile = {"customer_id": "C-EXAMPLE", "flags": [{"type": "escort_ad_match", "source": "osint"}]}
     rows = victim_rows()
-    result, state, detector = run_rows(rows, [profile])
+    result, state, detector = run_rows(rows, [profile], settings=FAMILY_RULE)
     # ADV + CASHGEO (PP-13) + ID = 3 families; PP-12 joining later is new evidence: a 2nd alert
     assert [len(a.indicators) for a in result.alerts] == [3, 4]
     alert = result.alerts[-1]
@@ -63,9 +66,9 @@ def test_alert_carries_evidence_threshold_window_and_is_not_repeated():
 
 def test_alert_ids_are_deterministic():
     profile = {"customer_id": "C-EXAMPLE", "flags": [{"type": "escort_ad_match"}]}
-    first, _, _ = run_rows(victim_rows(), [profile])
-    second, _, _ = run_rows(victim_rows(), [profile])
-    assert comparable(first.alerts) == comparable(second.alerts)
+    first, _, _ = run_rows(victim_rows(), [profile], settings=FAMILY_RULE)
+    second, _, _ = run_rows(victim_rows(), [profile], settings=FAMILY_RULE)
+    assert first.alerts and comparable(first.alerts) == comparable(second.alerts)
 
 
 def test_thresholds_are_configurable():
@@ -73,6 +76,31 @@ def test_thresholds_are_configurable():
     profile = {"customer_id": "C-EXAMPLE", "flags": [{"type": "escort_ad_match"}]}
     result, _, _ = run_rows(victim_rows(), [profile], detector=Detector(strict))
     assert not result.alerts
+
+
+def test_sex_trade_signals_alone_need_a_nexus():
+    """Ads, late-night cash at many places and an escort-ad match are what an independent
+    adult worker shows too: no candidate without an indicator of exploitation or laundering."""
+    profile = {"customer_id": "C-EXAMPLE", "flags": [{"type": "escort_ad_match"}]}
+    result, _, _ = run_rows(victim_rows(), [profile])
+    assert result.fired["PP-01"] and not result.alerts
+    with_nexus = Settings.build({"constellation": {"nexus": ["PK-03"], "min_families": 3, "score_threshold": 8.0}})
+    result, _, _ = run_rows(victim_rows(), [profile], settings=with_nexus)
+    assert result.alerts and "nexus PK-03" in result.alerts[-1].trigger
+
+
+def test_collector_pattern_counts_as_a_nexus_without_own_ad_spend():
+    rows = list(registry.get("PP-18").must_fire[0].transactions)
+    loose = {"score_threshold": 2.0, "nexus": ["PP-17"]}
+    result, _, _ = run_rows(rows, settings=Settings.build({"constellation": loose}))
+    assert result.fired["PP-18"] and result.alerts
+    assert result.alerts[-1].role_hypothesis == "collector_nominee"
+    assert result.alerts[-1].trigger.endswith("collector pattern")
+    result, _, _ = run_rows(rows, settings=Settings.build({"constellation": {**loose, "collector_nexus": False}}))
+    assert not result.alerts
+    ads = [txn(100 + i, "purchase", 12.0, days=i, **AD) for i in range(3)]  # the subject's own ads
+    result, _, _ = run_rows(sorted(rows + ads, key=lambda r: r["ts"]), settings=Settings.build({"constellation": loose}))
+    assert result.fired["PP-01"] and not result.alerts
 
 
 @pytest.mark.parametrize(
@@ -92,7 +120,7 @@ def test_role_hypothesis(signals, role):
 def test_alert_carries_its_evidence_transactions_in_full():
     profile = {"customer_id": "C-EXAMPLE", "flags": [{"type": "escort_ad_match"}]}
     rows = victim_rows()
-    result, _, _ = run_rows(rows, [profile])
+    result, _, _ = run_rows(rows, [profile], settings=FAMILY_RULE)
     alert = result.alerts[-1]
     ids = {t for i in alert.indicators for t in i.evidence_txn_ids}
     assert [t.txn_id for t in alert.transactions] == sorted(ids, key=lambda t: next(r["ts"] for r in rows if r["txn_id"] == t))

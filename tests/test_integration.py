@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 def worker_env(settings) -> dict[str, str]:
     keys = ("transactions_topic", "profiles_topic", "reference_topic", "alerts_topic", "dead_letter_topic",
-            "identifiers_topic", "findings_topic", "cross_customer",
+            "identifiers_topic", "findings_topic", "disclosures_topic", "dispositions_topic", "cross_customer",
             "group_id", "partitions", "session_timeout_ms", "checkpoint_interval_s")
     return {f"PROTECT_{k.upper()}": str(getattr(settings, k)) for k in keys}
 
@@ -132,7 +132,8 @@ def test_worker_serves_health_and_metrics(topics, tmp_path):
             text = response.read().decode()
         assert "# TYPE protect_batch_seconds histogram" in text
         label_names = set(re.findall(r'[{,]([a-z_]+)="', text))
-        assert label_names <= {"topic", "partition", "reason_class", "role", "indicator", "family", "le"}
+        assert label_names <= {"topic", "partition", "reason_class", "role", "indicator", "family", "le",
+                               "status", "result", "action", "outcome"}
     finally:
         assert stop_worker(worker) == 0
     shutil.rmtree(tmp_path / "state", ignore_errors=True)

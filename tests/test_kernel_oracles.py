@@ -9,73 +9,38 @@ saturates may cap a count, never hide a threshold.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings, target
+from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
-from indicators.columns import (
-    CHANNEL_CODE,
-    DAY,
-    EVIDENCE_SLOTS,
-    PROFILE_TRAVEL_OCCUPATION,
-    REF_ESCORT_AD,
-    TXN_CODE,
+from indicators.columns import CHANNEL_CODE, PROFILE_TRAVEL_OCCUPATION, REF_ESCORT_AD, TXN_CODE
+from tests.kernel_harness import (
+    KERNEL_IDS,
+    KERNEL_SETTINGS,
+    assert_empty_batch_fires_nothing,
+    assert_matches_oracle,
+    assert_saturation_fires,
+    note_firing,
 )
-from indicators.runner import KernelOutput
-from tests.kernel_harness import KERNEL_IDS, evidence_refs, run
-from tests.oracles import ORACLES, newest_refs
-from tests.strategies import HOUR, T0, batches, columns_from_rows, params_for
-
-SETTINGS = settings(
-    max_examples=100,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-
-def assert_matches_oracle(spec_id: str, columns: dict, params: dict) -> KernelOutput:
-    """Run kernel and oracle; compare every row. Returns the kernel's output."""
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns, params)
-    expected = ORACLES[spec_id](columns, params)
-    seq = columns["seq"]
-    touched_refs = set(seq[touched == 1].tolist())
-    for i, exp in enumerate(expected):
-        where = f"{spec_id} row {i} (seq {seq[i]}, params {params})"
-        assert bool(out.fired[i]) == exp.fired, f"{where}: fired {out.fired[i]}, oracle {exp}"
-        if not exp.fired:
-            continue
-        assert out.observed[i] == exp.observed, f"{where}: observed {out.observed[i]}, {exp}"
-        got = evidence_refs(out.evidence[i])
-        want = newest_refs(exp.evidence)
-        assert set(got) == set(want), f"{where}: evidence {got}, expected {want}"
-        assert got == want, f"{where}: evidence not newest first: {got}, expected {want}"
-        assert set(got) <= touched_refs, f"{where}: evidence {got} has refs never touched"
-    return out
+from tests.kernel_harness import at as _at
+from tests.oracles import ORACLES
+from tests.strategies import HOUR, batches, columns_from_rows, params_for
 
 
 @pytest.mark.parametrize("spec_id", KERNEL_IDS)
-@SETTINGS
+@KERNEL_SETTINGS
 @given(data=st.data())
 def test_kernel_matches_oracle(spec_id: str, data: st.DataObject) -> None:
     spec = registry.get(spec_id)
     dense = data.draw(st.booleans(), label="dense")
     columns = data.draw(batches(focus=spec_id, dense=dense), label="columns")
     params = data.draw(params_for(spec), label="params")
-    out = assert_matches_oracle(spec_id, columns, params)
-    fired = out.fired == 1
-    target(float(fired.sum()), label="fired rows")  # steer towards batches that fire
-    event("fires" if fired.any() else "does not fire")
-    if (out.evidence[fired] != -1).all(axis=1).any():
-        event("evidence slots full")  # more events in the window than evidence slots
+    note_firing(assert_matches_oracle(spec_id, columns, params, ORACLES[spec_id]))
 
 
 @pytest.mark.parametrize("spec_id", KERNEL_IDS)
 def test_empty_batch_fires_nothing(spec_id: str) -> None:
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns_from_rows([]), spec.resolve_params())
-    assert out.fired.shape == (0,) and touched.shape == (0,)
+    assert_empty_batch_fires_nothing(registry.get(spec_id))
 
 
 # --------------------------------------------------------------------------- saturation
@@ -83,12 +48,6 @@ def test_empty_batch_fires_nothing(spec_id: str) -> None:
 _T = TXN_CODE
 _CH = CHANNEL_CODE
 _TRAVEL = {"profile_flags": [PROFILE_TRAVEL_OCCUPATION]}
-
-
-def _at(day: float, hour: float = 12.0) -> int:
-    """Event time ``day`` days after T0 at local ``hour`` (the scenarios' offset is -05:00)."""
-    local_midnight = (T0 - 5 * HOUR) // DAY * DAY
-    return int(local_midnight + day * DAY + hour * HOUR + 5 * HOUR)
 
 
 def _pp01_dense():
@@ -188,21 +147,9 @@ SATURATION = {
     ids=lambda v: v if isinstance(v, str) else v.__name__.strip("_"),
 )
 def test_saturation_never_hides_a_threshold(spec_id, scenario) -> None:
-    spec = registry.get(spec_id)
     rows, profiles = scenario()
-    columns = columns_from_rows(rows, profiles)
-    params = spec.resolve_params()
-    out, _, _ = run(spec, columns, params)
-    expected = ORACLES[spec_id](columns, params)[-1]
-    assert expected.fired, "scenario must fire by the unbounded oracle"
-    assert out.fired[-1] == 1, f"{spec_id} {scenario.__name__}: saturated kernel did not fire"
-    threshold = params[spec.threshold_param]
-    assert out.observed[-1] <= expected.observed
-    if expected.observed >= threshold:
-        assert out.observed[-1] >= threshold
-    got = evidence_refs(out.evidence[-1])
-    assert got == newest_refs(expected.evidence)
-    assert len(got) == min(EVIDENCE_SLOTS, len(expected.evidence))
+    assert_saturation_fires(registry.get(spec_id), columns_from_rows(rows, profiles),
+                            ORACLES[spec_id], f"{spec_id} {scenario.__name__}")
 
 
 # --------------------------------------------------------------------------- attempted rows
@@ -212,7 +159,8 @@ def test_attempted_ad_payments_are_ignored() -> None:
     columns = columns_from_rows([
         {"ts": _at(k), "txn_type": _T["purchase"], "amount": 45.0, "ref_flags": REF_ESCORT_AD,
          "mcc": 7311, "attempted": 1} for k in range(5)])
-    out = assert_matches_oracle("PP-01", columns, registry.get("PP-01").resolve_params())
+    out = assert_matches_oracle("PP-01", columns, registry.get("PP-01").resolve_params(),
+                                ORACLES["PP-01"])
     assert not out.fired.any()
 
 
@@ -295,5 +243,5 @@ def test_edge_case(spec_id, name, rows, profiles, overrides, expected) -> None:
     spec = registry.get(spec_id)
     columns = columns_from_rows(rows, profiles)
     params = spec.resolve_params(overrides)
-    out = assert_matches_oracle(spec_id, columns, params)
+    out = assert_matches_oracle(spec_id, columns, params, ORACLES[spec_id])
     assert out.fired.tolist() == expected, name

@@ -8,18 +8,13 @@ rows split into chunks with the state carried; far above capacity a kernel must 
 
 from __future__ import annotations
 
-from itertools import pairwise
-
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings, target
+from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
 from indicators.columns import (
     CHANNEL_CODE,
-    DAY,
-    EVIDENCE_SLOTS,
     PROFILE_ENTITY,
     PROFILE_TRAVEL_OCCUPATION,
     REF_AD_PREMIUM,
@@ -29,39 +24,20 @@ from indicators.columns import (
     REF_SOURCE_JURISDICTION,
     TXN_CODE,
 )
-from indicators.runner import KernelOutput
-from tests.kernel_harness import chunk, evidence_refs, run
-from tests.oracles import newest_refs
+from tests.kernel_harness import (
+    assert_chunk_invariant,
+    assert_empty_batch_fires_nothing,
+    assert_matches_oracle,
+    assert_saturation_fires,
+    kernel_settings,
+    note_firing,
+)
+from tests.kernel_harness import at as _at
 from tests.oracles_adv_travel import ORACLES
-from tests.strategies import HOUR, T0, chunk_bounds, columns_from_rows, params_for
+from tests.strategies import chunk_bounds, columns_from_rows, params_for
 from tests.strategies_adv_travel import GROUP_IDS, adv_travel_batches
 
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-
-def assert_matches_oracle(spec_id: str, columns: dict, params: dict) -> KernelOutput:
-    """Run kernel and oracle; compare every row. Returns the kernel's output."""
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns, params)
-    expected = ORACLES[spec_id](columns, params)
-    seq = columns["seq"]
-    touched_refs = set(seq[touched == 1].tolist())
-    for i, exp in enumerate(expected):
-        where = f"{spec_id} row {i} (seq {seq[i]}, params {params})"
-        assert bool(out.fired[i]) == exp.fired, f"{where}: fired {out.fired[i]}, oracle {exp}"
-        if not exp.fired:
-            continue
-        assert out.observed[i] == exp.observed, f"{where}: observed {out.observed[i]}, {exp}"
-        got = evidence_refs(out.evidence[i])
-        want = newest_refs(exp.evidence)
-        assert got == want, f"{where}: evidence {got}, expected {want}"
-        assert set(got) <= touched_refs, f"{where}: evidence {got} has refs never touched"
-    return out
+SETTINGS = kernel_settings(max_examples=60)
 
 
 @pytest.mark.parametrize("spec_id", GROUP_IDS)
@@ -72,12 +48,7 @@ def test_kernel_matches_oracle(spec_id: str, data: st.DataObject) -> None:
     dense = data.draw(st.booleans(), label="dense")
     columns = data.draw(adv_travel_batches(spec_id, dense=dense), label="columns")
     params = data.draw(params_for(spec), label="params")
-    out = assert_matches_oracle(spec_id, columns, params)
-    fired = out.fired == 1
-    target(float(fired.sum()), label="fired rows")
-    event("fires" if fired.any() else "does not fire")
-    if (out.evidence[fired] != -1).all(axis=1).any():
-        event("evidence slots full")
+    note_firing(assert_matches_oracle(spec_id, columns, params, ORACLES[spec_id]))
 
 
 @pytest.mark.parametrize("spec_id", GROUP_IDS)
@@ -91,30 +62,12 @@ def test_chunked_run_equals_whole_run(spec_id: str, data: st.DataObject) -> None
     params = data.draw(params_for(spec), label="params")
     n = len(columns["cust"])
     bounds = data.draw(chunk_bounds(n), label="chunk bounds")
-
-    whole, whole_touched, whole_state = run(spec, columns, params)
-    state = registry.allocate_state(spec, len(columns["home_city"]))
-    fired, observed, evidence, touched = [], [], [], []
-    for start, stop in pairwise(bounds):
-        out, t, _ = run(spec, chunk(columns, start, stop), params, state)
-        fired.append(out.fired)
-        observed.append(out.observed)
-        evidence.append(out.evidence)
-        touched.append(t)
-    np.testing.assert_array_equal(np.concatenate(fired), whole.fired)
-    np.testing.assert_array_equal(np.concatenate(observed), whole.observed)
-    mask = whole.fired == 1
-    np.testing.assert_array_equal(np.concatenate(evidence)[mask], whole.evidence[mask])
-    np.testing.assert_array_equal(np.concatenate(touched), whole_touched)
-    for name, array in whole_state.items():
-        np.testing.assert_array_equal(state[name], array, err_msg=f"state {name!r}")
+    assert_chunk_invariant(spec, columns, params, bounds)
 
 
 @pytest.mark.parametrize("spec_id", GROUP_IDS)
 def test_empty_batch_fires_nothing(spec_id: str) -> None:
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns_from_rows([]), spec.resolve_params())
-    assert out.fired.shape == (0,) and touched.shape == (0,)
+    assert_empty_batch_fires_nothing(registry.get(spec_id))
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -122,12 +75,6 @@ def test_empty_batch_fires_nothing(spec_id: str) -> None:
 _T = TXN_CODE
 _CH = CHANNEL_CODE
 _TRAVEL = {"profile_flags": [PROFILE_TRAVEL_OCCUPATION]}
-
-
-def _at(day: float, hour: float = 12.0) -> int:
-    """Event time ``day`` days after T0 at local ``hour`` (the scenarios' offset is -05:00)."""
-    local_midnight = (T0 - 5 * HOUR) // DAY * DAY
-    return int(local_midnight + day * DAY + hour * HOUR + 5 * HOUR)
 
 
 def _buy(ts: int, mcc: int, amount: float = 20.0, **kw) -> dict:
@@ -214,21 +161,9 @@ SATURATION = {
     ids=lambda v: v if isinstance(v, str) else v.__name__.strip("_"),
 )
 def test_saturation_never_hides_a_threshold(spec_id, scenario) -> None:
-    spec = registry.get(spec_id)
     rows, profiles = scenario()
-    columns = columns_from_rows(rows, profiles)
-    params = spec.resolve_params()
-    out, _, _ = run(spec, columns, params)
-    expected = ORACLES[spec_id](columns, params)[-1]
-    assert expected.fired, "scenario must fire by the unbounded oracle"
-    assert out.fired[-1] == 1, f"{spec_id} {scenario.__name__}: saturated kernel did not fire"
-    threshold = params[spec.threshold_param]
-    assert out.observed[-1] <= expected.observed
-    if expected.observed >= threshold:
-        assert out.observed[-1] >= threshold
-    got = evidence_refs(out.evidence[-1])
-    assert got == newest_refs(expected.evidence)
-    assert len(got) == min(EVIDENCE_SLOTS, len(expected.evidence))
+    assert_saturation_fires(registry.get(spec_id), columns_from_rows(rows, profiles),
+                            ORACLES[spec_id], f"{spec_id} {scenario.__name__}")
 
 
 # Edge cases: exact boundaries the random search reaches only rarely. Each states the
@@ -397,12 +332,12 @@ def test_edge_case(spec_id, name, rows, profiles, overrides, expected) -> None:
     spec = registry.get(spec_id)
     columns = columns_from_rows(rows, profiles)
     params = spec.resolve_params(overrides)
-    out = assert_matches_oracle(spec_id, columns, params)
+    out = assert_matches_oracle(spec_id, columns, params, ORACLES[spec_id])
     assert out.fired.tolist() == expected, name
 
 
 def test_attempted_rows_are_ignored() -> None:
     rows = [_row(_at(k), "eft_in", ref_flags=REF_ESCORT_PROCESSOR, attempted=1) for k in range(3)]
     out = assert_matches_oracle("PP-02", columns_from_rows(rows),
-                                registry.get("PP-02").resolve_params())
+                                registry.get("PP-02").resolve_params(), ORACLES["PP-02"])
     assert not out.fired.any()

@@ -9,18 +9,14 @@ boundaries (window edges, thresholds, income bands) behave as documented.
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings, target
+from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
 from indicators.columns import (
     CHANNEL_CODE,
-    DAY,
-    EVIDENCE_SLOTS,
     REF_INMATE_CALL,
     REF_LUXURY,
     REF_RENT,
@@ -28,46 +24,29 @@ from indicators.columns import (
     REF_VAGUE_PURPOSE,
     TXN_CODE,
 )
-from indicators.runner import KernelOutput
-from tests.kernel_harness import chunk, evidence_refs, run
-from tests.oracles import newest_refs
+from tests.kernel_harness import (
+    assert_chunk_invariant,
+    assert_empty_batch_fires_nothing,
+    assert_matches_oracle,
+    assert_saturation_fires,
+    evidence_refs,
+    kernel_settings,
+    note_firing,
+    run,
+)
+from tests.kernel_harness import at as _at
 from tests.oracles_lifestyle import ORACLES
-from tests.strategies import HOUR, T0, chunk_bounds, columns_from_rows, params_for
+from tests.strategies import chunk_bounds, columns_from_rows, params_for
 from tests.strategies_lifestyle import lifestyle_batches
 
 IDS = ("PP-29", "PP-30", "PP-31", "PP-32", "PK-07")
 
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = kernel_settings(max_examples=60)
 
 
 def windows(params: dict) -> tuple[int, ...]:
     """The example's window lengths in days (parameters named ``*_days``)."""
     return tuple(int(v) for k, v in params.items() if k.endswith("_days"))
-
-
-def assert_matches_oracle(spec_id: str, columns: dict, params: dict) -> KernelOutput:
-    """Run kernel and oracle; compare every row. Returns the kernel's output."""
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns, params)
-    expected = ORACLES[spec_id](columns, params)
-    seq = columns["seq"]
-    touched_refs = set(seq[touched == 1].tolist())
-    for i, exp in enumerate(expected):
-        where = f"{spec_id} row {i} (seq {seq[i]}, params {params})"
-        assert bool(out.fired[i]) == exp.fired, f"{where}: fired {out.fired[i]}, oracle {exp}"
-        if not exp.fired:
-            continue
-        assert out.observed[i] == exp.observed, f"{where}: observed {out.observed[i]}, {exp}"
-        got = evidence_refs(out.evidence[i])
-        want = newest_refs(exp.evidence)
-        assert got == want, f"{where}: evidence {got}, expected {want}"
-        assert set(got) <= touched_refs, f"{where}: evidence {got} has refs never touched"
-    return out
 
 
 @pytest.mark.parametrize("spec_id", IDS)
@@ -80,12 +59,7 @@ def test_kernel_matches_oracle(spec_id: str, data: st.DataObject) -> None:
     params = data.draw(params_for(spec), label="params")
     columns = data.draw(lifestyle_batches(spec_id, dense=dense, window_days=windows(params),
                                           edge=edge), label="columns")
-    out = assert_matches_oracle(spec_id, columns, params)
-    fired = out.fired == 1
-    target(float(fired.sum()), label="fired rows")
-    event("fires" if fired.any() else "does not fire")
-    if (out.evidence[fired] != -1).all(axis=1).any():
-        event("evidence slots full")
+    note_firing(assert_matches_oracle(spec_id, columns, params, ORACLES[spec_id]))
 
 
 @pytest.mark.parametrize("spec_id", IDS)
@@ -98,29 +72,12 @@ def test_chunked_run_equals_whole_run(spec_id: str, data: st.DataObject) -> None
     columns = data.draw(lifestyle_batches(spec_id, dense=dense, max_per_customer=40,
                                           window_days=windows(params)), label="columns")
     bounds = data.draw(chunk_bounds(len(columns["cust"])), label="chunk bounds")
-
-    whole, whole_touched, whole_state = run(spec, columns, params)
-    state = registry.allocate_state(spec, len(columns["home_city"]))
-    parts = []
-    for start, stop in pairwise(bounds):
-        out, touched, _ = run(spec, chunk(columns, start, stop), params, state)
-        parts.append((out, touched))
-    np.testing.assert_array_equal(np.concatenate([o.fired for o, _ in parts]), whole.fired)
-    np.testing.assert_array_equal(np.concatenate([o.observed for o, _ in parts]),
-                                  whole.observed)
-    mask = whole.fired == 1
-    np.testing.assert_array_equal(np.concatenate([o.evidence for o, _ in parts])[mask],
-                                  whole.evidence[mask])
-    np.testing.assert_array_equal(np.concatenate([t for _, t in parts]), whole_touched)
-    for name, array in whole_state.items():
-        np.testing.assert_array_equal(state[name], array, err_msg=f"state {name!r}")
+    assert_chunk_invariant(spec, columns, params, bounds)
 
 
 @pytest.mark.parametrize("spec_id", IDS)
 def test_empty_batch_fires_nothing(spec_id: str) -> None:
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns_from_rows([]), spec.resolve_params())
-    assert out.fired.shape == (0,) and touched.shape == (0,)
+    assert_empty_batch_fires_nothing(registry.get(spec_id))
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -128,12 +85,6 @@ def test_empty_batch_fires_nothing(spec_id: str) -> None:
 _T = TXN_CODE
 _CH = CHANNEL_CODE
 _SJV = REF_SOURCE_JURISDICTION | REF_VAGUE_PURPOSE
-
-
-def _at(day: float, hour: float = 12.0) -> int:
-    """Event time ``day`` days after T0 at local ``hour`` (the scenarios' offset is -05:00)."""
-    local_midnight = (T0 - 5 * HOUR) // DAY * DAY
-    return int(local_midnight + day * DAY + hour * HOUR + 5 * HOUR)
 
 
 def _profiles(n: int = 1, income: float = float("nan")) -> dict:
@@ -240,22 +191,10 @@ SATURATION = {
     ids=lambda v: v if isinstance(v, str) else v.__name__.strip("_"),
 )
 def test_saturation_never_hides_a_threshold(spec_id, scenario) -> None:
-    spec = registry.get(spec_id)
-    columns = scenario()
-    params = spec.resolve_params()
-    out, _, _ = run(spec, columns, params)
-    expected = ORACLES[spec_id](columns, params)[-1]
-    assert expected.fired, "scenario must fire by the unbounded oracle"
-    assert out.fired[-1] == 1, f"{spec_id} {scenario.__name__}: saturated kernel did not fire"
-    assert out.observed[-1] <= expected.observed
-    threshold = params[spec.threshold_param]
-    if spec_id in ("PP-30", "PP-31", "PP-32") and expected.observed >= threshold:
-        assert out.observed[-1] >= threshold  # counts may saturate, not fall below
-    got = evidence_refs(out.evidence[-1])
-    assert len(got) == min(EVIDENCE_SLOTS, len(expected.evidence))
-    assert set(got) <= set(r for _, r in expected.evidence)
-    if spec_id not in ("PP-30",):
-        assert got == newest_refs(expected.evidence)
+    assert_saturation_fires(registry.get(spec_id), scenario(), ORACLES[spec_id],
+                            f"{spec_id} {scenario.__name__}",
+                            reaches_threshold=spec_id in ("PP-30", "PP-31", "PP-32"),
+                            newest_evidence=spec_id not in ("PP-30",))
 
 
 def test_day_sums_stay_exact_when_buckets_wrap() -> None:
@@ -263,7 +202,8 @@ def test_day_sums_stay_exact_when_buckets_wrap() -> None:
     for spec_id, columns in (("PP-29", _pp29_wrapping_buckets()),
                              ("PK-07", _columns([_credit(_at(i / 2), 60.0) for i in range(400)],
                                                 expected=100.0))):
-        assert_matches_oracle(spec_id, columns, registry.get(spec_id).resolve_params())
+        assert_matches_oracle(spec_id, columns, registry.get(spec_id).resolve_params(),
+                              ORACLES[spec_id])
 
 
 def test_rent_payees_that_recur_survive_one_off_noise() -> None:
@@ -288,7 +228,8 @@ def test_attempted_rows_are_ignored(spec_id: str, row: dict) -> None:
     rows = [dict(row, ts=_at(k), counterparty=row.get("counterparty", 0) + k, attempted=1)
             for k in range(5)]
     columns = _columns(rows, income=10_000.0, expected=100.0)
-    out = assert_matches_oracle(spec_id, columns, registry.get(spec_id).resolve_params())
+    out = assert_matches_oracle(spec_id, columns, registry.get(spec_id).resolve_params(),
+                                ORACLES[spec_id])
     assert not out.fired.any()
     assert not run(registry.get(spec_id), columns, registry.get(spec_id).resolve_params())[1].any()
 
@@ -423,7 +364,8 @@ EDGE_CASES = [
 def test_edge_case(spec_id, name, rows, income, expected, overrides, fired) -> None:
     spec = registry.get(spec_id)
     columns = _columns(rows, income=income, expected=expected)
-    out = assert_matches_oracle(spec_id, columns, spec.resolve_params(overrides))
+    out = assert_matches_oracle(spec_id, columns, spec.resolve_params(overrides),
+                                ORACLES[spec_id])
     assert out.fired.tolist() == fired, name
 
 

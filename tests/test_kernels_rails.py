@@ -9,18 +9,13 @@ kernel must still fire: a ring that saturates may cap a count, never hide a thre
 
 from __future__ import annotations
 
-from itertools import pairwise
-
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings, target
+from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
 from indicators.columns import (
     CHANNEL_CODE,
-    DAY,
-    EVIDENCE_SLOTS,
     REF_GAMING_OPERATOR,
     REF_GIFT_CARD,
     REF_INVESTMENT_PLATFORM,
@@ -29,42 +24,22 @@ from indicators.columns import (
     REF_WHITE_LABEL_ATM,
     TXN_CODE,
 )
-from indicators.runner import KernelOutput
-from tests.kernel_harness import chunk, evidence_refs, run
-from tests.oracles import newest_refs
+from tests.kernel_harness import (
+    assert_chunk_invariant,
+    assert_empty_batch_fires_nothing,
+    assert_matches_oracle,
+    assert_saturation_fires,
+    kernel_settings,
+    note_firing,
+)
+from tests.kernel_harness import at as _at
 from tests.oracles_rails import RAILS_ORACLES
-from tests.strategies import HOUR, T0, chunk_bounds, columns_from_rows, params_for
+from tests.strategies import chunk_bounds, columns_from_rows, params_for
 from tests.strategies_rails import rails_batches
 
 IDS = tuple(RAILS_ORACLES)
 
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-
-def assert_matches_oracle(spec_id: str, columns: dict, params: dict) -> KernelOutput:
-    """Run kernel and oracle; compare every row. Returns the kernel's output."""
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns, params)
-    expected = RAILS_ORACLES[spec_id](columns, params)
-    seq = columns["seq"]
-    touched_refs = set(seq[touched == 1].tolist())
-    assert len(expected) == len(seq)
-    for i, exp in enumerate(expected):
-        where = f"{spec_id} row {i} (seq {seq[i]}, params {params})"
-        assert bool(out.fired[i]) == exp.fired, f"{where}: fired {out.fired[i]}, oracle {exp}"
-        if not exp.fired:
-            continue
-        assert out.observed[i] == exp.observed, f"{where}: observed {out.observed[i]}, {exp}"
-        got = evidence_refs(out.evidence[i])
-        want = newest_refs(exp.evidence)
-        assert got == want, f"{where}: evidence {got}, expected {want}"
-        assert set(got) <= touched_refs, f"{where}: evidence {got} has refs never touched"
-    return out
+SETTINGS = kernel_settings(max_examples=60)
 
 
 @pytest.mark.parametrize("spec_id", IDS)
@@ -75,12 +50,7 @@ def test_kernel_matches_oracle(spec_id: str, data: st.DataObject) -> None:
     dense = data.draw(st.booleans(), label="dense")
     columns = data.draw(rails_batches(spec_id, dense=dense), label="columns")
     params = data.draw(params_for(spec), label="params")
-    out = assert_matches_oracle(spec_id, columns, params)
-    fired = out.fired == 1
-    target(float(fired.sum()), label="fired rows")
-    event("fires" if fired.any() else "does not fire")
-    if (out.evidence[fired] != -1).all(axis=1).any():
-        event("evidence slots full")
+    note_firing(assert_matches_oracle(spec_id, columns, params, RAILS_ORACLES[spec_id]))
 
 
 @pytest.mark.parametrize("spec_id", IDS)
@@ -93,28 +63,12 @@ def test_chunked_run_equals_whole_run(spec_id: str, data: st.DataObject) -> None
                         label="columns")
     params = data.draw(params_for(spec), label="params")
     bounds = data.draw(chunk_bounds(len(columns["cust"])), label="chunk bounds")
-    whole, whole_touched, whole_state = run(spec, columns, params)
-    state = registry.allocate_state(spec, len(columns["home_city"]))
-    parts = []
-    for start, stop in pairwise(bounds):
-        out, touched, _ = run(spec, chunk(columns, start, stop), params, state)
-        parts.append((out, touched))
-    np.testing.assert_array_equal(np.concatenate([o.fired for o, _ in parts]), whole.fired)
-    np.testing.assert_array_equal(np.concatenate([o.observed for o, _ in parts]),
-                                  whole.observed)
-    mask = whole.fired == 1
-    np.testing.assert_array_equal(np.concatenate([o.evidence for o, _ in parts])[mask],
-                                  whole.evidence[mask])
-    np.testing.assert_array_equal(np.concatenate([t for _, t in parts]), whole_touched)
-    for name, array in whole_state.items():
-        np.testing.assert_array_equal(state[name], array, err_msg=f"state {name!r}")
+    assert_chunk_invariant(spec, columns, params, bounds)
 
 
 @pytest.mark.parametrize("spec_id", IDS)
 def test_empty_batch_fires_nothing(spec_id: str) -> None:
-    spec = registry.get(spec_id)
-    out, touched, _ = run(spec, columns_from_rows([]), spec.resolve_params())
-    assert out.fired.shape == (0,) and touched.shape == (0,)
+    assert_empty_batch_fires_nothing(registry.get(spec_id))
 
 
 @pytest.mark.parametrize("spec_id", IDS)
@@ -131,12 +85,6 @@ def test_params_never_exceed_capacity(spec_id: str) -> None:
 
 _T = TXN_CODE
 _CH = CHANNEL_CODE
-
-
-def _at(day: float, hour: float = 12.0) -> int:
-    """Event time ``day`` days after T0 at local ``hour`` (the scenarios' offset is -05:00)."""
-    local_midnight = (T0 - 5 * HOUR) // DAY * DAY
-    return int(local_midnight + day * DAY + hour * HOUR + 5 * HOUR)
 
 
 def _row(ts: int, kind: str, amount: float = 100.0, **kw) -> dict:
@@ -239,20 +187,8 @@ SATURATION = {
     ids=[f"{i}-{k}" for i in IDS for k in range(len(SATURATION[i]))],
 )
 def test_saturation_never_hides_a_threshold(spec_id: str, k: int) -> None:
-    spec = registry.get(spec_id)
-    columns = columns_from_rows(SATURATION[spec_id][k]())
-    params = spec.resolve_params()
-    out, _, _ = run(spec, columns, params)
-    expected = RAILS_ORACLES[spec_id](columns, params)[-1]
-    assert expected.fired, "scenario must fire by the unbounded oracle"
-    assert out.fired[-1] == 1, f"{spec_id} scenario {k}: saturated kernel did not fire"
-    threshold = params[spec.threshold_param]
-    assert out.observed[-1] <= expected.observed
-    if expected.observed >= threshold:
-        assert out.observed[-1] >= threshold
-    got = evidence_refs(out.evidence[-1])
-    assert got == newest_refs(expected.evidence)
-    assert len(got) == min(EVIDENCE_SLOTS, len(expected.evidence))
+    assert_saturation_fires(registry.get(spec_id), columns_from_rows(SATURATION[spec_id][k]()),
+                            RAILS_ORACLES[spec_id], f"{spec_id} scenario {k}")
 
 
 # --------------------------------------------------------------------------- edge cases
@@ -385,6 +321,6 @@ def test_edge_case(spec_id, name, rows, profiles, overrides, expected) -> None:
     spec = registry.get(spec_id)
     columns = columns_from_rows(rows, profiles)
     params = spec.resolve_params(overrides)
-    out = assert_matches_oracle(spec_id, columns, params)
+    out = assert_matches_oracle(spec_id, columns, params, RAILS_ORACLES[spec_id])
     assert out.fired.tolist() == expected, name
 

@@ -20,7 +20,8 @@ from indicators.profile_rules import PROFILE_RULES
 from indicators.registry import REGISTRY
 from schemas.contract import ROLE_HYPOTHESES
 
-BOUNDED_LABELS = {"topic", "partition", "reason_class", "role", "indicator", "family"}
+BOUNDED_LABELS = {"topic", "partition", "reason_class", "role", "indicator", "family",
+                  "status", "result", "action", "outcome"}  # the last four: fixed sets in engine/metrics.py
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:

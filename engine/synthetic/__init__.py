@@ -186,6 +186,7 @@ def _build(
         if not people[-1].lookalike:
             plan_trips(people[-1], rng, days, 0.12)
 
+    households(people, rng)
     for shape in shapes:  # members in slot order, so roles line up with shape[3]
         members = [people[order[k]] for k, slot in enumerate(ring_slots) if slot[0] is shape]
         rings.build(shape, members, ring_rng)
@@ -196,6 +197,35 @@ def _build(
         if c.lookalike:
             looks.adjust_rates(c)
     return people
+
+
+# Adults of one household who bank here: 1 (alone, or the others bank elsewhere) to 4.
+HOUSEHOLD_SIZES = (1, 2, 3, 4)
+HOUSEHOLD_WEIGHTS = (0.70, 0.27, 0.025, 0.005)  # about 7 % of customers share with two or more
+
+
+def households(people: list[Customer], rng: np.random.Generator) -> None:
+    """Group ordinary customers of one city into households that share their address, and
+    some a landline phone: couples, parents with adult children, roommates. Realistic
+    noise for shared-identifier rules (PP-19), which rings' shared phones and apartments
+    must stand out from."""
+    by_city: dict[int, list[Customer]] = {}
+    for c in people:
+        if c.role == "background":
+            by_city.setdefault(c.home, []).append(c)
+    for city in sorted(by_city):
+        group = by_city[city]
+        order = [group[int(k)] for k in rng.permutation(len(group))]
+        k = 0
+        while k < len(order):
+            size = int(rng.choice(HOUSEHOLD_SIZES, p=HOUSEHOLD_WEIGHTS))
+            head, others = order[k], order[k + 1:k + size]
+            landline = rng.random() < 0.25
+            for c in others:
+                c.address = head.address
+                if landline:
+                    c.extra_phones.append(head.phone)
+            k += max(1, len(others) + 1)
 
 
 def _write_profiles(path: Path, people: list[Customer]) -> None:

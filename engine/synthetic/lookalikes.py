@@ -2,9 +2,11 @@
 
 They are the false positives a good engine must not alert on by one rule alone:
 travelling salespeople and truck drivers (hotels, many cities), night-shift workers (late
-ATM cash), landlords (many EMT senders with "rent"), students (many small EMTs, fast food)
-and independent adult workers (escort ads and client EMTs, but no trafficker: nothing is
-forwarded, the money stays and pays for a normal life).
+ATM cash), landlords (many EMT senders with "rent"), students (many small EMTs, fast food),
+gift-card buyers (rounded gift-card and prepaid purchases around occasions), crypto
+hobbyists (small recurring purchases on exchanges) and independent adult workers (escort
+ads and client EMTs, some touring other cities, but no trafficker: nothing is forwarded,
+the money stays and pays for a normal life).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from engine.synthetic.routine import K, Routine
 HOUR = 3600
 TYPES = (
     "travelling_salesperson", "truck_driver", "night_shift_worker", "landlord", "student",
-    "independent_adult_worker",
+    "independent_adult_worker", "gift_card_buyer", "crypto_hobbyist",
 )  # fmt: skip
+GIFT_CARD_AMOUNTS = (25, 50, 50, 50, 100, 100, 100, 150, 200, 250)
+DCA_AMOUNTS = (10, 15, 20, 25, 25, 30, 50, 50, 100)  # recurring crypto buys, CAD
 # type -> (occupations (name, NAICS, median income), age range)
 PERSONAS = {
     "travelling_salesperson": ((("Sales representative", "423990", 82_000),
@@ -38,6 +42,10 @@ PERSONAS = {
                  ("Student (part-time barista)", "722515", 16_000)), (18, 25)),
     "independent_adult_worker": ((("Self-employed, personal services", "812990", 48_000),
                                   ("Entertainer, self-employed", "711510", 45_000)), (21, 48)),
+    "gift_card_buyer": ((("Office manager", "561110", 58_000), ("Teacher", "611110", 78_000),
+                         ("Retail store manager", "452000", 52_000)), (25, 72)),
+    "crypto_hobbyist": ((("Software developer", "541511", 95_000), ("Electrician", "238210", 70_000),
+                         ("Student", "611310", 12_000), ("Data analyst", "541611", 72_000)), (19, 48)),
 }  # fmt: skip
 
 
@@ -57,6 +65,9 @@ class Lookalikes:
         self.members: list[Customer] = []
         self.tenants: dict[int, list[tuple[Party, float, int]]] = {}  # (tenant, rent, due day)
         self.clients: dict[int, list[Party]] = {}
+        self.tours: dict[int, dict[int, tuple[int, int]]] = {}  # day -> (tour start, nights) by worker
+        self.gift_days: dict[int, set[int]] = {}  # days a gift-card buyer buys cards
+        self.dca: dict[int, tuple[int, float]] = {}  # crypto hobbyist: (weekday, amount)
 
     def configure(self, c: Customer, kind: str, rng: np.random.Generator) -> None:
         """Before ``Routine.add``: trips, pay and obligations that define the look-alike."""
@@ -89,6 +100,18 @@ class Lookalikes:
                 when = self.start - timedelta(days=int(rng.integers(5, 200)))
                 detail = f"Phone {c.phone} appears in adult ads in {CITIES[c.home].name}"
                 c.flags.append(flag("escort_ad_match", "osint-vendor", when, detail))
+            if rng.random() < 0.3:  # touring: a few days in another city every month or so
+                self._tours(c, rng)
+        elif kind == "gift_card_buyer":
+            # Birthdays, Valentine's Day, Easter, thank-yous: a few cards before each occasion.
+            days: set[int] = set()
+            for _ in range(max(1, int(rng.poisson(self.days / 30)))):
+                occasion = int(rng.integers(0, self.days))
+                for _ in range(int(rng.integers(1, 5))):
+                    days.add(max(0, occasion - int(rng.integers(0, 10))))
+            self.gift_days[c.idx] = days
+        elif kind == "crypto_hobbyist":
+            self.dca[c.idx] = (int(rng.integers(0, 7)), float(DCA_AMOUNTS[int(rng.integers(len(DCA_AMOUNTS)))]))
 
     def adjust_rates(self, c: Customer) -> None:
         """After ``Routine.add``: shift the everyday mix (night workers take cash at night)."""
@@ -132,6 +155,19 @@ class Lookalikes:
                 )
             )
             c.extra_addresses.append(self.ident.address(5000 + c.idx * 4 + k, muni, province))
+
+    def _tours(self, c: Customer, rng: np.random.Generator) -> None:
+        """Touring: 2–4 days in another city every 3–5 weeks, working from a hotel there."""
+        near = nearby(c.home, 6, 800)
+        tours = self.tours.setdefault(c.idx, {})
+        begin = int(rng.integers(0, 21))
+        while near and begin < self.days:
+            nights = int(rng.integers(2, 5))
+            city = near[int(rng.integers(len(near)))]
+            for n in range(nights):
+                c.away[begin + n] = city
+                tours[begin + n] = (begin, nights)
+            begin += nights + int(rng.integers(21, 36))
 
     def _business_trips(self, c: Customer, rng: np.random.Generator) -> None:
         """Most weeks: leave Monday/Tuesday, one or two cities, 2–4 nights, home for the weekend."""
@@ -179,6 +215,10 @@ class Lookalikes:
                 self.ledger.emt(c, d, tod, "emt_in", c.friends[0], amount, "rent money")
             elif kind == "independent_adult_worker":
                 self._worker_day(c, d, rng)
+            elif kind == "gift_card_buyer" and d in self.gift_days[c.idx]:
+                self._gift_cards(c, d, rng)
+            elif kind == "crypto_hobbyist":
+                self._crypto_day(c, d, today.weekday(), rng)
             travels = kind in ("travelling_salesperson", "truck_driver")
             if travels and c.employer and today.weekday() == 3 and rng.random() < 0.6:
                 sales = kind == "travelling_salesperson"
@@ -246,9 +286,46 @@ class Lookalikes:
                 city=city,
             )
 
+    def _gift_cards(self, c: Customer, d: int, rng: np.random.Generator) -> None:
+        """One gift or prepaid card: a round face value at a store, or online."""
+        city = c.city_on(d)
+        amount = float(GIFT_CARD_AMOUNTS[int(rng.integers(len(GIFT_CARD_AMOUNTS)))])
+        tod = int(rng.integers(10 * HOUR, 21 * HOUR))
+        r = rng.random()
+        if r < 0.25:
+            m, cur = self.cat.online["gift_card"][int(rng.integers(len(self.cat.online["gift_card"])))]
+            fee = 0.0 if m.mcc == "5947" else float(rng.choice([3.95, 5.95, 6.95]))  # prepaid activation
+            self.ledger.purchase(c, d, tod, m, amount + fee, "ecom", currency=cur)
+            return
+        category = "grocery" if r < 0.6 else ("convenience" if r < 0.8 else "department")
+        pool = self.cat.pool(city, category)
+        basket = 0.0 if rng.random() < 0.6 else round(float(rng.uniform(8, 90)), 2)  # with groceries
+        self.ledger.purchase(c, d, tod, pool[int(rng.integers(len(pool)))], amount + basket, city=city)
+
+    def _crypto_day(self, c: Customer, d: int, weekday: int, rng: np.random.Generator) -> None:
+        """A recurring weekly buy, now and then a bigger one on a dip, rarely a sale."""
+        day, amount = self.dca[c.idx]
+        vc = self.cat.online["vc"]
+        m, cur = vc[c.idx % len(vc)]  # one favourite exchange
+        tod = int(rng.integers(7 * HOUR, 23 * HOUR))
+        fields = {"merchant_id": m.merchant_id, "merchant_name": m.name, "mcc": m.mcc,
+                  "device_id": c.device_id, "ip": c.ip}
+        if weekday == day:
+            self.ledger.post(c, d, tod, "vc_buy", "online", amount, currency=cur, **fields)
+        if rng.random() < 0.05 and self.ledger.funds(c) > 1_500:
+            big = round(float(rng.uniform(100, 1_000)), -1)
+            self.ledger.post(c, d, tod + 600, "vc_buy", "online", big, currency=cur, **fields)
+        if rng.random() < 0.02:
+            self.ledger.post(c, d, tod + 1200, "vc_sell", "online", round(float(rng.uniform(150, 1_500)), 2),
+                             currency=cur, **fields)
+
     def _worker_day(self, c: Customer, d: int, rng: np.random.Generator) -> None:
-        """Works most days from home; ads, client EMTs and cash; then saves, pays tax, lives."""
+        """Works most days from home; ads, client EMTs and cash; then saves, pays tax, lives.
+        On tour, from a hotel in another city."""
         today = self.start + timedelta(days=d)
+        tour = self.tours.get(c.idx, {}).get(d)
+        if tour is not None and tour[0] == d:  # check in for the whole stay
+            self.eco.short_stay(c, d, c.city_on(d), tour[1], rng)
         if today.weekday() == 0:
             self.ledger.post(
                 c,

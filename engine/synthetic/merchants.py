@@ -98,6 +98,9 @@ ONLINE: dict[str, tuple[tuple[str, str, str], ...]] = {
                   ("MEGAPERSONALS", "5967", "USD")),
     "vc": (("SHAKEPAY", "6051", "CAD"), ("BITBUY", "6051", "CAD"),
            ("NEWTON CRYPTO", "6051", "CAD")),
+    # Online gift-card sellers (default_lists.json `gift_card_sellers`): gift-card buyers.
+    "gift_card": (("EGIFTER.COM", "5947", "CAD"), ("GIFTCARDS.COM", "5947", "USD"),
+                  ("VANILLA PREPAID", "6540", "CAD")),
 }  # fmt: skip
 # Abroad (holiday destinations): local chains instead of Canadian ones, by country.
 ABROAD_CHAINS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {

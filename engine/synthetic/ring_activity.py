@@ -372,9 +372,9 @@ class RingActivity:
             self._bank_cash(ring, t, d, 9_500, rng)
         spare = ledger.funds(t) - 1_500
         lux = min(float(rng.lognormal(np.log(1200), 0.7)), spare * 0.5)
-        if rng.random() < 0.15 and lux >= 150:
+        if rng.random() < ring.lux and lux >= 150:
             self._buy(t, d, "luxury", int(rng.integers(11 * HOUR, 20 * HOUR)), lux, rng)
-        if rng.random() < 0.18 and spare > 1_000:
+        if rng.random() < ring.lux * 1.2 and spare > 1_000:
             amount = float(rng.uniform(150, 1_200))
             self._buy(t, d, "nightclub", int(rng.integers(23 * HOUR, 27 * HOUR)), amount, rng)
         if d >= ring.start + 9 and spare > 8_000 and not ring.car and rng.random() < 0.2:

@@ -76,6 +76,7 @@ class Ring:
     collector_in: float = 0.0
     vc: bool = False
     car: bool = False
+    lux: float = 0.15  # daily chance of a luxury purchase: some traffickers keep a low profile
 
 
 def base_city(rng: np.random.Generator) -> int:
@@ -143,6 +144,7 @@ class Rings:
             trafficker,
             collector,
             vc=rng.random() < 0.4,
+            lux=float(rng.uniform(0.0, 0.25)),
         )
         area = CITIES[base].area_code
         ring.clients = clients(self.ident, ring_id, 60 + 40 * roles.count("victim"), area, rng)
