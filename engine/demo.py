@@ -148,6 +148,8 @@ def run_demo(out: Path, customers: int = 2000, days: int = 30, seed: int = 7, bo
         print(f"3/4 engine worker (Faust) consuming; metrics on http://127.0.0.1:{web_port}/metrics")
         worker = start_worker(bootstrap, web_port, state_dir, out / "worker.log")
         try:
+            print("    starting: the first start compiles the numba kernels (about a minute), later ones load them")
+            wait_until_healthy(web_port, worker, timeout=600)
             samples, busy_s = wait_until_consumed(web_port, expected, worker)
             time.sleep(1.0)
             samples = scrape(web_port)
