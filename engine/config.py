@@ -56,7 +56,8 @@ class Secret(str):
 # media and reported addresses (PK-01, PK-02). Ads, short stays, late-night cash and client
 # e-transfers show the sex trade, which an independent adult worker shows too; a candidate
 # needs one of these as well.
-NEXUS = ("PP-17", "PK-04", "PP-19", "PP-21", "PP-25", "PP-27", "PP-29", "PP-30", "PK-01", "PK-02")
+NEXUS = tuple(i for i in ("PP-17", "PK-04", "PP-19", "PP-21", "PP-25", "PP-27", "PP-29", "PP-30", "PK-01", "PK-02")
+              if i in REGISTRY or i in PROFILE_REGISTRY)  # a module not (yet) present is left out
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ class ConstellationSettings:
     # With a nexus: escort-referenced e-transfers collected and passed on, without the
     # subject's own ad or lodging spend (the collector / nominee of F21-G29), count as one.
     collector_nexus: bool = True
-    # Profile rules that raise a candidate with any transaction rule, whatever the score:
-    # direct observation of third-party control (INDICATORS.md, FinCEN FIN-2020-A008).
+    # Profile rules that raise a candidate with a transaction rule weighing at least
+    # ``family_min_weight``, whatever the score: direct observation of third-party control
+    # (INDICATORS.md, FinCEN FIN-2020-A008).
     strong_rules: tuple[str, ...] = ("PK-04",)
     # Several active indicators of one family describe one behaviour: the score takes the
     # family's largest weight plus this share of the others (1.0 adds them all up).

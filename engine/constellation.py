@@ -16,7 +16,8 @@ indicator fires:
   ``same_family_factor`` times the others), or at least ``min_families`` families each
   with an indicator weighing ``family_min_weight`` or more;
 * or, alternatively, a strong profile rule (``strong_rules``: PK-04, a third party seen
-  controlling the customer) plus any transaction rule.
+  controlling the customer) plus a transaction rule of substance (weight at least
+  ``family_min_weight``: not a context rule such as telecom bills alone).
 
 An alert is emitted when the trigger holds and the active set has an indicator the
 customer's previous alert did not have, or the previous alert is older than
@@ -57,7 +58,8 @@ def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weigh
     per family, the largest active weight plus ``same_family`` times the others (1.0: a
     plain sum); a family counts towards ``min_families`` when its largest active weight is
     at least ``family_min_weight``. With ``require_nexus``, the active set also needs a rule
-    in ``nexus_bits``, or a collector-signal rule without victim ad / lodging spend.
+    in ``nexus_bits``, or a collector-signal rule without victim ad / lodging spend. A strong
+    profile rule triggers with any transaction rule weighing ``family_min_weight`` or more.
     """
     n, k_rules = fired.shape
     m_rules = rule_flag_bits.shape[0]
@@ -79,10 +81,12 @@ def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weigh
         fam = np.int64(0)
         fam_max[:] = 0.0
         fam_sum[:] = 0.0
+        txn_max = 0.0
         for k in range(k_rules):
             lf = last_fire[c, k]
             if t - window < lf <= t:
                 mask |= np.int64(1) << k
+                txn_max = max(txn_max, weights[k])
                 fam |= families[k]
                 f = family_index[k]
                 fam_sum[f] += weights[k]
@@ -116,7 +120,7 @@ def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weigh
             nexus = (mask & nexus_bits) != 0 or ((mask & collector_bits) != 0 and (mask & spend_bits) == 0)
         trig = (txn_mask != 0 and (fam & anchor_families) != 0 and nexus
                 and (n_fam >= min_families or s >= score_threshold))
-        if not trig and txn_mask != 0 and (mask & strong_bits) != 0:
+        if not trig and txn_mask != 0 and (mask & strong_bits) != 0 and txn_max >= family_min_weight:
             trig = True
         score[i] = s
         active[i] = mask

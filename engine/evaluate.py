@@ -366,6 +366,10 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
+def _fine_pct(x: float | None) -> str:
+    return _pct(x) if x is None or x == 0 or x >= 0.01 else f"{100 * x:.2f}%"
+
+
 def _num(x: float | None, fmt: str = "{:,.2f}") -> str:
     return "n/a" if x is None else fmt.format(x)
 
@@ -414,7 +418,7 @@ def format_report(r: dict) -> str:
         lines.append(f"  {model:<24} {row['members']:>7}  {row['alerted']:>7}  {_pct(row['recall']):>6}")
     lines += ["", "false positives by type     customers  alerted    rate  per 10,000"]
     for kind, row in r["false_positives_by_lookalike_type"].items():
-        lines.append(f"  {kind:<24} {row['customers']:>9,}  {row['falsely_alerted']:>7}  {_pct(row['rate']):>6}  "
+        lines.append(f"  {kind:<24} {row['customers']:>9,}  {row['falsely_alerted']:>7}  {_fine_pct(row['rate']):>6}  "
                      f"{row['per_10k']:>10,.1f}")
     lines += ["", "indicators in alerts   alerts  customers  members  others  precision"]
     for row in r["indicators"]:
@@ -560,7 +564,7 @@ def render_html(r: dict, title: str = "Project Protect: detection quality") -> s
     charts.append(_svg_bars(role_items, "Recall by role", 1.0, "{:.0%}", "#d62728", (BAR_RECALL, "90%")))
     charts.append(_svg_bars(model_items, "Recall by business model", 1.0, "{:.0%}", "#d62728", (BAR_RECALL, "90%")))
     fp = r["false_positives_by_lookalike_type"]
-    fp_items = [(k.replace("_", " "), v["rate"], f"{_pct(v['rate'])} ({v['falsely_alerted']}/{v['customers']:,})")
+    fp_items = [(k.replace("_", " "), v["rate"], f"{_fine_pct(v['rate'])} ({v['falsely_alerted']}/{v['customers']:,})")
                 for k, v in fp.items()]
     fmax = _nice(max([v for _, v, _ in fp_items] + [0.01]))
     charts.append(_svg_bars(fp_items, "Share falsely alerted, by look-alike type", fmax, "{:.0%}" if fmax >= 0.1

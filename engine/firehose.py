@@ -41,7 +41,7 @@ from schemas import Alert
 log = logging.getLogger(__name__)
 
 _ALERT_ENCODER = msgspec.json.Encoder()
-QUIET_POLLS = 2  # polls without profile records before a partition's transactions resume
+BOOTSTRAP_MAX_POLLS = 25  # quiet polls after which profiles count as loaded even without a watermark
 
 
 class Firehose:
@@ -263,20 +263,26 @@ class Firehose:
         """Resume a partition's transactions once its profiles are read to the end.
 
         Like a table bootstrap: profiles are loaded before the transactions they qualify,
-        so a restart or a new assignment detects what the backtest detects. "Caught up"
-        is a poll that returned no profile records for the partition (end offsets can't
-        be trusted on every broker).
+        so a restart or a new assignment detects what the backtest detects. "Read to the
+        end" is the position reaching the high watermark the last fetch reported (the
+        ``ListOffsets`` answer is not trusted: one broker under-reports it) and a poll that
+        brought no more profile records; ``BOOTSTRAP_MAX_POLLS`` quiet polls without any
+        high watermark also count, so an unreachable watermark never stalls a partition.
         """
         if not self.bootstrapping:
             return
-        busy = {tp.partition for tp in records if tp.topic == self.settings.profiles_topic}
+        topic = self.settings.profiles_topic
+        busy = {tp.partition for tp in records if tp.topic == topic}
         for p in sorted(self.bootstrapping):
             quiet = 0 if p in busy else self.bootstrapping[p] + 1
-            if quiet < QUIET_POLLS:
-                self.bootstrapping[p] = quiet
+            self.bootstrapping[p] = quiet
+            state = self.states.get(p)
+            highwater = self.consumer.highwater(TopicPartition(topic, p))
+            at_end = highwater is not None and state is not None and state.offsets.get(topic, 0) >= highwater
+            if not ((at_end and quiet >= 1) or quiet >= BOOTSTRAP_MAX_POLLS):
                 continue
             del self.bootstrapping[p]
-            if p in self.states:
+            if state is not None:
                 self.consumer.resume(TopicPartition(self.settings.transactions_topic, p))
                 log.info("partition %d: profiles loaded, consuming transactions", p)
 
