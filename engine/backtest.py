@@ -136,12 +136,13 @@ def contract_json_lines(frame: pl.DataFrame, topic: str = "transactions") -> lis
     return text.splitlines()
 
 
-def transaction_schema() -> dict[str, pl.DataType]:
+def transaction_schema() -> dict[str, pl.DataType | type[pl.DataType]]:
     """The contract's transaction columns as a Parquet schema: money as float64, ``attempted``
     boolean, everything else text (``ts`` keeps its RFC 3339 form and local offset)."""
     from schemas import Transaction
 
-    kinds = {"amount": pl.Float64, "amount_cad": pl.Float64, "balance_after": pl.Float64, "attempted": pl.Boolean}
+    kinds: dict[str, type[pl.DataType]] = {"amount": pl.Float64, "amount_cad": pl.Float64, "balance_after": pl.Float64,
+                                           "attempted": pl.Boolean}
     return {name: kinds.get(name, pl.Utf8) for name in Transaction.__struct_fields__}
 
 
@@ -298,9 +299,9 @@ class DecodedInput:
         slots: dict[str, int] = {}
         for batch in profile_batches:
             for m in batch:
-                decoded = decode_profile(m)  # the state gives slots to valid profiles only
-                if isinstance(decoded, Profile):
-                    slots.setdefault(decoded.customer_id, len(slots))
+                profile = decode_profile(m)  # the state gives slots to valid profiles only
+                if isinstance(profile, Profile):
+                    slots.setdefault(profile.customer_id, len(slots))
         source = transactions
         if is_parquet(transactions):  # the rows as JSONL once, so evidence can be read back
             folder = Path(cache_dir) if cache_dir else transactions.parent
@@ -314,7 +315,8 @@ class DecodedInput:
             with _bar(progress, transactions, "decode") as bar:
                 for batch, starts in _read_chunks(transactions, "transactions", chunk, positions=writer is None):
                     if writer is not None:
-                        lengths = np.fromiter((len(m.value) + 1 for m in batch), dtype=np.int64, count=len(batch))
+                        lengths = np.fromiter((len(m.value or b"") + 1 for m in batch), dtype=np.int64,
+                                              count=len(batch))
                         starts = written + np.concatenate([[0], np.cumsum(lengths)[:-1]])
                         writer.write(b"".join(m.value + b"\n" for m in batch))  # type: ignore[operator]
                         written += int(lengths.sum())

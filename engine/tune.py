@@ -95,8 +95,8 @@ def apply(base: Settings, assignment: dict[str, float | int]) -> Settings:
              "same_family_factor": float, "family_min_weight": float}
     new_constellation = dataclasses.replace(
         base.constellation, weights=weights, **{k: casts[k](v) for k, v in constellation.items()})
-    settings = dataclasses.replace(base, constellation=new_constellation, indicator_params=params,
-                                   **{k: int(v) for k, v in top.items()})
+    extra: dict[str, Any] = {k: int(v) for k, v in top.items()}
+    settings = dataclasses.replace(base, constellation=new_constellation, indicator_params=params, **extra)
     settings.validate()
     return settings
 
