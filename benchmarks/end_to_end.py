@@ -206,7 +206,7 @@ def run(
         )
     # What the stream should have emitted: the backtest over the same file (DESIGN: same
     # answer in batch and stream, whatever the batch boundaries).
-    expected, _ = backtest(txn_file, folder / "profiles.jsonl", Settings(), chunk=65_536)
+    expected, _ = backtest(txn_file, folder / "profiles.jsonl", settings, chunk=65_536)
     want = {a.alert_id for a in expected.alerts}
     got = {msgspec.json.decode(v)["alert_id"] for v in streamed}
     result["alerts_backtest"] = len(want)
