@@ -18,11 +18,11 @@ from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
 from indicators.windows import (
+    drain_oldest_eq,
     keyed_last,
     keyed_touch,
     ring_count,
     ring_insert,
-    ring_oldest_eq,
     write_evidence,
 )
 
@@ -133,19 +133,8 @@ def own_account_pass_through(cust, seq, ts, txn_type, amount, account, attempted
             continue
         if (t_type != EMT_OUT and t_type != CASH_WITHDRAWAL) or a != a or acct == 0:
             continue
-        completed = False
-        left = a
-        while left > 0.0:
-            k = ring_oldest_eq(ch_ts, ch_ref, ch_acct, c, acct, t - drain_w, t)
-            if k < 0:
-                break
-            take = min(left, ch_left[c, k])
-            ch_left[c, k] -= take
-            left -= take
-            if ch_left[c, k] <= 0.0:
-                ring_insert(cc_ts, cc_ref, c, t, ch_ref[c, k])
-                ch_ts[c, k] = EMPTY_TS
-                completed = True
+        completed = drain_oldest_eq(ch_ts, ch_ref, ch_acct, ch_left, cc_ts, cc_ref, c, acct, a,
+                                    t - drain_w, t)
         if not completed:
             continue
         lo = t - width

@@ -26,11 +26,11 @@ from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
 from indicators.windows import (
+    drain_oldest_eq,
     keyed_distinct,
     keyed_touch,
     ring_count,
     ring_insert,
-    ring_oldest_eq,
     write_evidence,
 )
 
@@ -109,19 +109,8 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         if kind != 0:
             if a != a:
                 continue
-            completed = False
-            left = a
-            while left > 0.0:
-                k = ring_oldest_eq(rt_ts, rt_ref, rt_kind, c, kind, t - trip_w, t)
-                if k < 0:
-                    break
-                take = min(left, rt_left[c, k])
-                rt_left[c, k] -= take
-                left -= take
-                if rt_left[c, k] <= 0.0:
-                    ring_insert(tr_ts, tr_ref, c, t, rt_ref[c, k])
-                    rt_ts[c, k] = EMPTY_TS
-                    completed = True
+            completed = drain_oldest_eq(rt_ts, rt_ref, rt_kind, rt_left, tr_ts, tr_ref, c, kind, a,
+                                        t - trip_w, t)
             if completed:
                 n = ring_count(tr_ts, c, lo, t)
                 if n >= min_trips:

@@ -473,3 +473,26 @@ def ring_insert_latest(ring_ts, ring_ref, c, t, ref):
     ring_ts[c, slot] = t
     ring_ref[c, slot] = ref
     return slot
+
+
+@helper
+def drain_oldest_eq(p_ts, p_ref, p_key, p_left, done_ts, done_ref, c, key, amount, lo, hi):
+    """Apply ``amount`` first-in first-out to the pending entries with ``p_key == key`` in
+    ``(lo, hi]``; an entry whose ``p_left`` reaches 0 leaves the pending ring and enters the
+    done ring at ``hi`` (keeping its ref). Returns True when at least one entry completed.
+    Shared by the pass-through rules (own-account chains, casino / investment round trips).
+    """
+    completed = False
+    left = amount
+    while left > 0.0:
+        k = ring_oldest_eq(p_ts, p_ref, p_key, c, key, lo, hi)
+        if k < 0:
+            break
+        take = min(left, p_left[c, k])
+        p_left[c, k] -= take
+        left -= take
+        if p_left[c, k] <= 0.0:
+            ring_insert(done_ts, done_ref, c, hi, p_ref[c, k])
+            p_ts[c, k] = EMPTY_TS
+            completed = True
+    return completed
