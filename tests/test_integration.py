@@ -127,6 +127,10 @@ def test_worker_serves_health_and_metrics(topics, tmp_path):
     worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
     try:
         health = wait_until_healthy(port, worker)
+        deadline = __import__("time").monotonic() + 30
+        while sorted(health["partitions"]) != [0, 1] and __import__("time").monotonic() < deadline:
+            __import__("time").sleep(0.5)  # "ok" comes with the first assignment; the group may still settle
+            health = wait_until_healthy(port, worker)
         assert health["status"] == "ok" and sorted(health["partitions"]) == [0, 1]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             text = response.read().decode()
