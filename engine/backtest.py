@@ -40,6 +40,7 @@ from engine.config import Settings
 from engine.decode import Message, decode_profile, decode_transactions, transaction_columns
 from engine.errors import ProtectError
 from engine.identifiers import FINDING_BITS, Observation, update_holders
+from engine.parties import PartyIndex
 from engine.pipeline import BatchResult, Detector
 from engine.reference import ReferenceLists
 from engine.state import PartitionState
@@ -160,13 +161,16 @@ def backtest(transactions: Path, profiles: Path | None, settings: Settings, chun
              detector: Detector | None = None, progress: bool = False) -> tuple[BatchResult, PartitionState]:
     """Apply all profiles, then stream the transactions through in chunks; returns totals."""
     detector = detector or Detector(settings)
+    detector.parties = PartyIndex()  # a run starts knowing no one, as a fresh stream does
     state = detector.new_state()
     total = BatchResult()
     if profiles is not None:
         _apply_profiles(detector, state, Path(profiles), total)
     with _bar(progress, transactions) as bar:
         for n, batch in enumerate(read_messages(Path(transactions), "transactions", chunk), start=1):
-            _merge(total, detector.process(state, [], batch))
+            part = detector.process(state, [], batch)
+            _announce(detector, part)
+            _merge(total, part)
             bar.update(len(batch))
             _maybe_prune(state, settings, n)
     return total, state
@@ -192,6 +196,13 @@ def apply_shared_identifier_findings(state: PartitionState, observations: list[t
             state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
             found += 1
     return found
+
+
+def _announce(detector: Detector, part: BatchResult) -> None:
+    """The party index learns a chunk's signals before the next chunk, as the stream's does
+    after each batch has gone round the ``party-signals`` topic."""
+    if detector.settings.cross_customer:
+        detector.parties.add_all(part.party_signals)
 
 
 def _maybe_prune(state: PartitionState, settings: Settings, n: int) -> None:
@@ -346,6 +357,7 @@ class DecodedInput:
         """Detection under ``settings`` over the cached columns: the same result as
         :func:`backtest` with these settings (the reference lists are those decoded with)."""
         detector = detector or Detector(settings)
+        detector.parties = PartyIndex()
         state = detector.new_state()
         total = BatchResult()
         for batch in self.profiles:
@@ -363,6 +375,7 @@ class DecodedInput:
             rows = _Rows(c.txn_ids, c.columns["cust"], self.customers)
             detector.detect_columns(state, rows, c.columns, part, _Zeros(len(rows)),
                                     _Raws(self.raw, c.starts, c.ends))
+            _announce(detector, part)
             _merge(total, part)
             _maybe_prune(state, settings, n)
         total.profiles = sum(len(b) for b in self.profiles)

@@ -21,7 +21,7 @@ import msgspec
 import numpy as np
 import polars as pl
 
-from engine.hashing import place_key, stable_hash
+from engine.hashing import contact_key, place_key, stable_hash
 from engine.reference import MATCHABLE_FIELDS, ReferenceLists
 from indicators.columns import CHANNEL_CODE, REF_WHITE_LABEL_ATM, TXN_CODE
 from schemas import CHANNELS, FIELD_PATTERNS, FLAG_TYPES, TXN_TYPES, DeadLetter, Profile, Transaction
@@ -271,7 +271,8 @@ def transaction_columns(
         "location": _hash_column([r.location_id for r in rows]),
         "merchant": _hash_column([r.merchant_id or _descriptor(r.merchant_name) for r in rows]),
         "counterparty": _hash_column(
-            [r.counterparty_id or r.counterparty_email or r.counterparty_phone or r.counterparty_name for r in rows]
+            [r.counterparty_id or _email(r.counterparty_email) or r.counterparty_phone or r.counterparty_name
+             for r in rows]
         ),
         "ref_flags": ref_flags,
         "attempted": np.array([r.attempted for r in rows], dtype=np.int8),
@@ -281,7 +282,18 @@ def transaction_columns(
         "txn_key": _hash_column([r.txn_id for r in rows]),
         "linked": _hash_column([r.linked_txn_id for r in rows]),
         "foreign": np.array([_foreign(r) for r in rows], dtype=np.int8),
+        "cp_contact": _contact_column(rows),
     }
+
+
+def _email(email: str | None) -> str | None:
+    return email.strip().casefold() if email else None  # e-mail addresses are case-blind in practice
+
+
+def _contact_column(rows: Sequence[Transaction]) -> np.ndarray:
+    pairs = [(r.counterparty_email, r.counterparty_phone) for r in rows]
+    lookup = {pair: contact_key(*pair) for pair in set(pairs)}
+    return np.array([lookup[p] for p in pairs], dtype=np.int64)
 
 
 def _foreign(row: Transaction) -> bool:

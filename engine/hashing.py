@@ -29,3 +29,13 @@ def place_key(city: str | None, province: str | None) -> str | None:
     if not city:
         return None
     return f"{' '.join(city.split()).casefold()}|{(province or '').strip().upper()}"
+
+
+def contact_key(email: str | None, phone: str | None = None) -> int:
+    """Hash of how a person is reached: the e-mail (case-folded), else the phone's last ten
+    digits; 0 when neither is usable. The same key on another customer's row
+    (``counterparty_email`` / ``counterparty_phone``) and on a profile names the same person."""
+    if email and "@" in email:
+        return stable_hash("contact:" + email.strip().casefold())
+    digits = "".join(ch for ch in (phone or "").split("x")[0] if ch.isdigit())
+    return stable_hash("contact:+" + digits[-10:]) if len(digits) >= 7 else 0

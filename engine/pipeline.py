@@ -20,9 +20,11 @@ from engine.config import Settings
 from engine.constellation import Constellation, member_weight, role_hypothesis
 from engine.decode import Message, decode_profile, decode_transactions, transaction_columns
 from engine.identifiers import profile_observations
+from engine.parties import PartyIndex, PartySignal, own_keys
 from engine.reference import ReferenceLists
 from engine.state import FireSnapshot, PartitionState
 from indicators import registry
+from indicators.columns import CP_ADV_LODGE, CP_ALERTED, CP_ESCORT_EMT, EMT_IN, REF_ESCORT_MEMO, TRANSFER_IN
 from indicators.runner import KernelOutput, run_indicator
 from schemas import FAMILIES, Alert, AlertIndicator, DeadLetter, Profile, Transaction
 
@@ -37,24 +39,28 @@ class BatchResult:
     event_lag_s: list[float] = field(default_factory=list)  # alert created_at - trigger event time
     arrivals_ms: list[int] = field(default_factory=list)  # Kafka timestamp of each alert's trigger
     observations: list[tuple[bytes, bytes]] = field(default_factory=list)  # for the cross-customer stage
+    party_signals: list[PartySignal] = field(default_factory=list)  # for the party index (engine.parties)
 
 
 class Detector:
     """Runs every enabled indicator and the constellation over batches of one partition."""
 
-    def __init__(self, settings: Settings, reference: ReferenceLists | None = None):
+    def __init__(self, settings: Settings, reference: ReferenceLists | None = None,
+                 parties: PartyIndex | None = None):
         self.settings = settings
+        self.parties = parties if parties is not None else PartyIndex()  # shared by a worker's partitions
         self.specs = registry.select(settings.enabled_indicators)
         self.params = settings.resolved_params()
         self.reference = reference or ReferenceLists.load(settings.reference_file)
         self.constellation = Constellation.build(self.specs, settings.constellation)
+        self._signal_specs = [k for k, s in enumerate(self.specs) if s.family in ("ADV", "LODGE")]
         self.config_hash = settings.config_hash(self.reference.digest)
 
     def new_state(self) -> PartitionState:
         return PartitionState(self.specs)
 
     def with_reference(self, reference: ReferenceLists) -> Detector:
-        return Detector(self.settings, reference)
+        return Detector(self.settings, reference, self.parties)
 
     def warm_up(self) -> None:
         """Compile every kernel now (numba), using the specs' own examples as input."""
@@ -107,6 +113,8 @@ class Detector:
         """
         n = len(rows)
         result.transactions += n
+        customer_ids = [r.customer_id for r in rows]
+        columns["cp_flags"] = self.parties.counterparty_flags(customer_ids, columns)
         inputs = {**columns, **state.profile}  # profile arrays after any growth
         touched = np.zeros(n, dtype=np.uint8)
         fired = np.zeros((n, max(len(self.specs), 1)), dtype=np.uint8)
@@ -130,6 +138,31 @@ class Detector:
             result.event_lag_s.append(datetime.now(UTC).timestamp() - float(columns["ts"][i]))
             result.arrivals_ms.append(arrivals_ms[i])
         self._snapshot(state, columns, outputs)
+        result.party_signals += self._party_signals(state, customer_ids, columns, fired, alert)
+
+    def _party_signals(self, state: PartitionState, customer_ids: list[str], columns, fired, alert) -> list[PartySignal]:
+        """Signals this batch announces to the party index, once per customer and signal."""
+        inbound = (columns["txn_type"] == EMT_IN) | (columns["txn_type"] == TRANSFER_IN)
+        masks = {
+            CP_ADV_LODGE: fired[:, self._signal_specs].any(axis=1) if self._signal_specs else None,
+            CP_ESCORT_EMT: inbound & ((columns["ref_flags"] & REF_ESCORT_MEMO) != 0) & (columns["attempted"] == 0),
+            CP_ALERTED: alert != 0,
+        }
+        cust, announced = columns["cust"], state.profile["party_signals"]
+        signals = []
+        for bit, mask in masks.items():
+            if mask is None:
+                continue
+            for i in np.flatnonzero(mask).tolist():
+                c = cust[i]
+                if announced[c] & bit:
+                    continue
+                announced[c] |= bit
+                keys = own_keys(customer_ids[i], int(columns["account"][i]), int(state.profile["contact_email"][c]),
+                                int(state.profile["contact_phone"][c]))
+                signals += [PartySignal(key=k, customer_id=customer_ids[i], signal=bit, since=int(columns["ts"][i]))
+                            for k in keys]
+        return signals
 
     # ------------------------------------------------------------------ alerts
     def _alert(self, state, rows, columns, outputs, i: int, score: float, mask: int) -> Alert:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import CheckpointError
-from engine.hashing import place_key, stable_hash
+from engine.hashing import contact_key, place_key, stable_hash
 from indicators import columns as col
 from indicators.registry import allocate_state
 from indicators.spec import IndicatorSpec
@@ -42,7 +42,7 @@ _FLAG_BITS = {
     "branch_observation": col.PROFILE_BRANCH_OBSERVATION,
     "id_concern": col.PROFILE_ID_CONCERN,
 }
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -148,13 +148,18 @@ class PartitionState:
         slot = int(self.slots_for([customer_id])[0])
         if profile is None:
             home, flags, income, expected = 0, 0, np.nan, np.nan
+            email = phone = 0
         else:
             home, flags, income, expected = profile_facts(profile)
+            email = contact_key(profile.emails[0]) if profile.emails else 0
+            phone = contact_key(None, profile.phones[0]) if profile.phones else 0
         findings = int(self.profile["profile_flags"][slot]) & col.FINDING_BITS  # not the profile's to clear
         self.profile["home_city"][slot] = home
         self.profile["profile_flags"][slot] = flags | findings
         self.profile["declared_income"][slot] = income
         self.profile["expected_monthly"][slot] = expected
+        self.profile["contact_email"][slot] = email
+        self.profile["contact_phone"][slot] = phone
 
     def apply_finding(self, customer_id: str, bit: int) -> None:
         """Record a cross-customer finding (a ``FINDING_BITS`` bit) about a customer."""

@@ -75,7 +75,7 @@ BATCH_COLUMNS: dict[str, tuple[type, object, str]] = {
     "province": (np.int64, 0, "hash of province code"),
     "location": (np.int64, 0, "hash of location_id (branch, ATM, terminal)"),
     "merchant": (np.int64, 0, "hash of merchant_id, else of the normalised descriptor"),
-    "counterparty": (np.int64, 0, "hash of counterparty_id, else email, phone or name"),
+    "counterparty": (np.int64, 0, "hash of counterparty_id, else case-folded email, phone or name"),
     "ref_flags": (np.int64, 0, "REF_* bits"),
     "attempted": (np.int8, 0, "1 if attempted, not completed"),
     "account": (np.int64, 0, "hash of account_id"),
@@ -84,7 +84,15 @@ BATCH_COLUMNS: dict[str, tuple[type, object, str]] = {
     "txn_key": (np.int64, 0, "hash of txn_id (what linked_txn_id of another row points to)"),
     "linked": (np.int64, 0, "hash of linked_txn_id (0 when absent)"),
     "foreign": (np.int8, 0, "1 if the counterparty or the place is outside Canada"),
+    "cp_contact": (np.int64, 0, "contact key of counterparty_email, else counterparty_phone (engine.hashing)"),
+    "cp_flags": (np.int64, 0, "CP_* bits: what the party index knows of the counterparty (engine.parties)"),
 }
+
+# Bits of the ``cp_flags`` column, set by the detector from the party index (engine/parties.py):
+# signals that the counterparty, a customer in any partition, showed before this row's time.
+CP_ADV_LODGE = 1 << 0  # an ADV or LODGE rule fired on the counterparty's own account (PP-22)
+CP_ESCORT_EMT = 1 << 1  # the counterparty itself receives escort-referenced e-transfers (PP-18)
+CP_ALERTED = 1 << 2  # the counterparty is the subject of an alert
 
 # Per-customer profile columns (from the ``profiles`` topic), indexed by ``cust``.
 PROFILE_COLUMNS: dict[str, tuple[type, object, str]] = {
@@ -92,6 +100,9 @@ PROFILE_COLUMNS: dict[str, tuple[type, object, str]] = {
     "profile_flags": (np.int64, 0, "PROFILE_* bits"),
     "declared_income": (np.float64, np.nan, "declared yearly income, CAD"),
     "expected_monthly": (np.float64, np.nan, "expected monthly activity, CAD"),
+    "contact_email": (np.int64, 0, "contact key of the profile's first e-mail (how others' rows name them)"),
+    "contact_phone": (np.int64, 0, "contact key of the profile's first phone"),
+    "party_signals": (np.int64, 0, "CP_* signals already published to the party index"),
 }
 
 # Bits of ``profile_flags``.

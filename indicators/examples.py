@@ -36,7 +36,14 @@ def txn(n: int, txn_type: str, amount: float, *, hours: float = 0.0, days: float
     return row
 
 
-def example(name: str, *rows: dict[str, Any], profile: dict[str, Any] | None = None) -> Example:
+def example(name: str, *rows: dict[str, Any], profile: dict[str, Any] | None = None,
+            parties: tuple[dict[str, Any], ...] = ()) -> Example:
     if profile is not None:
         profile = {"customer_id": EXAMPLE_CUSTOMER, **profile}
-    return Example(name=name, transactions=tuple(rows), profile=profile)
+    return Example(name=name, transactions=tuple(rows), profile=profile, parties=parties)
+
+
+def flagged_party(signal: str, *, customer_id: str = "C-OTHER", **named_by: str) -> dict[str, Any]:
+    """Another customer who announced ``signal``, named on the example's rows by ``named_by``
+    (``counterparty_id=...`` or ``counterparty_email=...``), known before the first row."""
+    return {"signal": signal, "customer_id": customer_id, **named_by}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from indicators.columns import (
+    CP_ESCORT_EMT,
     DAY,
     EMPTY_TS,
     EMT_IN,
@@ -14,8 +15,8 @@ from indicators.columns import (
     TRANSFER_IN,
     TRANSFER_OUT,
 )
-from indicators.examples import example, txn
-from indicators.jit import kernel
+from indicators.examples import example, flagged_party, txn
+from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
 from indicators.windows import keyed_distinct, keyed_touch, ring_count, ring_insert, write_evidence
 
@@ -26,9 +27,9 @@ OUT = 4  # recent onward e-transfers (only whether one exists matters)
 
 
 @kernel
-def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, attempted,
+def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, attempted,
                   esc_ts, esc_ref, snd_key, snd_ts, snd_ref, alias_ts, alias_ref, out_ts, out_ref,
-                  window_days, min_escort_emts, min_senders, min_aliases,
+                  window_days, min_escort_emts, min_senders, min_aliases, min_network_emts,
                   fired, observed, evidence, touched):
     """Escort-referenced e-transfers collected from several senders and passed on.
 
@@ -38,6 +39,12 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, attempted,
     e-transfer when ``min_escort_emts`` of them from ``min_senders`` senders arrived in the
     window and money was sent on by e-transfer in the same window (the collector passes the
     takings on), or on any e-transfer once ``min_aliases`` bracketed aliases were seen.
+
+    The network half (two hops): an onward e-transfer to a recipient who *itself* receives
+    escort-referenced e-transfers (``CP_ESCORT_EMT`` in ``cp_flags``, from the party index)
+    fires once the sender received ``min_network_emts`` escort-referenced e-transfers in
+    the window: the recipient's own pattern corroborates a smaller fan-in. Its evidence is
+    the onward transfer followed by those credits.
 
     polars equivalent, per customer: rolling ``window_days`` counts of escort-lexicon
     ``emt_in`` rows, ``n_unique`` of their counterparties, and counts of ``emt_out`` and of
@@ -56,9 +63,11 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, attempted,
         t = ts[i]
         lo = t - width
         flags = ref_flags[i]
+        network = False  # sent on to someone who receives escort-referenced e-transfers too
         if outbound:
             ring_insert(out_ts, out_ref, c, t, seq[i])
             touched[i] = 1
+            network = (cp_flags[i] & CP_ESCORT_EMT) != 0
         escort = inbound and (flags & REF_ESCORT_MEMO) != 0
         if escort:
             ring_insert(esc_ts, esc_ref, c, t, seq[i])
@@ -69,7 +78,7 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, attempted,
         if alias:
             ring_insert(alias_ts, alias_ref, c, t, seq[i])
             touched[i] = 1
-        if not escort and not alias:
+        if not escort and not alias and not network:
             continue
         n_escort = ring_count(esc_ts, c, lo, t)
         n_alias = ring_count(alias_ts, c, lo, t)
@@ -80,10 +89,23 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, attempted,
             fired[i] = 1
             observed[i] = n_escort
             write_evidence(esc_ts, esc_ref, c, lo, t, evidence[i])
+        elif network and n_escort >= min_network_emts:
+            fired[i] = 1
+            observed[i] = n_escort
+            _onward_evidence(esc_ts, esc_ref, c, lo, t, seq[i], evidence[i])
         elif alias and n_alias >= min_aliases:
             fired[i] = 1
             observed[i] = n_escort
             write_evidence(alias_ts, alias_ref, c, lo, t, evidence[i])
+
+
+@helper
+def _onward_evidence(esc_ts, esc_ref, c, lo, t, onward_ref, out):
+    """The onward transfer first, then the newest escort-referenced credits."""
+    write_evidence(esc_ts, esc_ref, c, lo, t, out)
+    for j in range(out.shape[0] - 1, 0, -1):
+        out[j] = out[j - 1]
+    out[0] = onward_ref
 
 
 def _emt_in(n, day, memo, sender, **fields):
@@ -117,7 +139,7 @@ SPEC = IndicatorSpec(
         "Independent adult workers receiving client payments (no onward forwarding pattern).",
     ),
     required_fields=("txn_type", "memo", "counterparty_id", "counterparty_name"),
-    inputs=("cust", "seq", "ts", "txn_type", "counterparty", "ref_flags", "attempted"),
+    inputs=("cust", "seq", "ts", "txn_type", "counterparty", "ref_flags", "cp_flags", "attempted"),
     state=(
         StateArray("esc_ts", (RING,), np.int64, EMPTY_TS),
         StateArray("esc_ref", (RING,), np.int64, -1),
@@ -134,15 +156,19 @@ SPEC = IndicatorSpec(
         Param("min_escort_emts", 5, 2, RING, "escort-referenced inbound e-transfers in the window", integer=True),
         Param("min_senders", 3, 1, SENDERS, "distinct senders of those e-transfers", integer=True),
         Param("min_aliases", 2, 1, ALIASES, "e-transfers naming a bracketed alias", integer=True),
+        Param("min_network_emts", 2, 1, RING,
+              "escort-referenced credits before an onward transfer to a recipient who receives them too",
+              integer=True),
     ),
     kernel=emt_collector,
     reference_lists=("escort_memo_lexicon",),
-    coverage="partial",
+    coverage="full",
     coverage_note=(
-        "The network half of G29 (onward recipients who themselves receive similar e-transfers) "
-        "needs other customers' state: it belongs to the cross-customer stage (identifier index "
-        "keyed by recipient email / phone), not yet built. Today: fan-in of escort-referenced "
-        "e-transfers from several senders plus any onward e-transfer, and bracketed aliases."
+        "The network half (onward recipients who themselves receive escort-referenced "
+        "e-transfers) needs the cross-customer stage (cross_customer = true) and recipients who "
+        "are customers of the same reporting entity, named by customer / account id or by the "
+        "e-mail / phone on their profile (engine/parties.py). The two-hop subgraph is drawn in "
+        "the case's link graph, not in the alert."
     ),
     must_fire=(
         example(
@@ -153,6 +179,14 @@ SPEC = IndicatorSpec(
             _emt_in(4, 3, "qv", "S3"),
             _emt_in(5, 4, "incall", "S1"),
             _emt_in(6, 5, "gfe", "S2"),
+        ),
+        example(
+            "two escort-referenced credits, then sent on to a recipient who collects them too",
+            _emt_in(1, 1, "gfe 1hr", "S1"),
+            _emt_in(2, 2, "outcall", "S2"),
+            txn(3, "emt_out", 250.0, days=3, channel="online", counterparty_id="C-HUB",
+                counterparty_name="hub", counterparty_email="hub@example.com"),
+            parties=(flagged_party("escort_emt", customer_id="C-HUB", counterparty_email="hub@example.com"),),
         ),
         example(
             "two e-transfers naming an alias in brackets",
@@ -171,6 +205,13 @@ SPEC = IndicatorSpec(
         example(
             "escort-referenced payments kept, never passed on",
             *[_emt_in(i, i, "gfe", f"S{i % 3}") for i in range(1, 7)],
+        ),
+        example(
+            "a payment to a recipient who collects escort e-transfers, with none received",
+            _emt_in(1, 1, "rent march", "T1"),
+            txn(2, "emt_out", 250.0, days=3, channel="online", counterparty_id="C-HUB",
+                counterparty_email="hub@example.com"),
+            parties=(flagged_party("escort_emt", customer_id="C-HUB", counterparty_email="hub@example.com"),),
         ),
     ),
 )

@@ -93,6 +93,10 @@ class Example:
     name: str
     transactions: tuple[Mapping[str, Any], ...]
     profile: Mapping[str, Any] | None = None
+    # Signals other customers announced to the party index (engine/parties.py) before the
+    # example runs: {"signal": "adv_lodge" | "escort_emt" | "alerted", "customer_id": ...,
+    # "counterparty_id" or "counterparty_email": how the example's rows name that customer}.
+    parties: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -496,3 +496,14 @@ def drain_oldest_eq(p_ts, p_ref, p_key, p_left, done_ts, done_ref, c, key, amoun
             p_ts[c, k] = EMPTY_TS
             completed = True
     return completed
+
+
+@helper
+def ring_sum_eq(ring_ts, ring_val, ring_key, c, key, lo, hi):
+    """Sum of ``ring_val`` over entries with ``lo < ts <= hi`` and ``ring_key == key``."""
+    s = 0.0
+    for k in range(ring_ts.shape[1]):
+        t = ring_ts[c, k]
+        if lo < t <= hi and ring_key[c, k] == key:
+            s += ring_val[c, k]
+    return s

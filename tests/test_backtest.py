@@ -19,10 +19,20 @@ def test_parquet_gives_the_same_alerts_as_jsonl(small_dataset, tmp_path):
     txns, profiles = tmp_path / "transactions.parquet", tmp_path / "profiles.parquet"
     assert write_parquet(small_dataset / "transactions.jsonl", txns) == count_rows(small_dataset / "transactions.jsonl")
     write_parquet(small_dataset / "profiles.jsonl", profiles, "profiles")
-    from_jsonl, _ = backtest(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", settings)
+    from_jsonl, _ = backtest(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", settings,
+                             chunk=5000)
     from_parquet, _ = backtest(txns, profiles, settings, chunk=5000)
     assert from_jsonl.alerts and comparable(from_parquet.alerts) == comparable(from_jsonl.alerts)
     assert from_parquet.transactions == from_jsonl.transactions and not from_parquet.dead
+
+
+def test_per_customer_detection_does_not_depend_on_chunk_size(small_dataset):
+    # The party index learns between chunks (as the stream's does between batches), so only
+    # detection without the cross-customer stage is chunk-invariant.
+    settings = Settings.build({"cross_customer": False})
+    big, _ = backtest(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", settings)
+    small, _ = backtest(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", settings, chunk=3000)
+    assert big.alerts and comparable(small.alerts) == comparable(big.alerts)
 
 
 def test_cli_backtest_writes_contract_alerts(small_dataset, tmp_path, capsys):

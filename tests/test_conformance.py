@@ -10,6 +10,7 @@ import pytest
 
 from engine.config import Settings
 from engine.errors import ConfigError
+from engine.parties import PartyIndex, example_signals
 from engine.pipeline import Detector
 from engine.state import PartitionState
 from indicators.columns import BATCH_COLUMNS, PROFILE_COLUMNS
@@ -44,13 +45,21 @@ def test_metadata_is_complete(spec):
 def test_examples_fire_and_do_not_fire(spec):
     detector = only(spec)
     for example in spec.must_fire:
-        result, _, _ = run_rows(example.transactions, [example.profile] if example.profile else (), detector)
+        result = run_example(example, detector)
         assert not result.dead, [d.reason for d in result.dead]
         assert result.fired[spec.id] > 0, f"{spec.id} must fire on {example.name!r}"
     for example in spec.must_not_fire:
-        result, _, _ = run_rows(example.transactions, [example.profile] if example.profile else (), detector)
+        result = run_example(example, detector)
         assert not result.dead, [d.reason for d in result.dead]
         assert result.fired[spec.id] == 0, f"{spec.id} must not fire on {example.name!r}"
+
+
+def run_example(example, detector):
+    """The example alone: its own profile and the party-index entries it declares, nothing else."""
+    detector.parties = PartyIndex()
+    detector.parties.add_all(example_signals(example.parties))
+    result, _, _ = run_rows(example.transactions, [example.profile] if example.profile else (), detector)
+    return result
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
