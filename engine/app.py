@@ -53,7 +53,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faus
 
     if settings.cross_customer:
         install_identifier_index(app, settings)
-    install_case_assembly(app, settings, metrics)  # cases, dispositions, the analyst view (/cases)
+    # cases, dispositions, the analyst view (/cases); related subjects from the party index
+    install_case_assembly(app, settings, metrics, firehose.detector.parties if settings.cross_customer else None)
 
     @app.service
     class FirehoseService(mode.Service):

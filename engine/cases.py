@@ -54,7 +54,9 @@ from engine.disclosure import (
     open_case,
     with_status,
 )
+from engine.case_links import dealt_with_signals, link_related
 from engine.metrics import CASE_STATUSES, DISPOSITION_ACTIONS
+from engine.parties import PartyIndex, encode_signal
 from schemas import Alert, Profile
 
 log = logging.getLogger(__name__)
@@ -400,8 +402,20 @@ class CaseStore:
             self.metrics.cases.labels(status).set(counts.get(status, 0))
 
 
-def install_case_assembly(app, settings, metrics) -> CaseStore:
-    """The case agents, tables, timer and analyst web view on ``app``."""
+def relink(entry: CaseEntry, parties: PartyIndex | None, profile: Profile | None) -> CaseEntry:
+    """``entry`` with related alerted subjects linked into its open case (engine.case_links)."""
+    if parties is None or entry.case is None or not entry.case.is_open:
+        return entry
+    case, changed = link_related(entry.case, parties, profile)
+    return msgspec.structs.replace(entry, case=case) if changed else entry
+
+
+def install_case_assembly(app, settings, metrics, parties: PartyIndex | None = None) -> CaseStore:
+    """The case agents, tables, timer and analyst web view on ``app``.
+
+    ``parties`` is the worker's party index (the firehose's): with it, cases link related
+    subjects and announce their counterparties on ``party-signals``.
+    """
     from engine.analyst import install_analyst_view
 
     raw = {
@@ -415,6 +429,7 @@ def install_case_assembly(app, settings, metrics) -> CaseStore:
     profiles = app.topic(settings.profiles_topic, **raw)
     dispositions = app.topic(settings.dispositions_topic, **raw)
     disclosures = app.topic(settings.disclosures_topic, **raw)
+    party_signals = app.topic(settings.party_signals_topic, **raw)
     # a large case (hundreds of evidence transactions) is a package of a few hundred kB
     app.conf.producer_max_request_size = max(app.conf.producer_max_request_size, 8_388_608)
     cases_table = app.Table(
@@ -467,11 +482,18 @@ def install_case_assembly(app, settings, metrics) -> CaseStore:
                 log.warning("alert %s: %s", alert.alert_id, exc)
                 continue
             metrics.case_updates.labels(result.result).inc()
-            if result.entry is not entry:
-                cases_table[alert.customer_id] = encode_entry(result.entry)
-                store.remember(alert.customer_id, result.entry)
+            updated = result.entry
+            if result.publish and parties is not None:
+                profile = decode_profile(profiles_table.get(alert.customer_id))
+                updated = relink(updated, parties, profile)
+                for signal in dealt_with_signals(updated.case, profile):
+                    key, value = encode_signal(signal)
+                    await party_signals.send(key=key, value=value)
+            if updated is not entry:
+                cases_table[alert.customer_id] = encode_entry(updated)
+                store.remember(alert.customer_id, updated)
             if result.publish:
-                await publish(alert.customer_id, result.entry)
+                await publish(alert.customer_id, updated)
 
     @app.agent(dispositions)
     async def apply_dispositions(stream):
@@ -508,7 +530,12 @@ def install_case_assembly(app, settings, metrics) -> CaseStore:
                 continue
             entry = store.entry(summary.customer_id)
             if entry.case is not None and entry.case.is_open:
-                await publish(summary.customer_id, entry)
+                # subjects alerted since the last round may be related to this case
+                linked = relink(entry, parties, decode_profile(profiles_table.get(summary.customer_id)))
+                if linked is not entry:
+                    cases_table[summary.customer_id] = encode_entry(linked)
+                    store.remember(summary.customer_id, linked)
+                await publish(summary.customer_id, linked)
 
     install_analyst_view(app, settings, store, dispositions)
     return store

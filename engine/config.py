@@ -123,6 +123,7 @@ class Settings:
     dead_letter_topic: str = "dead-letters"
     identifiers_topic: str = "identifier-observations"
     findings_topic: str = "findings"
+    party_signals_topic: str = "party-signals"
     disclosures_topic: str = "disclosures"
     dispositions_topic: str = "dispositions"
     # The analyst web view (/cases): off until the operator sets a token; every case route

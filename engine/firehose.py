@@ -33,7 +33,8 @@ from engine.kafka import ensure_topics, make_consumer, make_producer
 from engine.metrics import Metrics
 from engine.identifiers import FINDING_BITS, decode_finding
 from engine.pipeline import BatchResult, Detector
-from engine.reference_feed import ReferenceFeed, apply_reference_messages
+from engine.parties import decode_signal, encode_signal
+from engine.reference_feed import WholeTopicFeed, apply_reference_messages
 from engine.state import PartitionState
 from indicators.columns import DAY
 from schemas import Alert
@@ -49,7 +50,9 @@ class Firehose:
         self.settings = settings
         self.metrics = metrics
         self.detector = detector or Detector(settings)
-        self.reference_feed = ReferenceFeed(settings)
+        self.reference_feed = WholeTopicFeed(settings, settings.reference_topic)
+        # The party index (engine/parties.py) is global: every worker reads all of it.
+        self.party_feed = WholeTopicFeed(settings, settings.party_signals_topic) if settings.cross_customer else None
         # Findings of the cross-customer stage come back keyed by customer, co-partitioned.
         self.input_topics = [settings.transactions_topic, settings.profiles_topic] + (
             [settings.findings_topic] if settings.cross_customer else []
@@ -79,6 +82,8 @@ class Firehose:
         )
         await self.consumer.start()
         await self.reference_feed.start()
+        if self.party_feed is not None:
+            await self.party_feed.start()
         self.started = True
         log.info("firehose started (group %s, config %s)", self.settings.group_id, self.detector.config_hash)
 
@@ -86,6 +91,7 @@ class Firehose:
         """Consume, detect and publish until :meth:`stop`."""
         while not self._stopping:
             await self._apply_reference_updates()
+            await self._apply_party_signals()
             records = await self.consumer.getmany(
                 timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
             )
@@ -105,6 +111,8 @@ class Firehose:
             await self.checkpoint(list(self.states))
         await self.consumer.stop()  # leaves the group, so a restarted worker is assigned at once
         await self.reference_feed.stop()
+        if self.party_feed is not None:
+            await self.party_feed.stop()
         await self.producer.stop()
         self.started = False
         log.info("firehose stopped cleanly")
@@ -121,6 +129,16 @@ class Firehose:
             log.info("reference lists updated (%d messages); config %s", applied, self.detector.config_hash)
         if dead:
             await self._publish(BatchResult(dead=dead))
+
+    async def _apply_party_signals(self) -> None:
+        """Fold new party signals into the index the detector reads (between batches)."""
+        if self.party_feed is None:
+            return
+        messages = await self.party_feed.poll()
+        if messages:
+            signals = [s for s in (decode_signal(m.value) for m in messages) if s is not None]
+            async with self.lock:
+                self.detector.parties.add_all(signals)
 
     # --------------------------------------------------------------- batches
     async def _process(self, records) -> None:
@@ -186,6 +204,9 @@ class Firehose:
         if s.cross_customer:
             for key, value in result.observations:
                 await self.producer.send(s.identifiers_topic, value, key=key)
+            for signal in result.party_signals:
+                key, value = encode_signal(signal)
+                await self.producer.send(s.party_signals_topic, value, key=key)
         for lag in result.event_lag_s:
             self.metrics.alert_event_lag.observe(max(lag, 0.0))
         now_ms = time.time() * 1000

@@ -26,6 +26,7 @@ def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
         settings.dead_letter_topic: {},
         settings.identifiers_topic: {},
         settings.findings_topic: {},
+        settings.party_signals_topic: compact,  # one message per (party key, customer, signal)
         settings.disclosures_topic: compact,  # the latest package per case_id
         settings.dispositions_topic: {},
     }

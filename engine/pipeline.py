@@ -86,6 +86,7 @@ class Detector:
                     state.apply_profile(customer, decoded)
                 if isinstance(decoded, Profile):
                     result.observations += profile_observations(decoded)
+                    result.party_signals += self._reannounce(state, customer)
                 result.profiles += 1
             state.offsets[message.topic] = message.offset + 1
         if transactions:
@@ -139,6 +140,22 @@ class Detector:
             result.arrivals_ms.append(arrivals_ms[i])
         self._snapshot(state, columns, outputs)
         result.party_signals += self._party_signals(state, customer_ids, columns, fired, alert)
+
+    @staticmethod
+    def _reannounce(state: PartitionState, customer_id: str) -> list[PartySignal]:
+        """A profile that arrives after a customer's signals gives the index new keys (its
+        e-mail and phone). Their ``since`` is the customer's latest firing, never earlier
+        than the signal really appeared (a later profile costs at most some early rows)."""
+        slot = state.slots[customer_id]
+        announced = int(state.profile["party_signals"][slot])
+        keys = [int(state.profile[name][slot]) for name in ("contact_email", "contact_phone")]
+        if not announced or not any(keys):
+            return []
+        since = int(state.last_fire[slot].max())
+        if since <= 0:  # an escort-EMT signal without a firing: the partition's newest event
+            since = state.newest_event_ts()
+        return [PartySignal(key=k, customer_id=customer_id, signal=bit, since=since)
+                for bit in (CP_ADV_LODGE, CP_ESCORT_EMT, CP_ALERTED) if announced & bit for k in keys if k]
 
     def _party_signals(self, state: PartitionState, customer_ids: list[str], columns, fired, alert) -> list[PartySignal]:
         """Signals this batch announces to the party index, once per customer and signal."""

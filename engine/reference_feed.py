@@ -47,11 +47,13 @@ def apply_reference_messages(
     return lists, dead, applied
 
 
-class ReferenceFeed:
-    """Reads the reference topic from the beginning, without a group; non-blocking polls."""
+class WholeTopicFeed:
+    """Reads every partition of one topic from the beginning, without a group; non-blocking
+    polls. For topics every worker needs whole: reference lists, party signals."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, topic: str):
         self.settings = settings
+        self.topic = topic
         self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
@@ -60,11 +62,11 @@ class ReferenceFeed:
             bootstrap_servers=s.bootstrap, enable_auto_commit=False, group_id=None, **s.kafka_security()
         )
         await self.consumer.start()
-        partitions = self.consumer.partitions_for_topic(s.reference_topic) or set()
+        partitions = self.consumer.partitions_for_topic(self.topic) or set()
         if not partitions:
             await self.consumer._client.force_metadata_update()  # noqa: SLF001 - topic just created
-            partitions = self.consumer.partitions_for_topic(s.reference_topic) or {0}
-        tps = [TopicPartition(s.reference_topic, p) for p in sorted(partitions)]
+            partitions = self.consumer.partitions_for_topic(self.topic) or {0}
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         self.consumer.assign(tps)
         for tp in tps:
             self.consumer.seek(tp, 0)

@@ -36,6 +36,7 @@ def topics(bootstrap) -> Settings:
         "dead_letter_topic": f"dead-letters-{tag}",
         "identifiers_topic": f"identifiers-{tag}",
         "findings_topic": f"findings-{tag}",
+        "party_signals_topic": f"party-signals-{tag}",
         "disclosures_topic": f"disclosures-{tag}",
         "dispositions_topic": f"dispositions-{tag}",
         # the second stage is eventually consistent: tests that compare with a backtest run without it

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 def worker_env(settings) -> dict[str, str]:
     keys = ("transactions_topic", "profiles_topic", "reference_topic", "alerts_topic", "dead_letter_topic",
-            "identifiers_topic", "findings_topic", "disclosures_topic", "dispositions_topic", "cross_customer",
+            "identifiers_topic", "findings_topic", "party_signals_topic", "disclosures_topic", "dispositions_topic", "cross_customer",
             "group_id", "partitions", "session_timeout_ms", "checkpoint_interval_s")
     return {f"PROTECT_{k.upper()}": str(getattr(settings, k)) for k in keys}
 
@@ -236,3 +236,42 @@ def test_shared_identifiers_are_found_across_customers(topics, tmp_path):
     alerts = [json.loads(v) for v in asyncio.run(read_topic(settings.bootstrap, settings.alerts_topic, n_alerts))]
     assert alerts and alerts[0]["customer_id"] == "C0"
     assert "PP-19" in {i["id"] for a in alerts for i in a["indicators"]}
+
+
+def test_funding_by_a_flagged_customer_is_found_across_partitions(topics, tmp_path):
+    """PP-22 end to end: the funder's escort-ad payments fire an ADV rule in the funder's
+    partition; the signal goes round the party-signals topic into every worker's party index;
+    the funded customer's later credits from the funder's e-mail then fire PP-22."""
+    import dataclasses
+
+    settings = dataclasses.replace(topics, cross_customer=True)
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text("".join(json.dumps(p) + "\n" for p in (
+        {"customer_id": "FUNDER", "emails": ["Ash@Example.com"]},
+        {"customer_id": "FUNDED", "emails": ["bee@example.com"]},
+    )))
+    base = {"re_id": "RE1", "currency": "CAD"}
+    ads = [dict(base, txn_id=f"AD{i}", customer_id="FUNDER", account_id="AF", txn_type="purchase", channel="ecom",
+                merchant_name="LEOLIST.CC", mcc="7311", amount=12.0 * (i + 1),
+                ts=f"2026-03-0{i + 1}T12:00:00-05:00") for i in range(3)]
+    credits = [dict(base, txn_id=f"CR{i}", customer_id="FUNDED", account_id="AV", txn_type="emt_in", channel="online",
+                    amount=400.0, counterparty_id="cp-ash", counterparty_email="ash@example.com",
+                    ts=f"2026-03-{10 + 5 * i}T12:00:00-05:00") for i in range(3)]
+    first, second = tmp_path / "transactions-funder.jsonl", tmp_path / "transactions-funded.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in ads))
+    second.write_text("".join(json.dumps(r) + "\n" for r in credits))
+
+    port = free_port()
+    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
+    try:
+        wait_until_healthy(port, worker)
+        produce(settings, profiles, first)
+        signals = asyncio.run(read_topic(settings.bootstrap, settings.party_signals_topic, 1, timeout=60))
+        assert signals, "the funder's ADV signal never reached the party-signals topic"
+        produce(settings, second)
+        samples, _ = wait_until_consumed(port, 2 + len(ads) + len(credits), worker, timeout=60, progress=False)
+    finally:
+        assert stop_worker(worker) == 0
+    pp22 = sum(v for (name, labels), v in samples.items()
+               if name == "protect_indicator_fires" and 'indicator="PP-22"' in labels)
+    assert pp22 >= 1, (tmp_path / "w.log").read_text()[-3000:]

@@ -177,7 +177,7 @@ def test_firehose_start_declares_its_input_topics(monkeypatch):
     settings = Settings.build({"transactions_topic": "tx-a", "profiles_topic": "pr-a"})
     detector = SimpleNamespace(specs=[], warm_up=lambda: None, config_hash="0")
     firehose = engine.firehose.Firehose(settings, metrics, detector=detector)
-    firehose.reference_feed = _Client()  # the reference-topic reader: Kafka too
+    firehose.reference_feed = firehose.party_feed = _Client()  # the whole-topic readers: Kafka too
     asyncio.run(firehose.start())
     assert value(metrics, "protect_input_messages_total", topic="tx-a") == 0
     assert value(metrics, "protect_input_bytes_total", topic="pr-a") == 0
