@@ -139,6 +139,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cases(args: argparse.Namespace) -> int:
+    import time
+
+    from engine.offline_cases import assemble, read_alerts, read_profiles, run, summary
+
+    started = time.perf_counter()
+    profiles = read_profiles(Path(args.profiles))
+    assembly = assemble(read_alerts(Path(args.alerts)), profiles)
+    out = Path(args.out) if args.out else None
+    report = run(assembly, profiles, out, args.validate, progress=not args.quiet)
+    print(summary(assembly, report, args.validate))
+    print(f"{time.perf_counter() - started:,.1f}s" + (f", written to {out}" if out else ""))
+    return 0 if report.ok else 1
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     from indicators.catalogue import catalogue_markdown, catalogue_text
 
@@ -244,6 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="file to write (validated against the official schema first)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to read the topic (default 60)")
     p.set_defaults(func=cmd_export)
+
+    p = verbs.add_parser("cases", help="assemble a backtest's alerts into cases and packages, "
+                         "as the worker does; optionally validate every export")
+    p.add_argument("--alerts", required=True, help="alerts JSONL (protect backtest --out)")
+    p.add_argument("--profiles", required=True, help="profiles .jsonl or .parquet (protect generate)")
+    p.add_argument("--out", help="folder for CASE.package.json, CASE.fintrac.json, CASE.goaml.xml")
+    p.add_argument("--validate", action="store_true",
+                   help="validate both exports of every case against the official schemas; "
+                        "exit 1 if any fails (the list is in OUT/validation.json)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_cases)
 
     p = verbs.add_parser("indicators", help="list the indicator catalogue (every PP and PK id)")
     p.add_argument("--markdown", action="store_true", help="the analyst's catalogue page (docs/catalogue.md)")
