@@ -24,7 +24,10 @@ from datetime import datetime
 from engine.disclosure import Case
 from engine.disclosure.case import link
 from engine.hashing import contact_key, stable_hash
+from collections.abc import Mapping
+
 from engine.parties import DEALT_WITH, PartyIndex, PartySignal, related_subjects
+from indicators.columns import CP_ALERTED
 from schemas import Profile
 
 MAX_LINKED = 20
@@ -70,3 +73,14 @@ def link_related(case: Case, index: PartyIndex, profile: Profile | None = None) 
             changed |= new
         linked.add(other)
     return case, changed
+
+
+def link_cases(cases: Mapping[str, Case], profiles: Mapping[str, Profile]) -> dict[str, Case]:
+    """Offline (``protect cases``): each case linked to the others, with the index the stream
+    would hold once every subject's alert and case had been announced."""
+    index = PartyIndex()
+    for subject, case in cases.items():
+        own, _ = case_keys(case, profiles.get(subject))
+        index.add_all(PartySignal(key=k, customer_id=subject, signal=CP_ALERTED, since=0) for k in sorted(own))
+        index.add_all(dealt_with_signals(case, profiles.get(subject)))
+    return {subject: link_related(case, index, profiles.get(subject))[0] for subject, case in cases.items()}

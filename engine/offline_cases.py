@@ -5,7 +5,9 @@ The worker folds each alert into its subject's :class:`~engine.cases.CaseEntry` 
 result (``engine/cases.py``). This module runs exactly those functions over a backtest's
 alerts, so the offline cases are the stream's: one open case per subject, a repeated
 ``alert_id`` dropped, the same packages and exports. There are no dispositions offline,
-so no case is ever decided and each subject has exactly one case.
+so no case is ever decided and each subject has exactly one case. Related subjects are
+linked after the last alert (:func:`engine.case_links.link_cases`), as the worker's timer
+would link them once every case is known.
 
 Then both exports of every package go through :func:`engine.disclosure.export`, the
 function that refuses to write an invalid report, and every failure is kept (case id,
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import msgspec
 
+from engine.case_links import link_cases
 from engine.cases import CaseEntry, apply_alert, decode_alert, decode_profile, package_for
 from engine.disclosure import FORMATS, ExportValidationError, export
 from engine.errors import ProtectError
@@ -89,6 +92,10 @@ def assemble(alerts: Iterable[Alert], profiles: Mapping[str, Profile]) -> Assemb
         result = apply_alert(entry, alert, profiles.get(alert.customer_id))
         assembly.entries[alert.customer_id] = result.entry
         assembly.outcomes[result.result] += 1
+    # then related subjects, as the worker links them on each alert and on its timer
+    linked = link_cases({s: e.case for s, e in assembly.entries.items() if e.case is not None}, profiles)
+    for subject, case in linked.items():
+        assembly.entries[subject] = msgspec.structs.replace(assembly.entries[subject], case=case)
     return assembly
 
 

@@ -62,7 +62,9 @@ def test_every_alert_is_in_exactly_one_case(inputs, packages):
             owner[header["alert_id"]] = package["case_id"]
     assert sorted(owner) == sorted({a.alert_id for a in alerts})
     assert len(packages) == len({a.customer_id for a in alerts})  # one case per subject
-    assert all(p["version"] == len(p["alerts"]) and p["status"] == "open" for p in packages)
+    links = [sum(len(s["link_reasons"]) for s in p["subjects"] if s["relation"] == "linked") for p in packages]
+    assert all(p["version"] == len(p["alerts"]) + n and p["status"] == "open" for p, n in zip(packages, links))
+    assert any(links), "ring members' cases link each other"
 
 
 def test_a_replayed_alert_adds_nothing(inputs, packages):
