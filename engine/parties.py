@@ -43,6 +43,8 @@ DEALT_WITH = 1 << 8  # not a cp flag: the key is a counterparty of an alerted su
 # A counterparty that many alerted subjects dealt with (a payroll, a big biller) says nothing
 # about any two of them: links through it are not drawn.
 MAX_SHARED_COUNTERPARTY = 10
+# One client who paid two unrelated workers is common; several shared counterparties are not.
+MIN_SHARED_COUNTERPARTIES = 2
 
 
 class PartySignal(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,7 +149,7 @@ def related_subjects(index: PartyIndex, subject: str, own: Iterable[int], dealt_
     ``own`` are the subject's party keys, ``dealt_with`` the keys of the counterparties in
     its case's transactions. Two alerted subjects are related when they share an identifier
     (own ∩ own), when money moved between them (own ∩ their dealt-with, or the reverse),
-    or when both dealt with the same counterparty.
+    or when both dealt with at least ``MIN_SHARED_COUNTERPARTIES`` of the same counterparties.
     """
     own, dealt_with = set(own), set(dealt_with)
     reasons: dict[str, set[str]] = {}
@@ -160,10 +162,13 @@ def related_subjects(index: PartyIndex, subject: str, own: Iterable[int], dealt_
     for key in own:
         note(index.holders(key, CP_ALERTED), "shares an identifier (account, e-mail or phone)")
         note(index.holders(key, DEALT_WITH), "funds flow between the subjects")
-    alerted_by_key = {key: index.holders(key, CP_ALERTED) for key in dealt_with}
-    for key, customers in alerted_by_key.items():
-        note(customers, "funds flow between the subjects")
+    shared: dict[str, int] = {}
+    for key in dealt_with:
+        note(index.holders(key, CP_ALERTED), "funds flow between the subjects")
         dealers = index.holders(key, DEALT_WITH)
         if len(dealers) <= MAX_SHARED_COUNTERPARTY:
-            note(dealers, "both transacted with the same counterparty")
+            for other in dealers:
+                shared[other] = shared.get(other, 0) + 1
+    note([other for other, n in shared.items() if n >= MIN_SHARED_COUNTERPARTIES],
+         "both transacted with the same counterparties")
     return {other: sorted(r) for other, r in sorted(reasons.items())}
