@@ -4,7 +4,8 @@ Routes (all behind the operator's ``analyst_token``; with no token set they are 
 
 * ``/login?token=...[&next=/cases/...]`` sets an HttpOnly, SameSite=Strict cookie and goes to the queue;
   scripts and tools send ``Authorization: Bearer <token>`` instead.
-* ``/cases``: the queue, highest score first; filters ``status``, ``role``, ``family``.
+* ``/cases``: the queue of every case of the cluster, highest score first; filters
+  ``status``, ``role``, ``family``.
 * ``/cases/{case_id}``: summary, subjects, indicators with evidence, timeline chart, link
   graph (inline SVG drawn here: no scripts, no CDN), places, transactions, narrative,
   decisions, the disposition form (POST → ``dispositions`` topic) and the export buttons.
@@ -13,8 +14,13 @@ Routes (all behind the operator's ``analyst_token``; with no token set they are 
 Every value from a case goes through :func:`html.escape`; the pages carry a
 Content-Security-Policy that allows no script at all.
 
-The view shows the cases of the partitions this worker holds: with several workers, open
-each worker's view (or run one worker for the analysts).
+Every worker serves the whole queue, whichever worker holds a case: a case of this
+worker's partitions is read from its own table (the freshest copy); any other case from
+the ``disclosures`` topic, which each worker follows (:mod:`engine.case_index`; per case
+the higher version of the two wins). A decision on any case goes to ``dispositions`` keyed
+by the subject's customer id, so the worker that holds the subject applies it, wherever
+the form was sent from; the page shows it once the new package is published. The reader
+runs only when the view is on (a token is set).
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import faust
+import mode
 
+from engine.case_index import DisclosuresReader, merge
+from engine.cases import CaseSummary
 from engine.disclosure import FORMATS, DisclosureError, ExportValidationError, export
 from engine.metrics import CASE_STATUSES, DISPOSITION_ACTIONS
 from schemas import FAMILIES, ROLE_HYPOTHESES
@@ -111,7 +120,18 @@ details{{margin:2px 0}} .victim{{color:#1d4ed8}} .warn{{color:#b91c1c}}
 <main>{body}</main></body></html>"""
 
 
-def queue_page(summaries, status: str = "", role: str = "", family: str = "") -> str:
+def queue_page(
+    summaries,
+    status: str = "",
+    role: str = "",
+    family: str = "",
+    *,
+    local: frozenset[str] | None = None,
+    complete: bool = True,
+) -> str:
+    """The queue. ``local``: ids of the cases read from this worker's tables (the others come
+    from the ``disclosures`` topic); None for a queue of one worker's cases only.
+    ``complete``: False while the topic is still being read after start-up."""
     rows = [
         s
         for s in summaries
@@ -133,8 +153,13 @@ def queue_page(summaries, status: str = "", role: str = "", family: str = "") ->
         f"{select('role', role, ROLE_HYPOTHESES)} {select('family', family, FAMILIES)} "
         f'<button class="btn" type="submit">Filter</button></form>'
     )
+    def source(s) -> str:  # where the row was read from, for tools and tests
+        if local is None:
+            return ""
+        return f' data-source="{"local" if s.case_id in local else "topic"}"'
+
     body = "".join(
-        f'<tr><td><a href="/cases/{_q(s.case_id)}">{e(s.case_id)}</a></td><td class="n">{s.score:g}</td>'
+        f'<tr{source(s)}><td><a href="/cases/{_q(s.case_id)}">{e(s.case_id)}</a></td><td class="n">{s.score:g}</td>'
         f'<td><span class="badge st-{e(s.status)}">{e(s.status)}</span></td>'
         f'<td>{e(s.name or "")} <span class="muted">{e(s.customer_id)}</span></td><td>{e(s.role)}</td>'
         f"<td>{' '.join(f'<span class=badge>{e(f)}</span>' for f in s.families)}</td>"
@@ -150,14 +175,30 @@ def queue_page(summaries, status: str = "", role: str = "", family: str = "") ->
         if rows
         else "<p>No case matches.</p>"
     )
+    if local is None:
+        where = f"{len(rows)} of {len(summaries)} cases, highest score first."
+    else:
+        own = sum(s.case_id in local for s in summaries)
+        where = (
+            f"{len(rows)} of {len(summaries)} cases across the cluster, highest score first "
+            f"({own} from this worker's case tables, {len(summaries) - own} read from the "
+            "disclosures topic)."
+        )
+    reading = (
+        ""
+        if complete
+        else "<p class=warn>Still reading the cases of the other workers: the list may be "
+        "incomplete; reload in a moment.</p>"
+    )
     return page(
         "Case queue",
-        f"<h1>Case queue</h1><p class=muted>{len(rows)} of {len(summaries)} cases, "
-        f"highest score first.</p>{filters}<br>{table}",
+        f"<h1>Case queue</h1><p class=muted id=queue-source>{where}</p>{reading}"
+        f"{filters}<br>{table}",
     )
 
 
-def case_page(package: dict, message: str = "") -> str:
+def case_page(package: dict, message: str = "", origin: str = "") -> str:
+    """The case page; ``origin`` (optional) says where the package was read from."""
     p = package
     cid = p["case_id"]
     summary = p.get("summary", {})
@@ -213,6 +254,7 @@ def case_page(package: dict, message: str = "") -> str:
     body = f"""
 <h1>{e(cid)} <span class="badge st-{e(p["status"])}">{e(p["status"])}</span></h1>
 {f'<p class="warn">{e(message)}</p>' if message else ""}
+{f'<p class="muted" id="case-source">{e(origin)}</p>' if origin else ""}
 <div class="cards">{cards}</div>
 <p>{exports}</p>
 <h2>Subjects</h2>
@@ -461,8 +503,48 @@ def graph_svg(graph: dict, width: int = 1100, height: int = 760) -> str:
 
 
 # ---------------------------------------------------------------------- Faust views
+LOCAL_ORIGIN = "Read from this worker's case table (the freshest copy)."
+TOPIC_ORIGIN = (
+    "Read from the disclosures topic: another worker holds this case and applies the "
+    "decisions recorded here."
+)
+
+
 def install_analyst_view(app, settings, store, dispositions_topic) -> None:
     token = settings.analyst_token.reveal() if settings.analyst_token else ""
+    # The cases of the other workers, from `disclosures` (engine/case_index.py); only with
+    # the view on: a worker whose view is off reads nothing more.
+    reader = DisclosuresReader(settings) if token else None
+    if reader is not None:
+
+        @app.service
+        class CaseQueueService(mode.Service):
+            """Follows `disclosures` for the analyst view inside the worker's lifecycle."""
+
+            @mode.Service.task
+            async def _follow(self) -> None:
+                await reader.run()
+
+            async def on_stop(self) -> None:
+                await reader.stop()
+
+    def locate(case_id: str) -> tuple[CaseSummary, bool] | None:
+        """The case's queue row and whether it is read from this worker's table."""
+        own = store.find(case_id)
+        other = reader.index.entry(case_id) if reader else None
+        if own is not None and (other is None or own.version >= other.summary.version):
+            return own, True
+        return (other.summary, False) if other is not None else None
+
+    async def package_of(case_id: str, summary: CaseSummary, is_local: bool) -> dict | None:
+        if is_local:
+            package = store.package(summary.customer_id)
+            if package is not None and package["case_id"] == case_id:
+                return package
+        return await reader.package(case_id) if reader else None
+
+    def not_found(case_id: str):
+        return page("Not found", f"<h1>No case {e(case_id)} in the cluster</h1>")
 
     class Guarded(faust.web.View):
         def respond(self, text: str, status: int = 200, headers: dict | None = None):
@@ -516,9 +598,15 @@ def install_analyst_view(app, settings, store, dispositions_topic) -> None:
             if refused:
                 return refused
             q = request.query
+            summaries, local = merge(store.summaries(), reader.index.summaries() if reader else [])
             return self.respond(
                 queue_page(
-                    store.summaries(), q.get("status", ""), q.get("role", ""), q.get("family", "")
+                    summaries,
+                    q.get("status", ""),
+                    q.get("role", ""),
+                    q.get("family", ""),
+                    local=local,
+                    complete=reader.caught_up if reader else True,
                 )
             )
 
@@ -528,24 +616,28 @@ def install_analyst_view(app, settings, store, dispositions_topic) -> None:
             refused = self.refuse(request)
             if refused:
                 return refused
-            summary = store.find(case_id)
-            if summary is None:
-                return self.respond(
-                    page("Not found", f"<h1>No case {e(case_id)} on this worker</h1>"), status=404
-                )
+            found = locate(case_id)
+            package = await package_of(case_id, *found) if found else None
+            if package is None:
+                return self.respond(not_found(case_id), status=404)
             return self.respond(
-                case_page(store.package(summary.customer_id), request.query.get("message", ""))
+                case_page(
+                    package,
+                    request.query.get("message", ""),
+                    origin=LOCAL_ORIGIN if found[1] else TOPIC_ORIGIN,
+                )
             )
 
         async def post(self, request, case_id):
             refused = self.refuse(request)
             if refused:
                 return refused
-            summary = store.find(case_id)
-            if summary is None:
-                return self.respond(
-                    page("Not found", f"<h1>No case {e(case_id)} on this worker</h1>"), status=404
-                )
+            found = locate(case_id)
+            if found is None:
+                return self.respond(not_found(case_id), status=404)
+            # keyed by the subject: the worker that holds the subject applies it, whichever
+            # worker served this form
+            summary = found[0]
             form = await request.post()
             action = form.get("action", "")
             reason, analyst = form.get("reason", "").strip(), form.get("analyst", "").strip()
@@ -594,12 +686,12 @@ def install_analyst_view(app, settings, store, dispositions_topic) -> None:
             if refused:
                 return refused
             fmt = request.query.get("format", "")
-            summary = store.find(case_id)
-            if summary is None or fmt not in FORMATS:
+            found = locate(case_id) if fmt in FORMATS else None
+            package = await package_of(case_id, *found) if found else None
+            if package is None:
                 return self.respond(
                     page("Not found", "<h1>No such case or format</h1>"), status=404
                 )
-            package = store.package(summary.customer_id)
             try:
                 data = export(package, fmt)
             except ExportValidationError as exc:
