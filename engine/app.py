@@ -49,6 +49,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> tuple[faus
         broker_heartbeat_interval=max(0.3, settings.session_timeout_ms / 4000),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # a large case (hundreds of evidence transactions) is a package of a few hundred kB;
+        # set here, not later: Faust's producer reads it when the first topic is declared
+        producer_max_request_size=8_388_608,
     )
 
     if settings.cross_customer:

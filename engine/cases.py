@@ -430,8 +430,6 @@ def install_case_assembly(app, settings, metrics, parties: PartyIndex | None = N
     dispositions = app.topic(settings.dispositions_topic, **raw)
     disclosures = app.topic(settings.disclosures_topic, **raw)
     party_signals = app.topic(settings.party_signals_topic, **raw)
-    # a large case (hundreds of evidence transactions) is a package of a few hundred kB
-    app.conf.producer_max_request_size = max(app.conf.producer_max_request_size, 8_388_608)
     cases_table = app.Table(
         "protect-cases", default=str, partitions=settings.partitions, key_type=str, value_type=None
     )
