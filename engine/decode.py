@@ -21,7 +21,7 @@ import msgspec
 import numpy as np
 import polars as pl
 
-from engine.hashing import contact_key, place_key, stable_hash
+from engine.hashing import bulk_hash, contact_key, place_key, stable_hash
 from engine.reference import MATCHABLE_FIELDS, ReferenceLists
 from indicators.columns import CHANNEL_CODE, REF_WHITE_LABEL_ATM, TXN_CODE
 from schemas import CHANNELS, FIELD_PATTERNS, FLAG_TYPES, TXN_TYPES, DeadLetter, Profile, Transaction
@@ -110,15 +110,17 @@ def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: lis
 
 
 def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:
-    """FIELD_PATTERNS checked once per distinct value; returns the rows that fail."""
+    """FIELD_PATTERNS checked column by column (polars' regex engine, no Python per row);
+    returns the rows that fail. Absent optional fields are not checked."""
     problems: dict[int, tuple[str, str]] = {}
     for name, pattern in _PATTERNS.items():
-        values = [getattr(r, name) for r in rows]
-        bad = {v for v in set(values) if isinstance(v, str) and not pattern.match(v)}
-        if bad:
-            for i, v in enumerate(values):
-                if v in bad and i not in problems:
-                    problems[i] = (f"{name}: expected a string matching {pattern.pattern}, got {v!r}", "invalid_field")
+        values = pl.Series(name, [getattr(r, name) for r in rows], dtype=pl.Utf8)
+        failing = values.str.contains(pattern.pattern).not_().fill_null(False)
+        if failing.any():
+            for i in np.flatnonzero(failing.to_numpy()).tolist():
+                problems.setdefault(
+                    i, (f"{name}: expected a string matching {pattern.pattern}, got {values[i]!r}", "invalid_field")
+                )
     return problems
 
 
@@ -279,8 +281,9 @@ def transaction_columns(
         "account": _hash_column([r.account_id for r in rows]),
         "card": _hash_column([r.card_id for r in rows]),
         "device": _hash_column([r.device_id or r.ip for r in rows]),
-        "txn_key": _hash_column([r.txn_id for r in rows]),
-        "linked": _hash_column([r.linked_txn_id for r in rows]),
+        # transaction ids are all distinct: hashed in bulk (they are only compared with each other)
+        "txn_key": bulk_hash([r.txn_id for r in rows]),
+        "linked": bulk_hash([r.linked_txn_id for r in rows]),
         "foreign": np.array([_foreign(r) for r in rows], dtype=np.int8),
         "cp_contact": _contact_column(rows),
     }
