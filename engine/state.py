@@ -41,6 +41,7 @@ _FLAG_BITS = {
     "reported_address": col.PROFILE_REPORTED_ADDRESS,
     "branch_observation": col.PROFILE_BRANCH_OBSERVATION,
     "id_concern": col.PROFILE_ID_CONCERN,
+    "foreign_recruitment": col.PROFILE_FOREIGN_RECRUITMENT,
 }
 FORMAT_VERSION = 3
 

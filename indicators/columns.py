@@ -118,6 +118,7 @@ PROFILE_MINOR = 1 << 8  # birth_date says the customer is under 18
 PROFILE_ALIASES = 1 << 9  # two or more aliases on file
 # Findings of the cross-customer stage (engine/identifiers.py), kept across profile updates.
 PROFILE_SHARED_IDENTIFIER = 1 << 10  # a phone, email or address shared with other customers
+PROFILE_FOREIGN_RECRUITMENT = 1 << 11  # OSINT: recruitment / ads / training abroad (flag type)
 FINDING_BITS = PROFILE_SHARED_IDENTIFIER
 
 EVIDENCE_SLOTS = 8  # evidence transaction ids kept per fired indicator

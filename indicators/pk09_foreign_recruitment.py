@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -12,12 +13,16 @@ SPEC = ProfileRuleSpec(
     ),
     family='ID',
     sources=('FINTRAC-2021-OA001 X1', 'FINTRAC-2021-OA001 X2', 'FINTRAC-2021-OA001 X3', 'FINTRAC-2021-OA001 X4', 'FINTRAC-2021-OA001 X5', 'FINTRAC-2021-OA001 X6'),
-    flag_bit=0,
+    flag_bit=col.PROFILE_FOREIGN_RECRUITMENT,
     weight=1.5,
     role_signal='context',
     strong=False,
     required_fields=('flags[]',),
     false_positives=('Legitimate international recruitment agencies.',),
-    coverage='none',
-    coverage_note="The contract's flag types have no foreign-recruitment type. An optional flag type `foreign_recruitment` (OSINT vendor) would complete it; until then the rule cannot fire.",
+    coverage='full',
+    coverage_note=(
+        "CONTRACT §2's flag types have no foreign-recruitment type, so the engine accepts one more, "
+        "`foreign_recruitment` (schemas/contract.py FLAG_TYPES), for an OSINT vendor's match; profiles "
+        "that never carry it simply never fire this rule."
+    ),
 )

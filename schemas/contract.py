@@ -23,7 +23,10 @@ TXN_TYPES = (
     "vc_buy", "vc_sell", "casino_buy_in", "casino_cash_out",
 )  # fmt: skip
 CHANNELS = ("branch", "atm", "pos", "ecom", "online", "mobile", "msb", "other")
-FLAG_TYPES = ("adverse_media", "escort_ad_match", "reported_address", "branch_observation", "id_concern")
+# The last type extends CONTRACT §2 (an extra value, nothing renamed): an OSINT vendor's
+# foreign-recruitment match, which completes PK-09 (FINTRAC-2021-OA001 X1-X6).
+FLAG_TYPES = ("adverse_media", "escort_ad_match", "reported_address", "branch_observation", "id_concern",
+              "foreign_recruitment")
 ROLE_HYPOTHESES = ("possible_victim", "suspected_trafficker", "collector_nominee", "unknown")
 FAMILIES = ("ADV", "LODGE", "TRAVEL", "LIVING", "CASHGEO", "FUNNEL", "RAILS", "LUX", "PROP", "INTL", "ID", "KYC")
 

@@ -127,3 +127,25 @@ def test_alert_carries_its_evidence_transactions_in_full():
     by_id = {r["txn_id"]: r for r in rows}
     for txn in alert.transactions:
         assert txn.amount == by_id[txn.txn_id]["amount"] and txn.ts.isoformat() == by_id[txn.txn_id]["ts"]
+
+
+def test_every_profile_flag_type_sets_its_rule():
+    """Each CONTRACT §2 flag type (and the engine's extra ``foreign_recruitment``) is read into
+    the profile facts, and the profile rule that owns its bit joins an alert's indicators."""
+    import msgspec
+
+    from engine.state import profile_facts
+    from indicators.registry import PROFILE_REGISTRY
+    from schemas import FLAG_TYPES, Profile
+
+    owners = {}
+    for flag_type in FLAG_TYPES:
+        profile = msgspec.convert({"customer_id": "C", "flags": [{"type": flag_type, "source": "test"}]}, Profile)
+        _, bits, _, _ = profile_facts(profile)
+        rules = [r.id for r in PROFILE_REGISTRY.values() if r.flag_bit and bits & r.flag_bit]
+        assert rules, f"flag type {flag_type!r} sets no rule's bit"
+        owners[flag_type] = rules
+    assert owners["foreign_recruitment"] == ["PK-09"]
+    profile = {"customer_id": "C-EXAMPLE", "flags": [{"type": "foreign_recruitment", "source": "osint"}]}
+    result, _, _ = run_rows(victim_rows(), [profile], Detector(FAMILY_RULE))
+    assert "PK-09" in {i.id for a in result.alerts for i in a.indicators}
