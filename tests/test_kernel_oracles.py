@@ -43,6 +43,18 @@ def test_empty_batch_fires_nothing(spec_id: str) -> None:
     assert_empty_batch_fires_nothing(registry.get(spec_id))
 
 
+def test_every_kernel_has_an_oracle() -> None:
+    """Every kernel in the registry is compared with a reference implementation, here or in
+    one of the group modules (``test_kernels_*``)."""
+    from tests.oracles_adv_travel import ORACLES as ADV_TRAVEL
+    from tests.oracles_funnel import ORACLES as FUNNEL
+    from tests.oracles_lifestyle import ORACLES as LIFESTYLE
+    from tests.oracles_rails import RAILS_ORACLES
+
+    covered = set(ORACLES) | set(ADV_TRAVEL) | set(FUNNEL) | set(LIFESTYLE) | set(RAILS_ORACLES)
+    assert sorted(set(registry.REGISTRY) - covered) == []
+
+
 # --------------------------------------------------------------------------- saturation
 
 _T = TXN_CODE
