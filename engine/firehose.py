@@ -139,6 +139,7 @@ class Firehose:
             signals = [s for s in (decode_signal(m.value) for m in messages) if s is not None]
             async with self.lock:
                 self.detector.parties.add_all(signals)
+            self.metrics.party_index_keys.set(len(self.detector.parties))
 
     # --------------------------------------------------------------- batches
     async def _process(self, records) -> None:

@@ -76,6 +76,8 @@ class Metrics:
                                   "(last known high watermark minus position)", ["topic", "partition"], registry=r)
         self.state_customers = Gauge("protect_state_customers", "Customers held in state", registry=r)
         self.state_bytes = Gauge("protect_state_bytes", "Bytes of per-customer state arrays", registry=r)
+        self.party_index_keys = Gauge("protect_party_index_keys", "Party keys in this worker's party index "
+                                      "(customers flagged to the cross-customer stage)", registry=r)
         self.partitions = Gauge("protect_partitions_assigned", "Input partitions assigned to this worker",
                                 registry=r)
         self.checkpoint_seconds = Histogram("protect_checkpoint_seconds", "Time to flush, save and commit",
