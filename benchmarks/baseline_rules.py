@@ -5,7 +5,7 @@ from Kafka so it can be checked against the engine in process. Semantics are tho
 kernels in ``indicators/pp*.py`` (their docstrings): the same parameters
 (``Settings().resolved_params()``), the same bounded windows (ring and table sizes), the
 same reference lists (regex substring match on the same fields), the same constellation
-trigger and re-alert rule (``engine/constellation.py``), and alert ids built the same way.
+trigger and re-alert rule (``engine/core/constellation.py``), and alert ids built the same way.
 State is dicts, deques and lists per customer, as one would write it without numba.
 
 Example::
@@ -28,10 +28,10 @@ from collections import OrderedDict, deque
 from datetime import datetime
 
 from engine.config import Settings
-from engine.constellation import ANCHOR_FAMILIES, role_hypothesis
-from engine.hashing import place_key
-from engine.reference import ReferenceLists
-from engine.state import _FLAG_BITS, _TRAVEL_OCCUPATION, _VENUE_NAICS  # same profile semantics
+from engine.core.constellation import ANCHOR_FAMILIES, role_hypothesis
+from engine.core.hashing import place_key
+from engine.core.reference import ReferenceLists
+from engine.core.state import _FLAG_BITS, _TRAVEL_OCCUPATION, _VENUE_NAICS  # same profile semantics
 from indicators import columns as col
 from indicators.profile_rules import PROFILE_RULES
 from indicators.registry import REGISTRY

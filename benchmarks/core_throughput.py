@@ -27,18 +27,18 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.workload import CACHE, WORKLOADS, Workload, generator_version, prepare, read_lines
-from engine import hashing
 from engine.config import Settings
-from engine.decode import Message, decode_transactions, transaction_columns
-from engine.pipeline import Detector
-from engine.state import PartitionState
+from engine.core import hashing
+from engine.core.decode import Message, decode_transactions, transaction_columns
+from engine.core.detector import Detector
+from engine.core.state import PartitionState
 from indicators.runner import run_indicator
 
 CHUNK = 65_536
 
 
 def messages(lines: list[bytes], topic: str) -> list[Message]:
-    """File lines as messages; the line number is the offset (as in ``engine.backtest``)."""
+    """File lines as messages; the line number is the offset (as in ``engine.tools.backtest``)."""
     return [Message(topic, 0, i, None, line) for i, line in enumerate(lines)]
 
 

@@ -1,7 +1,7 @@
 """(b) End to end: the real worker process consuming from the embedded broker.
 
 Profiles and N transactions (default 500,000) are produced to fresh topics with 4
-partitions; then the worker (``protect worker``, as ``engine.demo`` starts it) is started
+partitions; then the worker (``protect worker``, as ``engine.tools.demo`` starts it) is started
 and the rate is taken from the first consumed message to the last transaction processed,
 read from the worker's own ``/metrics``. The embedded broker under-reports end offsets
 (DESIGN, quirks), so completion is judged by counting what was produced, never by lag.
@@ -27,12 +27,12 @@ from pathlib import Path
 import msgspec
 
 from benchmarks.workload import CACHE, ROOT, WORKLOADS, Workload, prepare, shown, transactions_file
-from engine.backtest import backtest
-from engine.broker import embedded_broker, free_port
 from engine.config import Settings
-from engine.demo import metric_sum, read_topic, scrape, start_worker, stop_worker
 from engine.errors import ProtectError
-from engine.produce import produce_files
+from engine.stream.broker import embedded_broker, free_port
+from engine.tools.backtest import backtest
+from engine.tools.demo import metric_sum, read_topic, scrape, start_worker, stop_worker
+from engine.tools.produce import produce_files
 
 PARTITIONS = 4
 RUNS = CACHE.parent / "bench-runs"

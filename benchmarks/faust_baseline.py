@@ -37,8 +37,8 @@ from pathlib import Path
 from benchmarks.baseline_rules import IDS, Baseline, engine_settings
 from benchmarks.end_to_end import RUNS, bench_settings, broker, child_env, produce
 from benchmarks.workload import WORKLOADS, Workload, prepare, read_lines, shown, transactions_file
-from engine.demo import read_topic, stop_worker
 from engine.errors import ProtectError
+from engine.tools.demo import read_topic, stop_worker
 
 
 # ---------------------------------------------------------------------- Faust app
@@ -149,7 +149,7 @@ def check_equivalence(
     folder: Path, txn_file: Path, alerts: list[dict], fired: dict[str, int]
 ) -> dict:
     """Compare alert ids and rows fired per indicator with the engine's backtest, same data."""
-    from engine.backtest import backtest
+    from engine.tools.backtest import backtest
 
     expected, _ = backtest(txn_file, folder / "profiles.jsonl", engine_settings(), chunk=65_536)
     want = {a.alert_id for a in expected.alerts}

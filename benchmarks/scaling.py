@@ -42,9 +42,9 @@ from pathlib import Path
 
 from benchmarks.end_to_end import RUNS, bench_settings, child_env, produce, worker_env
 from benchmarks.workload import ROOT, WORKLOADS, prepare, transactions_file
-from engine.broker import free_port, start_broker
-from engine.demo import metric_sum, scrape, start_worker, stop_worker
 from engine.errors import ProtectError
+from engine.stream.broker import free_port, start_broker
+from engine.tools.demo import metric_sum, scrape, start_worker, stop_worker
 
 PARTITIONS = 4
 RESULTS = ROOT / "benchmarks" / "scaling.json"

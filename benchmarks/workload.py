@@ -82,7 +82,7 @@ def prepare(workload: Workload, root: Path = CACHE) -> Path:
 def transactions_file(folder: Path, limit: int | None = None) -> Path:
     """``transactions.jsonl`` or a cached copy of its first ``limit`` lines.
 
-    The copy is named ``transactions-<limit>.jsonl`` so ``engine.produce.topic_for`` still
+    The copy is named ``transactions-<limit>.jsonl`` so ``engine.tools.produce.topic_for`` still
     sends it to the transactions topic. When the file is shorter than ``limit`` the whole
     file is used.
     """

@@ -32,8 +32,6 @@ from typing import Any
 
 from engine import __version__
 from engine.errors import ConfigError
-from indicators.registry import PROFILE_REGISTRY, REGISTRY
-from indicators.spec import ParameterError
 from schemas import FAMILIES
 
 
@@ -56,8 +54,7 @@ class Secret(str):
 # media and reported addresses (PK-01, PK-02). Ads, short stays, late-night cash and client
 # e-transfers show the sex trade, which an independent adult worker shows too; a candidate
 # needs one of these as well.
-NEXUS = tuple(i for i in ("PP-17", "PK-04", "PP-19", "PP-21", "PP-25", "PP-27", "PP-29", "PP-30", "PK-01", "PK-02")
-              if i in REGISTRY or i in PROFILE_REGISTRY)  # a module not (yet) present is left out
+NEXUS = ("PP-17", "PK-04", "PP-19", "PP-21", "PP-25", "PP-27", "PP-29", "PP-30", "PK-01", "PK-02")
 
 
 @dataclass(frozen=True)
@@ -95,6 +92,15 @@ class ConstellationSettings:
         _check_range("constellation.realert_days", self.realert_days, 1, 365)
         _check_range("constellation.same_family_factor", self.same_family_factor, 0.0, 1.0)
         _check_range("constellation.family_min_weight", self.family_min_weight, 0.0, 20.0)
+        for key, weight in self.weights.items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise ConfigError(f"constellation.weights.{key}: expected a number, got {weight!r}")
+            _check_range(f"constellation.weights.{key}", weight, 0.0, 20.0)
+
+    def check_ids(self) -> None:
+        """Every id named is a registered rule or a family (see :meth:`Settings.check_detection`)."""
+        from indicators.registry import PROFILE_REGISTRY, REGISTRY
+
         known = set(REGISTRY) | set(PROFILE_REGISTRY) | set(FAMILIES)
         for key in self.nexus:
             if key not in known:
@@ -104,13 +110,10 @@ class ConstellationSettings:
             if key not in PROFILE_REGISTRY:
                 raise ConfigError(f"constellation.strong_rules: {key!r} is not a profile rule; valid: "
                                   f"{sorted(PROFILE_REGISTRY)}")
-        for key, weight in self.weights.items():
+        for key in self.weights:
             if key not in known:
                 raise ConfigError(f"constellation.weights: unknown indicator or family {key!r}; valid: "
                                   f"{sorted(REGISTRY) + sorted(PROFILE_REGISTRY)} or a family {list(FAMILIES)}")
-            if isinstance(weight, bool) or not isinstance(weight, int | float):
-                raise ConfigError(f"constellation.weights.{key}: expected a number, got {weight!r}")
-            _check_range(f"constellation.weights.{key}", weight, 0.0, 20.0)
 
 
 @dataclass(frozen=True)
@@ -209,18 +212,36 @@ class Settings:
             raise ConfigError(f"log_level: {self.log_level!r} is not one of {levels}")
         if self.reference_file is not None and not Path(self.reference_file).is_file():
             raise ConfigError(f"reference_file: {str(self.reference_file)!r} does not exist")
+        self.constellation.validate()
+
+    def check_detection(self) -> Settings:
+        """Check the ``[indicators]`` section against the rule registry; returns ``self``.
+
+        Separate from :meth:`validate` because the registry imports every rule module and
+        numba: reading settings (``protect produce``, ``protect export``) loads neither. Every
+        command that detects (worker, backtest, tune, demo) calls it at start-up, and so does
+        :class:`engine.core.detector.Detector`.
+        """
+        from indicators.registry import REGISTRY
+
         unknown = [i for i in self.disabled_indicators if i not in REGISTRY]
         if unknown:
             raise ConfigError(f"indicators.disabled: unknown id(s) {unknown}; known: {list(REGISTRY)}")
-        self.constellation.validate()
+        self.constellation.check_ids()
         self.resolved_params()  # raises on any bad override
+        return self
 
     # ------------------------------------------------------------------ derived
     @property
     def enabled_indicators(self) -> list[str]:
+        from indicators.registry import REGISTRY
+
         return [i for i in REGISTRY if i not in self.disabled_indicators]
 
     def resolved_params(self) -> dict[str, dict[str, float | int]]:
+        from indicators.registry import REGISTRY
+        from indicators.spec import ParameterError
+
         unknown = [i for i in self.indicator_params if i not in REGISTRY]
         if unknown:
             raise ConfigError(f"indicators: unknown id(s) {unknown}; known: {list(REGISTRY)}")

@@ -6,7 +6,7 @@
     ├── CheckpointError      a checkpoint that cannot be read or does not match the config
     └── BrokerError          the embedded broker cannot start or Kafka is unreachable
 
-Bad *input messages* never raise: they become dead letters with a reason (engine.decode).
+Bad *input messages* never raise: they become dead letters with a reason (engine.core.decode).
 Indicator metadata and parameter errors live with the specs (indicators.spec).
 """
 

@@ -20,20 +20,18 @@ from prometheus_client import (
 
 from indicators.profile_rules import PROFILE_RULES
 from indicators.registry import REGISTRY
-from schemas.contract import ROLE_HYPOTHESES
+from schemas.contract import CASE_STATUSES, DISPOSITION_ACTIONS, ROLE_HYPOTHESES
 
 # `*_created` series double the exposition for no operational value.
 disable_created_metrics()
 
-# The reason classes engine/decode.py gives dead letters (tests/test_metrics.py keeps the
+# The reason classes engine/core/decode.py gives dead letters (tests/test_metrics.py keeps the
 # two in step).
 DEAD_LETTER_REASON_CLASSES = (
     "invalid_json", "invalid_type", "invalid_field", "missing_field", "key_mismatch", "empty_message",
 )
-# Case assembly and the analyst workflow (engine/cases.py keeps these in step).
-CASE_STATUSES = ("open", "escalated", "filed", "closed_false_positive", "needs_information")
+# What folding an alert into a case did (engine/cases/model.py AlertResult keeps these in step).
 CASE_UPDATE_RESULTS = ("opened", "joined", "duplicate", "snoozed", "reopened")
-DISPOSITION_ACTIONS = ("escalate", "file", "close_false_positive", "needs_information", "snooze")
 INDICATOR_OUTCOMES = ("true_positive", "false_positive")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 BATCH_BUCKETS = (1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000, 20_000, 50_000, 100_000)

@@ -12,10 +12,12 @@ from pathlib import Path
 import msgspec
 
 from schemas.contract import (
+    CASE_STATUSES,
     CHANNELS,
-    FIELD_PATTERNS,
     CONTRACT_TYPES,
+    DISPOSITION_ACTIONS,
     FAMILIES,
+    FIELD_PATTERNS,
     FLAG_TYPES,
     ROLE_HYPOTHESES,
     TXN_TYPES,
@@ -28,6 +30,8 @@ from schemas.contract import (
 )
 
 __all__ = [
+    "CASE_STATUSES",
+    "DISPOSITION_ACTIONS",
     "CHANNELS", "CONTRACT_TYPES", "FIELD_PATTERNS", "FAMILIES", "FLAG_TYPES", "ROLE_HYPOTHESES", "TXN_TYPES",
     "Alert", "AlertIndicator", "DeadLetter", "Profile", "ProfileFlag", "Transaction",
     "data_path", "json_schema", "write_json_schemas",

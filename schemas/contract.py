@@ -29,13 +29,17 @@ FLAG_TYPES = ("adverse_media", "escort_ad_match", "reported_address", "branch_ob
               "foreign_recruitment")
 ROLE_HYPOTHESES = ("possible_victim", "suspected_trafficker", "collector_nominee", "unknown")
 FAMILIES = ("ADV", "LODGE", "TRAVEL", "LIVING", "CASHGEO", "FUNNEL", "RAILS", "LUX", "PROP", "INTL", "ID", "KYC")
+# The case workflow (CONTRACT §5 packages carry `status`; analysts' decisions arrive on
+# `dispositions`): the engine's statuses and the actions that move between them.
+CASE_STATUSES = ("open", "escalated", "filed", "closed_false_positive", "needs_information")
+DISPOSITION_ACTIONS = ("escalate", "file", "close_false_positive", "needs_information", "snooze")
 
 TxnType = Literal[TXN_TYPES]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 FlagType = Literal[FLAG_TYPES]  # type: ignore[valid-type]
 
 # Regular expressions on hot fields are checked once per distinct value in a batch by the
-# decoder (engine.decode), not per row inside msgspec: that halves decoding time. The JSON
+# decoder (engine.core.decode), not per row inside msgspec: that halves decoding time. The JSON
 # Schema files still carry them (schemas.json_schema injects them).
 FIELD_PATTERNS = {
     "txn_id": r"^[A-Za-z0-9_-]+$",

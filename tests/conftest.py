@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.broker import embedded_broker
 from engine.config import Settings
+from engine.stream.broker import embedded_broker
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 
 from engine.config import Settings
-from engine.decode import Message
-from engine.pipeline import BatchResult, Detector
-from engine.state import PartitionState
+from engine.core.decode import Message
+from engine.core.detector import BatchResult, Detector
+from engine.core.state import PartitionState
 
 
 def messages(rows: Iterable[Mapping[str, Any]], topic: str = "transactions", start: int = 0) -> list[Message]:

@@ -7,9 +7,9 @@ import datetime as dt
 import msgspec
 import polars as pl
 
-from engine.backtest import backtest, contract_json_lines, count_rows, write_parquet
-from engine.cli import main
 from engine.config import Settings
+from engine.tools.backtest import backtest, contract_json_lines, count_rows, write_parquet
+from engine.tools.cli import main
 from schemas import Transaction
 from tests.helpers import comparable
 

@@ -1,4 +1,4 @@
-"""Every worker serves the whole case queue (engine/case_index.py).
+"""Every worker serves the whole case queue (engine/cases/index.py).
 
 Without Kafka: the index keeps the latest version of every case, bounds its package cache
 and the queue merges the worker's own tables with it. With the real broker: the reader
@@ -22,16 +22,19 @@ import msgspec
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.analyst import TOPIC_ORIGIN, case_page, queue_page
-from engine.backtest import backtest
-from engine.broker import free_port
-from engine.case_index import CaseIndex, DisclosuresReader, merge
-from engine.cases import CaseEntry, CaseSummary, apply_alert, apply_disposition, package_for
+from engine.cases.assembly import apply_alert, apply_disposition, package_for
+from engine.cases.disclosure import validate_fintrac, validate_goaml
+from engine.cases.index import CaseIndex, merge
+from engine.cases.model import CaseEntry, CaseSummary
 from engine.config import Settings
-from engine.demo import scrape, start_worker, stop_worker, wait_until_healthy
-from engine.disclosure import validate_fintrac, validate_goaml
-from engine.kafka import ensure_topics
-from engine.produce import produce_files
+from engine.stream.broker import free_port
+from engine.stream.case_reader import DisclosuresReader
+from engine.stream.kafka import ensure_topics
+from engine.tools.backtest import backtest
+from engine.tools.demo import scrape, start_worker, stop_worker, wait_until_healthy
+from engine.tools.produce import produce_files
+from engine.web.render import case_page, queue_page
+from engine.web.routes import TOPIC_ORIGIN
 from schemas import Profile
 from tests.test_cases import disposition
 from tests.test_integration import worker_env

@@ -8,21 +8,21 @@ import html.parser
 import msgspec
 import pytest
 
-from engine.analyst import case_page, graph_svg, is_authorized, queue_page, timeline_svg
-from engine.backtest import backtest
-from engine.cases import (
+from engine.cases.assembly import apply_alert, apply_disposition, package_for
+from engine.cases.disclosure import CaseError, export, validate_fintrac, validate_goaml
+from engine.cases.model import (
     CaseEntry,
     CaseSummary,
     Disposition,
-    apply_alert,
-    apply_disposition,
     decode_disposition,
     decode_entry,
     encode_entry,
-    package_for,
 )
 from engine.config import Settings
-from engine.disclosure import CaseError, export, validate_fintrac, validate_goaml
+from engine.tools.backtest import backtest
+from engine.web.auth import is_authorized
+from engine.web.charts import graph_svg, timeline_svg
+from engine.web.render import case_page, queue_page
 from schemas import Profile
 
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from engine.config import Settings
+from engine.core.detector import Detector
+from engine.core.state import PartitionState
+from engine.crosscustomer.parties import PartyIndex, example_signals
 from engine.errors import ConfigError
-from engine.parties import PartyIndex, example_signals
-from engine.pipeline import Detector
-from engine.state import PartitionState
-from indicators.columns import BATCH_COLUMNS, PROFILE_COLUMNS
 from indicators import catalogue
+from indicators.columns import BATCH_COLUMNS, PROFILE_COLUMNS
 from indicators.registry import PROFILE_REGISTRY, REGISTRY, allocate_state
 from indicators.runner import run_indicator
 from indicators.spec import ParameterError
@@ -104,7 +104,7 @@ def test_parameter_bounds_are_enforced(spec):
     with pytest.raises(ParameterError, match="unknown parameter"):
         spec.resolve_params({"no_such_parameter": 1})
     with pytest.raises(ConfigError, match=spec.id):
-        Settings.build({"indicator_params": {spec.id: {param.name: param.lo - 1}}})
+        Settings.build({"indicator_params": {spec.id: {param.name: param.lo - 1}}}).check_detection()
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.config import Settings
-from engine.constellation import role_hypothesis
-from engine.pipeline import Detector
+from engine.core.constellation import role_hypothesis
+from engine.core.detector import Detector
 from indicators import registry
 from indicators.examples import txn
 from tests.helpers import comparable, run_rows
@@ -134,7 +134,7 @@ def test_every_profile_flag_type_sets_its_rule():
     the profile facts, and the profile rule that owns its bit joins an alert's indicators."""
     import msgspec
 
-    from engine.state import profile_facts
+    from engine.core.state import profile_facts
     from indicators.registry import PROFILE_REGISTRY
     from schemas import FLAG_TYPES, Profile
 

@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 import schemas
-from engine.decode import Message, decode_transactions
-from engine.errors import ConfigError
 from engine.config import Secret, Settings
+from engine.core.decode import Message, decode_transactions
+from engine.errors import ConfigError
 from indicators.examples import txn
 
 GOOD = txn(1, "cash_deposit", 200.0, channel="atm", city="Toronto", province="ON", location_id="ATM-1")
@@ -89,4 +89,4 @@ def test_settings_sources_and_errors(tmp_path):
         ({"security_protocol": "SASL_SSL"}, "needs sasl_mechanism"),
     ]:
         with pytest.raises(ConfigError, match=message):
-            Settings.build(bad)
+            Settings.build(bad).check_detection()

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 import schemas
-from engine.cli import main
+from engine.tools.cli import main
 
 pytestmark = pytest.mark.integration
 

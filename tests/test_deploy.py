@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from engine.config import Settings
-from engine.kafka import topic_plan
 from engine.metrics import Metrics
+from engine.stream.kafka import topic_plan
 from tests.promql import (
     DASHBOARD,
     DEPLOY,

@@ -16,9 +16,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from engine.backtest import backtest
-from engine.config import Settings
-from engine.disclosure import (
+from engine.cases.disclosure import (
     PACKAGE_FIELDS,
     CaseError,
     CodeTableError,
@@ -39,7 +37,9 @@ from engine.disclosure import (
     validate_goaml,
     with_status,
 )
-from engine.disclosure.common import INFLOW_TYPES, OUTFLOW_TYPES, ROLE_LABELS
+from engine.cases.disclosure.common import INFLOW_TYPES, OUTFLOW_TYPES, ROLE_LABELS
+from engine.config import Settings
+from engine.tools.backtest import backtest
 from schemas import Profile, Transaction
 
 AMOUNT = r"([\d,]+\.\d\d)"

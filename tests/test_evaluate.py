@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.evaluate import (
+from engine.tools.cli import main
+from engine.tools.evaluate import (
     AlertIndicatorLite,
     AlertLite,
     evaluate,

@@ -7,14 +7,14 @@ import sys
 
 import numpy as np
 
-from engine.hashing import bulk_hash, contact_key, stable_hash
+from engine.core.hashing import bulk_hash, contact_key, stable_hash
 
 
 def test_bulk_hash_is_stable_across_processes_and_marks_missing_as_zero():
     values = ["TX0000000001", "TX0000000002", None, "", "TX0000000001", "réf-é"]
     here = bulk_hash(values)
     there = subprocess.run(
-        [sys.executable, "-c", f"from engine.hashing import bulk_hash; print(bulk_hash({values!r}).tolist())"],
+        [sys.executable, "-c", f"from engine.core.hashing import bulk_hash; print(bulk_hash({values!r}).tolist())"],
         capture_output=True, text=True, check=True,
     ).stdout
     assert [int(x) for x in there.strip("[]\n").split(",")] == here.tolist()

@@ -11,9 +11,9 @@ import time
 import msgspec
 import pytest
 
-from engine.backtest import backtest
-from engine.broker import free_port
-from engine.demo import (
+from engine.stream.broker import free_port
+from engine.tools.backtest import backtest
+from engine.tools.demo import (
     metric_sum,
     read_topic,
     scrape,
@@ -22,7 +22,7 @@ from engine.demo import (
     wait_until_consumed,
     wait_until_healthy,
 )
-from engine.produce import produce_files
+from engine.tools.produce import produce_files
 from tests.helpers import comparable
 
 pytestmark = pytest.mark.integration
@@ -152,7 +152,7 @@ def test_reference_list_update_applies_while_running(topics, tmp_path):
 
     from aiokafka import AIOKafkaProducer
 
-    from engine.kafka import ensure_topics
+    from engine.stream.kafka import ensure_topics
 
     settings = topics
     port = free_port()

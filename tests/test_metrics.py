@@ -11,11 +11,11 @@ from types import SimpleNamespace
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-import engine.decode
-import engine.firehose
+import engine.core.decode
+import engine.stream.firehose
 from engine.config import Settings
+from engine.core.detector import BatchResult
 from engine.metrics import BATCH_BUCKETS, DEAD_LETTER_REASON_CLASSES, LATENCY_BUCKETS, Metrics
-from engine.pipeline import BatchResult
 from indicators.profile_rules import PROFILE_RULES
 from indicators.registry import REGISTRY
 from schemas.contract import ROLE_HYPOTHESES
@@ -75,9 +75,9 @@ def _is_reason(node) -> bool:
 
 
 def test_reason_classes_match_what_decode_produces():
-    """Every reason class literal in engine/decode.py (last element of a reason tuple or of
+    """Every reason class literal in engine/core/decode.py (last element of a reason tuple or of
     a ``dead_letter(...)`` call) is pre-declared, and nothing else is."""
-    tree = ast.parse(Path(engine.decode.__file__).read_text())
+    tree = ast.parse(Path(engine.core.decode.__file__).read_text())
     found = set()
 
     def constants(node):
@@ -139,9 +139,9 @@ class _Producer:
 def test_published_alerts_count_once_per_family(monkeypatch):
     """An alert carrying PP-12 and PP-13 (both CASHGEO) and PP-01 (ADV) counts one CASHGEO
     and one ADV alert, and one alert per indicator."""
-    monkeypatch.setattr(engine.firehose, "encode_alert", lambda alert: b"{}")
+    monkeypatch.setattr(engine.stream.firehose, "encode_alert", lambda alert: b"{}")
     metrics = Metrics()
-    firehose = engine.firehose.Firehose(Settings(), metrics, detector=SimpleNamespace())
+    firehose = engine.stream.firehose.Firehose(Settings(), metrics, detector=SimpleNamespace())
     firehose.producer = _Producer()
     indicators = [SimpleNamespace(id=i, family=f) for i, f in (("PP-12", "CASHGEO"), ("PP-13", "CASHGEO"),
                                                                ("PP-01", "ADV"))]
@@ -170,13 +170,13 @@ def test_firehose_start_declares_its_input_topics(monkeypatch):
     async def no_kafka(settings):
         pass
 
-    monkeypatch.setattr(engine.firehose, "ensure_topics", no_kafka)
-    monkeypatch.setattr(engine.firehose, "make_producer", lambda settings: _Client())
-    monkeypatch.setattr(engine.firehose, "make_consumer", lambda settings: _Client())
+    monkeypatch.setattr(engine.stream.firehose, "ensure_topics", no_kafka)
+    monkeypatch.setattr(engine.stream.firehose, "make_producer", lambda settings: _Client())
+    monkeypatch.setattr(engine.stream.firehose, "make_consumer", lambda settings: _Client())
     metrics = Metrics()
     settings = Settings.build({"transactions_topic": "tx-a", "profiles_topic": "pr-a"})
     detector = SimpleNamespace(specs=[], warm_up=lambda: None, config_hash="0")
-    firehose = engine.firehose.Firehose(settings, metrics, detector=detector)
+    firehose = engine.stream.firehose.Firehose(settings, metrics, detector=detector)
     firehose.reference_feed = firehose.party_feed = _Client()  # the whole-topic readers: Kafka too
     asyncio.run(firehose.start())
     assert value(metrics, "protect_input_messages_total", topic="tx-a") == 0

@@ -1,4 +1,4 @@
-"""Cases assembled offline from a backtest's alerts (``engine.offline_cases``, ``protect cases``).
+"""Cases assembled offline from a backtest's alerts (``engine.tools.offline_cases``, ``protect cases``).
 
 The alerts come from ``protect backtest`` over the shared generated population and go
 through the files, as in the 20,000-customer quality run: every alert must end in
@@ -13,10 +13,10 @@ import json
 import msgspec
 import pytest
 
-from engine import offline_cases
-from engine.cli import main
-from engine.disclosure import validate_fintrac, validate_goaml
-from engine.offline_cases import (
+from engine.tools import offline_cases
+from engine.cases.disclosure import validate_fintrac, validate_goaml
+from engine.tools.cli import main
+from engine.tools.offline_cases import (
     assemble,
     assemble_cases,
     read_alerts,

@@ -1,4 +1,4 @@
-"""The party index (engine/parties.py) and related-subject links in cases (engine/case_links.py)."""
+"""The party index (engine/crosscustomer/parties.py) and related-subject links in cases (engine/cases/links.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from engine.backtest import backtest
-from engine.case_links import MAX_LINKED, case_keys, dealt_with_signals, link_related
+from engine.cases.disclosure import add_alert, build_package, export, open_case
+from engine.cases.links import MAX_LINKED, case_keys, dealt_with_signals, link_related
 from engine.config import Settings
-from engine.disclosure import add_alert, build_package, export, open_case
-from engine.hashing import contact_key, stable_hash
-from engine.parties import (
+from engine.core.hashing import contact_key, stable_hash
+from engine.crosscustomer.parties import (
     DEALT_WITH,
     MAX_SHARED_COUNTERPARTY,
     PartyIndex,
@@ -22,6 +21,7 @@ from engine.parties import (
     encode_signal,
     related_subjects,
 )
+from engine.tools.backtest import backtest
 from indicators.columns import CP_ADV_LODGE, CP_ALERTED, CP_ESCORT_EMT
 from schemas import Profile
 
@@ -83,7 +83,7 @@ def test_related_subjects_name_the_reason():
 @pytest.fixture(scope="module")
 def ring_alerts(small_dataset):
     """Alerts and the party index of a backtest with the cross-customer stage on."""
-    from engine.pipeline import Detector
+    from engine.core.detector import Detector
 
     detector = Detector(Settings())
     total, _ = backtest(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", Settings(),

@@ -44,10 +44,10 @@ import uuid
 import pytest
 import yaml
 
-from engine.broker import free_port, wait_for_port
 from engine.config import Settings
-from engine.demo import metric_sum, scrape, start_worker, stop_worker, wait_until_consumed
-from engine.produce import produce_files
+from engine.stream.broker import free_port, wait_for_port
+from engine.tools.demo import metric_sum, scrape, start_worker, stop_worker, wait_until_consumed
+from engine.tools.produce import produce_files
 from tests.promql import (
     RULES,
     dashboard_expressions,

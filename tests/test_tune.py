@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from engine.backtest import DecodedInput, backtest
-from engine.cli import main
 from engine.config import ConstellationSettings, Settings
-from engine.constellation import Constellation
+from engine.core.constellation import Constellation
 from engine.errors import ConfigError
-from engine.tune import apply, choose, parse_sweep, settings_grid, settings_toml
+from engine.tools.backtest import DecodedInput, backtest
+from engine.tools.cli import main
+from engine.tools.tune import apply, choose, parse_sweep, settings_grid, settings_toml
 from indicators import registry
 from tests.helpers import comparable
 

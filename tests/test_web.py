@@ -27,8 +27,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from engine.broker import free_port
-from engine.demo import (
+from engine.cases.disclosure import validate_fintrac, validate_goaml
+from engine.stream.broker import free_port
+from engine.tools.demo import (
     metric_sum,
     read_topic,
     scrape,
@@ -37,8 +38,7 @@ from engine.demo import (
     wait_until_consumed,
     wait_until_healthy,
 )
-from engine.disclosure import validate_fintrac, validate_goaml
-from engine.produce import produce_files
+from engine.tools.produce import produce_files
 from tests.test_integration import worker_env
 
 pytestmark = pytest.mark.integration
@@ -218,7 +218,7 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         [
             sys.executable,
             "-m",
-            "engine.cli",
+            "engine.tools.cli",
             "export",
             top,
             "--format",
@@ -242,7 +242,7 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         [
             sys.executable,
             "-m",
-            "engine.cli",
+            "engine.tools.cli",
             "export",
             "CASE-NOPE",
             "--format",

@@ -10,17 +10,14 @@ the labels.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.synthetic.ecosystem import Ecosystem, cash_tod, pick_client
 from engine.synthetic.identity import Party
 from engine.synthetic.population import Customer
+from engine.synthetic.ring_model import Ring, Victim
 from engine.synthetic.routine import K, Routine
-
-if TYPE_CHECKING:
-    from engine.synthetic.rings import Ring, Victim
 
 FORWARD_MEMOS = ("", "", "", "🍒", "for the house", "bills", "xo", "rent", "💰")
 FEES = (150, 160, 200, 200, 250, 300, 300, 400, 500)  # per client, CAD

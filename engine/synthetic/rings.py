@@ -13,7 +13,6 @@ within hours, balance kept near zero · LUX / PROP at the trafficker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -23,6 +22,7 @@ from engine.synthetic.identity import ALIASES, Identities, Party, stable_id
 from engine.synthetic.places import CITIES, HOME_CITIES, nearby
 from engine.synthetic.population import Customer, flag
 from engine.synthetic.ring_activity import RingActivity
+from engine.synthetic.ring_model import Ring, Victim
 from engine.synthetic.routine import Routine
 
 MODELS = ("short_stay_hotel", "private_residence", "illicit_storefront")
@@ -37,46 +37,6 @@ PERSONAS = {  # role -> (occupations, ages); low declared incomes make the lifes
 }  # fmt: skip
 # Probability that a victim pays their own short stays (else the trafficker, or cash).
 LODGE_SELF = {"short_stay_hotel": 0.85, "private_residence": 0.6, "illicit_storefront": 0.2}
-
-
-@dataclass(eq=False)
-class Victim:
-    c: Customer
-    start: int
-    alias: str
-    recipient: Customer  # trafficker or collector: where the money goes
-    ads: bool  # each flag: does this victim show the pattern at all
-    lodge: bool
-    night: bool
-    multi: bool
-    forward: bool
-    per_credit: bool  # forward each credit, else a nightly sweep
-    keep: float  # share of credits the victim keeps
-    work_p: float
-    clients_per_day: float
-    emt_share: float
-    city: int = -1
-    stay_left: int = 0
-    booked: int = 0
-
-
-@dataclass(eq=False)
-class Ring:
-    ring_id: str
-    model: str
-    base: int
-    circuit: list[int]
-    start: int
-    trafficker: Customer
-    collector: Customer | None
-    victims: list[Victim] = field(default_factory=list)
-    clients: list[Party] = field(default_factory=list)
-    rents: list[tuple[Party, float, str]] = field(default_factory=list)
-    cash_held: float = 0.0
-    collector_in: float = 0.0
-    vc: bool = False
-    car: bool = False
-    lux: float = 0.15  # daily chance of a luxury purchase: some traffickers keep a low profile
 
 
 def base_city(rng: np.random.Generator) -> int:

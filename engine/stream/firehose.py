@@ -1,0 +1,347 @@
+"""The firehose: batched consumption of transactions and profiles, detection, publishing.
+
+One :class:`PartitionState` per assigned input partition. Every ``checkpoint_interval_s``
+(and when partitions are revoked or the worker stops) the firehose
+
+1. flushes the producer, so every alert and dead letter for consumed input is on Kafka;
+2. writes each partition's state together with the offsets it reflects (one file);
+3. commits those offsets to the consumer group, for operators and lag tools.
+
+After a crash the worker restarts from the checkpoint, not from the group offsets, and
+replays; replayed alerts carry the same deterministic ``alert_id`` as before, so consumers
+drop them. After a clean stop nothing is replayed at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import msgspec
+from aiokafka import TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import OffsetAndMetadata
+
+from engine.config import Settings
+from engine.core.decode import Message, encode_dead_letter
+from engine.core.detector import BatchResult, Detector
+from engine.core.state import PartitionState
+from engine.crosscustomer.identifiers import FINDING_BITS, decode_finding
+from engine.crosscustomer.parties import decode_signal, encode_signal
+from engine.errors import CheckpointError
+from engine.metrics import Metrics
+from engine.stream.feeds import WholeTopicFeed, apply_reference_messages
+from engine.stream.kafka import ensure_topics, make_consumer, make_producer
+from indicators.columns import DAY
+from schemas import Alert
+
+log = logging.getLogger(__name__)
+
+_ALERT_ENCODER = msgspec.json.Encoder()
+BOOTSTRAP_MAX_POLLS = 25  # quiet polls after which profiles count as loaded even without a watermark
+
+
+class Firehose:
+    def __init__(self, settings: Settings, metrics: Metrics, detector: Detector | None = None):
+        self.settings = settings
+        self.metrics = metrics
+        self.detector = detector or Detector(settings)
+        self.reference_feed = WholeTopicFeed(settings, settings.reference_topic)
+        # The party index (engine/crosscustomer/parties.py) is global: every worker reads all of it.
+        self.party_feed = WholeTopicFeed(settings, settings.party_signals_topic) if settings.cross_customer else None
+        # Findings of the cross-customer stage come back keyed by customer, co-partitioned.
+        self.input_topics = [settings.transactions_topic, settings.profiles_topic] + (
+            [settings.findings_topic] if settings.cross_customer else []
+        )
+        self.states: dict[int, PartitionState] = {}
+        self.saved_offsets: dict[int, dict[str, int]] = {}  # per partition, as last checkpointed
+        self.bootstrapping: dict[int, int] = {}  # partition -> quiet polls; transactions wait for profiles
+        self.lock = asyncio.Lock()
+        self.consumer = None
+        self.producer = None
+        self.started = False
+        self.last_batch_at = 0.0
+        self.last_checkpoint_at = time.monotonic()
+        self._stopping = False
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        log.info("compiling %d indicator kernels", len(self.detector.specs))
+        self.metrics.declare_topics(self.input_topics)
+        await asyncio.to_thread(self.detector.warm_up)
+        await ensure_topics(self.settings)
+        self.producer = make_producer(self.settings)
+        await self.producer.start()
+        self.consumer = make_consumer(self.settings)
+        self.consumer.subscribe(
+            self.input_topics, listener=_Listener(self)
+        )
+        await self.consumer.start()
+        await self.reference_feed.start()
+        if self.party_feed is not None:
+            await self.party_feed.start()
+        self.started = True
+        log.info("firehose started (group %s, config %s)", self.settings.group_id, self.detector.config_hash)
+
+    async def run(self) -> None:
+        """Consume, detect and publish until :meth:`stop`."""
+        while not self._stopping:
+            await self._apply_reference_updates()
+            await self._apply_party_signals()
+            records = await self.consumer.getmany(
+                timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
+            )
+            if records:
+                async with self.lock:
+                    await self._process(records)
+            self._resume_caught_up(records)
+            if time.monotonic() - self.last_checkpoint_at >= self.settings.checkpoint_interval_s:
+                async with self.lock:
+                    await self.checkpoint(list(self.states))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if not self.started:
+            return
+        async with self.lock:
+            await self.checkpoint(list(self.states))
+        await self.consumer.stop()  # leaves the group, so a restarted worker is assigned at once
+        await self.reference_feed.stop()
+        if self.party_feed is not None:
+            await self.party_feed.stop()
+        await self.producer.stop()
+        self.started = False
+        log.info("firehose stopped cleanly")
+
+    async def _apply_reference_updates(self) -> None:
+        """Swap in updated reference lists; visible from the next batch on (and in config_hash)."""
+        messages = await self.reference_feed.poll()
+        if not messages:
+            return
+        lists, dead, applied = apply_reference_messages(self.detector.reference, messages)
+        if applied:
+            async with self.lock:
+                self.detector = self.detector.with_reference(lists)
+            log.info("reference lists updated (%d messages); config %s", applied, self.detector.config_hash)
+        if dead:
+            await self._publish(BatchResult(dead=dead))
+
+    async def _apply_party_signals(self) -> None:
+        """Fold new party signals into the index the detector reads (between batches)."""
+        if self.party_feed is None:
+            return
+        messages = await self.party_feed.poll()
+        if messages:
+            signals = [s for s in (decode_signal(m.value) for m in messages) if s is not None]
+            async with self.lock:
+                self.detector.parties.add_all(signals)
+            self.metrics.party_index_keys.set(len(self.detector.parties))
+
+    # --------------------------------------------------------------- batches
+    async def _process(self, records) -> None:
+        by_partition: dict[int, tuple[list[Message], list[Message]]] = defaultdict(lambda: ([], []))
+        consumed: list[tuple[str, int, int]] = []  # counted once handled, so "consumed" means done
+        for tp, batch in records.items():
+            state = self.states.get(tp.partition)
+            if state is None:
+                continue  # revoked while the fetch was in flight
+            topic, partition = tp.topic, tp.partition
+            # Anything below the state's position was already applied (a fetch that raced a
+            # seek); applying it twice would double-count windows.
+            done = state.offsets.get(topic, 0)
+            if batch[0].offset < done:
+                batch = [r for r in batch if r.offset >= done]
+            if topic == self.settings.findings_topic:
+                self._apply_findings(state, topic, batch)
+                consumed.append((topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch)))
+                continue
+            profiles = topic == self.settings.profiles_topic
+            target = by_partition[partition][0 if profiles else 1]
+            target.extend([Message(topic, partition, r.offset, r.key, r.value, r.timestamp) for r in batch])
+            consumed.append((topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch)))
+        for partition, (profiles, transactions) in sorted(by_partition.items()):
+            state = self.states[partition]
+            started = time.perf_counter()
+            result = await asyncio.to_thread(self.detector.process, state, profiles, transactions)
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
+            oldest = min((m.timestamp_ms for m in (profiles[:1] + transactions[:1]) if m.timestamp_ms > 0), default=0)
+            if oldest:
+                self.metrics.processing_delay.observe(max(time.time() - oldest / 1000, 0.0))
+            self.metrics.batch_size.observe(len(profiles) + len(transactions))
+            await self._publish(result)
+        for topic, messages, size in consumed:
+            self.metrics.input_messages.labels(topic).inc(messages)
+            self.metrics.input_bytes.labels(topic).inc(size)
+        self.last_batch_at = time.time()
+        self._observe_lag()
+        self.metrics.state_customers.set(sum(len(s.customer_ids) for s in self.states.values()))
+        self.metrics.state_bytes.set(sum(s.nbytes() for s in self.states.values()))
+
+    @staticmethod
+    def _apply_findings(state: PartitionState, topic: str, records) -> None:
+        for r in records:
+            finding = decode_finding(r.value)
+            if finding is not None and finding.rule in FINDING_BITS:
+                state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
+            state.offsets[topic] = r.offset + 1
+
+    async def _publish(self, result: BatchResult) -> None:
+        s = self.settings
+        for letter in result.dead:
+            key = letter.key.encode() if letter.key is not None and letter.key_encoding == "utf-8" else None
+            await self.producer.send(s.dead_letter_topic, encode_dead_letter(letter), key=key)
+            self.metrics.dead_letters.labels(letter.reason_class).inc()
+        for alert in result.alerts:
+            await self.producer.send(s.alerts_topic, encode_alert(alert), key=alert.customer_id.encode())
+            self.metrics.alerts.labels(alert.role_hypothesis).inc()
+            for indicator in alert.indicators:
+                self.metrics.alert_indicators.labels(indicator.id, indicator.family).inc()
+            for family in {indicator.family for indicator in alert.indicators}:
+                self.metrics.alert_families.labels(family).inc()
+        if s.cross_customer:
+            for key, value in result.observations:
+                await self.producer.send(s.identifiers_topic, value, key=key)
+            for signal in result.party_signals:
+                key, value = encode_signal(signal)
+                await self.producer.send(s.party_signals_topic, value, key=key)
+        for lag in result.event_lag_s:
+            self.metrics.alert_event_lag.observe(max(lag, 0.0))
+        now_ms = time.time() * 1000
+        for arrival in result.arrivals_ms:
+            if arrival > 0:
+                self.metrics.alert_latency.observe(max(now_ms - arrival, 0.0) / 1000)
+        self.metrics.transactions.inc(result.transactions)
+        for indicator_id, count in result.fired.items():
+            if count:
+                self.metrics.indicator_fires.labels(indicator_id).inc(count)
+
+    def _observe_lag(self) -> None:
+        for p, state in self.states.items():
+            for topic in self.input_topics:
+                highwater = self.consumer.highwater(TopicPartition(topic, p))
+                if highwater is not None:
+                    lag = max(highwater - state.offsets.get(topic, 0), 0)
+                    self.metrics.consumer_lag.labels(topic, str(p)).set(lag)
+
+    # ------------------------------------------------------------ checkpoints
+    def checkpoint_path(self, partition: int) -> Path:
+        return Path(self.settings.checkpoint_dir) / f"{self.settings.transactions_topic}-{partition}.ckpt"
+
+    async def checkpoint(self, partitions: list[int]) -> None:
+        """Flush output, save state + offsets, then commit the same offsets to the group."""
+        started = time.perf_counter()
+        await self.producer.flush()
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        written = 0
+        for p in partitions:
+            state = self.states.get(p)
+            if state is None or self.saved_offsets.get(p) == state.offsets:
+                continue  # nothing consumed since the last checkpoint: don't rewrite the state
+            if state.offsets:
+                newest = state.newest_event_ts()
+                state.prune(newest, self.settings.constellation.window_days * DAY)
+            written += await asyncio.to_thread(state.save, self.checkpoint_path(p), self.detector.config_hash)
+            self.saved_offsets[p] = dict(state.offsets)
+            for topic, offset in state.offsets.items():
+                offsets[TopicPartition(topic, p)] = OffsetAndMetadata(offset, "")
+                self.metrics.committed_offset.labels(topic, str(p)).set(offset)
+        if offsets:
+            try:
+                await self.consumer.commit(offsets)
+            except (CommitFailedError, KafkaError) as exc:
+                # The checkpoint is authoritative; a failed commit only delays what lag tools see.
+                log.warning("offset commit failed (%s); checkpoint is saved", exc)
+        self.last_checkpoint_at = time.monotonic()
+        self.metrics.checkpoint_seconds.observe(time.perf_counter() - started)
+        self.metrics.checkpoint_bytes.set(written)
+        self.metrics.last_checkpoint.set(time.time())
+
+    async def assign(self, partitions: set[int]) -> None:
+        """Load state for newly assigned partitions; seek every assigned partition to its state.
+
+        Seeking kept partitions too matters: after a rebalance the client would otherwise
+        resume from the group's committed offsets, which may lag the in-memory state.
+        """
+        s = self.settings
+        for p in sorted(partitions - self.states.keys()):
+            self.states[p] = await asyncio.to_thread(self._load_state, p)
+            self.consumer.pause(TopicPartition(s.transactions_topic, p))
+            self.bootstrapping[p] = 0
+            log.info("partition %d assigned: %d customers from checkpoint", p, len(self.states[p].customer_ids))
+        for p in sorted(partitions):
+            state = self.states[p]
+            for topic in self.input_topics:
+                # Without a checkpoint, start at 0 (out of range falls back to "earliest"):
+                # state must be rebuilt from the whole retained topic. seek() rather than
+                # seek_to_beginning(), which re-delivered records already fetched here.
+                self.consumer.seek(TopicPartition(topic, p), state.offsets.get(topic, 0))
+        self.metrics.partitions.set(len(self.states))
+
+    def _resume_caught_up(self, records) -> None:
+        """Resume a partition's transactions once its profiles are read to the end.
+
+        Like a table bootstrap: profiles are loaded before the transactions they qualify,
+        so a restart or a new assignment detects what the backtest detects. "Read to the
+        end" is the position reaching the high watermark the last fetch reported (the
+        ``ListOffsets`` answer is not trusted: one broker under-reports it) and a poll that
+        brought no more profile records; ``BOOTSTRAP_MAX_POLLS`` quiet polls without any
+        high watermark also count, so an unreachable watermark never stalls a partition.
+        """
+        if not self.bootstrapping:
+            return
+        topic = self.settings.profiles_topic
+        busy = {tp.partition for tp in records if tp.topic == topic}
+        for p in sorted(self.bootstrapping):
+            quiet = 0 if p in busy else self.bootstrapping[p] + 1
+            self.bootstrapping[p] = quiet
+            state = self.states.get(p)
+            highwater = self.consumer.highwater(TopicPartition(topic, p))
+            at_end = highwater is not None and state is not None and state.offsets.get(topic, 0) >= highwater
+            if not ((at_end and quiet >= 1) or quiet >= BOOTSTRAP_MAX_POLLS):
+                continue
+            del self.bootstrapping[p]
+            if state is not None:
+                self.consumer.resume(TopicPartition(self.settings.transactions_topic, p))
+                log.info("partition %d: profiles loaded, consuming transactions", p)
+
+    def _load_state(self, partition: int) -> PartitionState:
+        path = self.checkpoint_path(partition)
+        if not path.exists():
+            return self.detector.new_state()
+        try:
+            return PartitionState.load(path, self.detector.specs)
+        except CheckpointError:
+            log.exception("partition %d: unusable checkpoint; rebuilding from the start of the topic", partition)
+            return self.detector.new_state()
+
+    async def revoke(self, partitions: set[int]) -> None:
+        async with self.lock:
+            mine = sorted(partitions & self.states.keys())
+            if mine:
+                await self.checkpoint(mine)
+            for p in mine:
+                del self.states[p]
+                self.saved_offsets.pop(p, None)
+                self.bootstrapping.pop(p, None)
+            self.metrics.forget_partitions(mine, self.input_topics)
+        self.metrics.partitions.set(len(self.states))
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, firehose: Firehose):
+        self.firehose = firehose
+
+    async def on_partitions_revoked(self, revoked):
+        await self.firehose.revoke({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned):
+        async with self.firehose.lock:
+            await self.firehose.assign({tp.partition for tp in assigned})
+
+
+def encode_alert(alert: Alert) -> bytes:
+    return _ALERT_ENCODER.encode(alert)

@@ -1,0 +1,2 @@
+"""The ``protect`` command and what its verbs run: worker, backtest, evaluate, tune, demo,
+produce, offline cases."""
