@@ -48,11 +48,12 @@ from tests.strategies_rails import rails_batches
 
 SETTINGS = kernel_settings(max_examples=60)
 # Against the oracle, more examples: each rule has three (PP-18) or four (PP-22) conditions
-# that must hold on the same row, so a given branch fires at its threshold in few examples.
+# that must hold on the same row, so a given branch fires in fewer examples.
 ORACLE_SETTINGS = kernel_settings(max_examples=150)
 
 _T = TXN_CODE
 _ONWARD = (_T["emt_out"], _T["transfer_out"])
+_ESCORT_TYPES = (_T["emt_in"], _T["transfer_in"])  # with REF_ESCORT_MEMO: escort credits
 
 
 def assert_onward_first(columns: Mapping[str, np.ndarray], params: Mapping[str, float],
@@ -68,6 +69,48 @@ def assert_onward_first(columns: Mapping[str, np.ndarray], params: Mapping[str, 
         assert got[0] == columns["seq"][i], f"row {i}: evidence {got} does not start with it"
 
 
+# The thresholds :func:`on_threshold` moves onto a row.
+ON_THRESHOLD = {
+    "PP-18": ("min_escort_emts", "min_network_emts", "min_senders"),
+    "PP-22": ("min_share", "min_credits", "min_total"),
+}
+
+
+def on_threshold(spec_id: str, columns: Mapping[str, np.ndarray], params: dict[str, float],
+                 data: st.DataObject) -> dict[str, float]:
+    """``params`` with thresholds moved onto one row of the data, so that row fires exactly
+    at them and a kernel that compares strictly (or one step off) misses it; random
+    thresholds land there rarely.
+
+    The oracle runs with the ``ON_THRESHOLD`` parameters at their lower bounds; one row that
+    fires is drawn; each moved threshold becomes the value that row reached: PP-18, its
+    escort count (for the collector and the network branch alike) and the senders of the
+    escort credits in its evidence; PP-22, the sender's share, credits and total.
+    """
+    spec = registry.get(spec_id)
+    lowest = {p.name: p.lo for p in spec.params if p.name in ON_THRESHOLD[spec_id]}
+    rows = ORACLES[spec_id](columns, spec.resolve_params({**params, **lowest}))
+    floor = lowest.get("min_escort_emts", 0)  # PP-18: both counts move to one value
+    fired = [r for r in rows if r.fired and r.observed >= floor]
+    if not fired:
+        return params
+    row = data.draw(st.sampled_from(fired), label="row on the thresholds")
+    if spec_id == "PP-18":
+        moved = {"min_escort_emts": row.observed, "min_network_emts": row.observed}
+        escort_credit = (np.isin(columns["txn_type"], _ESCORT_TYPES)
+                         & (columns["ref_flags"] & REF_ESCORT_MEMO != 0))
+        sender = dict(zip(columns["seq"].tolist(),
+                          np.where(escort_credit, columns["counterparty"], 0).tolist(),
+                          strict=True))
+        moved["min_senders"] = max(1, len({sender[ref] for _, ref in row.evidence} - {0}))
+    else:
+        amount = dict(zip(columns["seq"].tolist(), columns["amount"].tolist(), strict=True))
+        moved = {"min_share": row.observed, "min_credits": len(row.evidence),
+                 "min_total": sum(amount[ref] for _, ref in row.evidence)}
+    event("thresholds on a row")
+    return spec.resolve_params({**params, **moved})
+
+
 @pytest.mark.parametrize("spec_id", GROUP_IDS)
 @ORACLE_SETTINGS
 @given(data=st.data())
@@ -77,6 +120,8 @@ def test_kernel_matches_oracle(spec_id: str, data: st.DataObject) -> None:
     params = data.draw(params_for(spec), label="params")
     columns = data.draw(funnel_batches(spec_id, dense=dense, window_days=params["window_days"]),
                         label="columns")
+    if data.draw(st.booleans(), label="thresholds on a row"):
+        params = on_threshold(spec_id, columns, params, data)
     out = assert_matches_oracle(spec_id, columns, params, ORACLES[spec_id])
     if spec_id == "PP-18":
         assert_onward_first(columns, params, out)
