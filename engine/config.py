@@ -33,6 +33,7 @@ from typing import Any
 from engine import __version__
 from engine.errors import ConfigError
 from schemas import FAMILIES
+from schemas.limits import InputLimits
 
 
 class Secret(str):
@@ -141,8 +142,13 @@ class Settings:
     group_instance_id: str = ""
     partitions: int = 4
     replication_factor: int = 1
+    # /metrics and /health (Faust's web server, for probes and Prometheus; no case data)
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    # The analyst view (/cases) on a server of its own, so that the port the cluster's
+    # probes and scrapers reach never serves case data, and each can be bound apart.
+    analyst_host: str = "127.0.0.1"
+    analyst_port: int = 6080
     checkpoint_dir: Path = Path("state")
     checkpoint_interval_s: float = 10.0
     max_batch: int = 20_000
@@ -157,6 +163,7 @@ class Settings:
     disabled_indicators: tuple[str, ...] = ()
     indicator_params: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     constellation: ConstellationSettings = field(default_factory=ConstellationSettings)
+    limits: InputLimits = field(default_factory=InputLimits)  # [limits]: schemas/limits.py
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -190,6 +197,9 @@ class Settings:
         _check_range("partitions", self.partitions, 1, 10_000)
         _check_range("replication_factor", self.replication_factor, 1, 10)
         _check_range("web_port", self.web_port, 0, 65_535)
+        _check_range("analyst_port", self.analyst_port, 0, 65_535)
+        if self.analyst_port and self.analyst_port == self.web_port:
+            raise ConfigError(f"analyst_port: {self.analyst_port} is web_port too; use another")
         _check_range("checkpoint_interval_s", self.checkpoint_interval_s, 0.1, 3600)
         _check_range("max_batch", self.max_batch, 1, 1_000_000)
         _check_range("poll_timeout_ms", self.poll_timeout_ms, 1, 60_000)
@@ -317,6 +327,8 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
                     raise ConfigError("constellation.weights: expected a table of indicator id or family = weight")
                 values["weights"] = {str(k): v for k, v in value["weights"].items()}
             return ConstellationSettings(**values)
+        if name == "limits":
+            return _limits(value)
         if name == "indicator_params":
             if not isinstance(value, Mapping):
                 raise TypeError("expected a table of tables")
@@ -347,6 +359,21 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
         raise
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: cannot use {value!r} (expected {kind})") from None
+
+
+def _limits(value: Any) -> InputLimits:
+    if isinstance(value, InputLimits):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError("expected a table")
+    kinds = {f.name: type(f.default) for f in fields(InputLimits)}
+    extra = set(value) - set(kinds)
+    if extra:
+        raise ConfigError(f"limits: unknown key(s) {sorted(extra)}; valid: {sorted(kinds)}")
+    limits = InputLimits(**{k: kinds[k](v) for k, v in value.items()})
+    for name in kinds:
+        _check_range(f"limits.{name}", getattr(limits, name), 1, 1e15)
+    return limits
 
 
 def _cast_constellation(name: str, kind: type, value: Any) -> Any:

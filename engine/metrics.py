@@ -25,10 +25,12 @@ from schemas.contract import CASE_STATUSES, DISPOSITION_ACTIONS, ROLE_HYPOTHESES
 # `*_created` series double the exposition for no operational value.
 disable_created_metrics()
 
-# The reason classes engine/core/decode.py gives dead letters (tests/test_metrics.py keeps the
-# two in step).
+# The reason classes the engine gives dead letters (tests/test_metrics.py keeps this list in
+# step with every module that makes them).
 DEAD_LETTER_REASON_CLASSES = (
-    "invalid_json", "invalid_type", "invalid_field", "missing_field", "key_mismatch", "empty_message",
+    "invalid_json", "invalid_type", "invalid_field", "missing_field", "key_mismatch",
+    "empty_message", "oversize", "too_deep", "out_of_range", "invalid_reference",
+    "invalid_signal", "handler_error",
 )
 # What folding an alert into a case did (engine/cases/model.py AlertResult keeps these in step).
 CASE_UPDATE_RESULTS = ("opened", "joined", "duplicate", "snoozed", "reopened")
@@ -49,6 +51,10 @@ class Metrics:
                                     registry=r)
         self.dead_letters = Counter("protect_dead_letters", "Messages sent to dead-letters", ["reason_class"],
                                     registry=r)
+        # A handler raised on a message or batch: the messages responsible were dead-lettered
+        # and the worker went on (stage: firehose, feed, case_agent, case_reader, ...).
+        self.handler_errors = Counter("protect_handler_errors", "Errors raised while a message or batch "
+                                      "was handled (its messages were dead-lettered)", ["stage"], registry=r)
         self.alerts = Counter("protect_alerts", "Alerts published", ["role"], registry=r)
         self.alert_families = Counter("protect_alert_families", "Published alerts carrying at least one indicator "
                                       "of the family (an alert counts once per family)", ["family"], registry=r)

@@ -56,9 +56,14 @@ Money = Annotated[float, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]+(\.[
 SignedMoney = float | Annotated[str, Meta(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
 # RFC 3339 with an explicit offset: the offset is the local one, which "late night" rules need.
 Timestamp = Annotated[datetime, Meta(tz=True)]
-Currency = str
-Mcc = str | Annotated[int, Meta(ge=0, le=9999)]
-Country = str
+Currency = Annotated[str, Meta(max_length=3)]
+Mcc = Annotated[str, Meta(max_length=4)] | Annotated[int, Meta(ge=0, le=9999)]
+Country = Annotated[str, Meta(max_length=2)]
+# Every free string has a length limit (schemas/limits.py: a breach is a dead letter): long
+# enough for any real name, descriptor or address, short enough that no value can blow up
+# a batch's hash arrays.
+Text = Annotated[str, Meta(max_length=200)]
+LongText = Annotated[str, Meta(max_length=2000)]
 
 
 class Transaction(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -76,23 +81,23 @@ class Transaction(msgspec.Struct, kw_only=True, omit_defaults=True):
     amount_cad: Money | None = None
     balance_after: SignedMoney | None = None
     mcc: Mcc | None = None
-    merchant_id: str | None = None
-    merchant_name: str | None = None
-    city: str | None = None
-    province: str | None = None
+    merchant_id: Text | None = None
+    merchant_name: Text | None = None
+    city: Text | None = None
+    province: Text | None = None
     country: Country | None = None
-    location_id: str | None = None
+    location_id: Text | None = None
     terminal_owner: Literal["fi", "white_label"] | None = None
-    counterparty_id: str | None = None
-    counterparty_name: str | None = None
-    counterparty_email: str | None = None
-    counterparty_phone: str | None = None
+    counterparty_id: Text | None = None
+    counterparty_name: Text | None = None
+    counterparty_email: Text | None = None
+    counterparty_phone: Text | None = None
     counterparty_country: Country | None = None
     memo: Annotated[str, Meta(max_length=1000)] | None = None
-    linked_txn_id: str | None = None
-    card_id: str | None = None
-    device_id: str | None = None
-    ip: str | None = None
+    linked_txn_id: Text | None = None
+    card_id: Text | None = None
+    device_id: Text | None = None
+    ip: Text | None = None
     attempted: bool = False
 
 
@@ -100,9 +105,9 @@ class ProfileFlag(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An outside-information flag on a profile (adverse media, branch observation, ...)."""
 
     type: FlagType
-    source: str | None = None
-    ts: str | None = None
-    detail: str | None = None
+    source: Text | None = None
+    ts: Text | None = None
+    detail: LongText | None = None
 
 
 class Profile(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -110,20 +115,20 @@ class Profile(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     customer_id: NonEmpty
     party_type: Literal["person", "entity"] | None = None
-    name: str | None = None
-    aliases: list[str] = []
-    birth_date: str | None = None
-    home_city: str | None = None
-    home_province: str | None = None
-    home_country: str | None = None
-    occupation: str | None = None
-    industry_code: str | None = None
+    name: Text | None = None
+    aliases: Annotated[list[Text], Meta(max_length=50)] = []
+    birth_date: Text | None = None
+    home_city: Text | None = None
+    home_province: Text | None = None
+    home_country: Text | None = None
+    occupation: Text | None = None
+    industry_code: Text | None = None
     declared_income_cad: Money | None = None
     expected_monthly_cad: Money | None = None
-    phones: list[str] = []
-    emails: list[str] = []
-    addresses: list[str] = []
-    flags: list[ProfileFlag] = []
+    phones: Annotated[list[Text], Meta(max_length=50)] = []
+    emails: Annotated[list[Text], Meta(max_length=50)] = []
+    addresses: Annotated[list[Text], Meta(max_length=50)] = []
+    flags: Annotated[list[ProfileFlag], Meta(max_length=64)] = []
 
 
 class AlertIndicator(msgspec.Struct, kw_only=True):

@@ -74,10 +74,10 @@ def _is_reason(node) -> bool:
     return isinstance(node, ast.JoinedStr | ast.Name)
 
 
-def test_reason_classes_match_what_decode_produces():
-    """Every reason class literal in engine/core/decode.py (last element of a reason tuple or of
-    a ``dead_letter(...)`` call) is pre-declared, and nothing else is."""
-    tree = ast.parse(Path(engine.core.decode.__file__).read_text())
+def test_reason_classes_match_what_the_engine_produces():
+    """Every reason class literal in the engine (last element of a reason tuple or of a
+    ``dead_letter(...)`` call, in any module that makes dead letters) is pre-declared, and
+    nothing else is."""
     found = set()
 
     def constants(node):
@@ -87,11 +87,17 @@ def test_reason_classes_match_what_decode_produces():
             return constants(node.body) | constants(node.orelse)
         return set()
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Tuple) and len(node.elts) == 2 and _is_reason(node.elts[0]):
-            found |= constants(node.elts[1])
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dead_letter" and len(node.args) == 3:
-            found |= constants(node.args[2])
+    engine_dir = Path(engine.core.decode.__file__).parents[1]
+    for path in sorted(engine_dir.rglob("*.py")):
+        text = path.read_text()
+        if "dead_letter" not in text and "_problem" not in text:
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Tuple) and len(node.elts) == 2 and _is_reason(node.elts[0]):
+                found |= constants(node.elts[1])
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dead_letter"
+                    and len(node.args) == 3):
+                found |= constants(node.args[2])
     assert found == set(DEAD_LETTER_REASON_CLASSES)
 
 

@@ -136,7 +136,8 @@ class CaseIndex:
         try:
             head = _HEAD.decode(value)
             summary = summary_of(head)
-        except (msgspec.DecodeError, msgspec.ValidationError, IndexError):
+        # RecursionError: msgspec recurses per nesting level, and this topic is not trusted
+        except (msgspec.DecodeError, msgspec.ValidationError, IndexError, RecursionError):
             self.invalid += 1
             return "invalid"
         held = self._cases.get(head.case_id)

@@ -1,10 +1,11 @@
 """Contract messages → typed rows → kernel columns; anything unusable → a dead letter.
 
-The firehose decodes a whole batch at once: the message values are joined into one JSON
-array and decoded by msgspec against :class:`schemas.Transaction` (~700k rows/s, with
-the contract's types, enums, patterns and bounds checked in C). Only when that fails is
-the batch decoded message by message, to find and explain the bad ones. The hot path
-never raises on bad data (STYLE item 6).
+Each message value is first framed (present, within the size limit, not nested too deep:
+:mod:`schemas.limits`), then decoded on its own by msgspec against :class:`schemas.Transaction`
+(types, enums, string lengths and bounds checked in C), then checked column-wise (patterns,
+by polars) and per row where msgspec cannot (key = customer_id, money within the limit,
+event time within bounds). Every failure becomes a dead letter with a reason a person can
+act on and a bounded reason class; the hot path never raises on bad data (STYLE item 6).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from schemas import (
     Profile,
     Transaction,
 )
+from schemas.limits import EARLIEST_EVENT, LATEST_EVENT, InputLimits
 
-_BATCH_DECODER = msgspec.json.Decoder(list[Transaction])
+DEFAULT_LIMITS = InputLimits()
 _ONE_DECODER = msgspec.json.Decoder(Transaction)
 _PROFILE_DECODER = msgspec.json.Decoder(Profile)
 _ANY_DECODER = msgspec.json.Decoder()
@@ -73,41 +75,77 @@ class DecodedTransactions:
     dead: list[DeadLetter] = field(default_factory=list)
 
 
-def decode_transactions(messages: Sequence[Message]) -> DecodedTransactions:
-    """Validate a batch of ``transactions`` messages against the contract."""
+def decode_transactions(messages: Sequence[Message],
+                        limits: InputLimits = DEFAULT_LIMITS) -> DecodedTransactions:
+    """Validate a batch of ``transactions`` messages against the contract and the limits.
+
+    Each value is decoded on its own (never joined with its neighbours: two invalid halves
+    must not make one valid array), by msgspec in C; a value that fails is explained.
+    """
     out = DecodedTransactions()
-    values = [m.value for m in messages]
-    if values and all(_looks_like_object(v) for v in values):
-        try:
-            rows = _BATCH_DECODER.decode(b"[" + b",".join(values) + b"]")  # type: ignore[arg-type]
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            rows = None
-        if rows is not None and len(rows) == len(messages):
-            _accept_all(out, messages, rows)
-            return out
-    for message in messages:  # slow path: find and explain the bad ones
-        if message.value is None:
-            out.dead.append(dead_letter(message, "message has no value (tombstone); a transaction "
-                                        "cannot be deleted", "empty_message"))
-            continue
-        try:
-            row = _ONE_DECODER.decode(message.value)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            out.dead.append(dead_letter(message, *describe_error(exc, message.value)))
-            continue
-        _accept_all(out, [message], [row])
+    accepted: list[Message] = []
+    rows: list[Transaction] = []
+    for message in messages:
+        problem = frame_problem(message, limits.max_transaction_bytes, limits)
+        if problem is None:
+            try:
+                row = _ONE_DECODER.decode(message.value)  # type: ignore[arg-type]
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                problem = describe_error(exc, message.value)  # type: ignore[arg-type]
+        if problem is None:
+            accepted.append(message)
+            rows.append(row)
+        else:
+            out.dead.append(dead_letter(message, *problem))
+    _accept_all(out, accepted, rows, limits)
     return out
 
 
-def _looks_like_object(value: bytes | None) -> bool:
-    # Joining values into one array is only safe when each is a single JSON object.
-    return bool(value) and value.lstrip()[:1] == b"{" and value.rstrip()[-1:] == b"}"  # type: ignore[union-attr]
+def frame_problem(message: Message, max_bytes: int,
+                  limits: InputLimits = DEFAULT_LIMITS) -> tuple[str, str] | None:
+    """What makes a message unusable before it is decoded: no value, too large, too deep."""
+    value = message.value
+    if value is None:
+        return ("message has no value (tombstone); a transaction cannot be deleted",
+                "empty_message")
+    if len(value) > max_bytes:
+        return f"message of {len(value):,} bytes exceeds the limit of {max_bytes:,}", "oversize"
+    if value.count(b"{") + value.count(b"[") > limits.max_depth:  # cheap: almost never true
+        depth = json_depth(value)
+        if depth > limits.max_depth:
+            return (f"JSON nested {depth} deep exceeds the limit of {limits.max_depth}",
+                    "too_deep")
+    return None
 
 
-def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: list[Transaction]) -> None:
+def json_depth(value: bytes) -> int:
+    """The deepest nesting of objects and arrays in ``value`` (brackets inside strings do
+    not count). Linear, no recursion: safe on any input."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in value:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):  # { [
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x7D, 0x5D):
+            depth -= 1
+    return deepest
+
+
+def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: list[Transaction],
+                limits: InputLimits) -> None:
     problems = _pattern_problems(rows)
     for i, (message, row) in enumerate(zip(messages, rows, strict=True)):
-        problem = problems.get(i) or _semantic_problem(message, row)
+        problem = problems.get(i) or _semantic_problem(message, row, limits)
         if problem:
             out.dead.append(dead_letter(message, *problem))
         else:
@@ -117,12 +155,20 @@ def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: lis
             out.values.append(message.value)  # type: ignore[arg-type]
 
 
+def mcc_text(mcc: str | int | None) -> str | None:
+    """The MCC as its four-digit string: the contract allows a JSON string or a number."""
+    return f"{mcc:04d}" if isinstance(mcc, int) else mcc
+
+
 def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:
     """FIELD_PATTERNS checked column by column (polars' regex engine, no Python per row);
     returns the rows that fail. Absent optional fields are not checked."""
     problems: dict[int, tuple[str, str]] = {}
     for name, pattern in _PATTERNS.items():
-        values = pl.Series(name, [getattr(r, name) for r in rows], dtype=pl.Utf8)
+        column = [getattr(r, name) for r in rows]
+        if name == "mcc":
+            column = [mcc_text(v) for v in column]
+        values = pl.Series(name, column, dtype=pl.Utf8)
         failing = values.str.contains(pattern.pattern).not_().fill_null(False)
         if failing.any():
             for i in np.flatnonzero(failing.to_numpy()).tolist():
@@ -132,19 +178,52 @@ def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:
     return problems
 
 
-def _semantic_problem(message: Message, row: Transaction) -> tuple[str, str] | None:
-    """Checks msgspec cannot express: finite money, and the key matching the subject."""
+def _semantic_problem(message: Message, row: Transaction,
+                      limits: InputLimits) -> tuple[str, str] | None:
+    """Checks msgspec cannot express: the key matching the subject, finite money within the
+    limit, an event time within bounds."""
     if message.key is not None and message.key != row.customer_id.encode():
         return (
             f"key {message.key[:80]!r} does not match customer_id {row.customer_id!r}; produce "
             "with key = customer_id so each customer's events stay in one partition",
             "key_mismatch",
         )
-    for name in ("amount", "amount_cad"):
+    for name in ("amount", "amount_cad", "balance_after"):
         value = getattr(row, name)
-        if value is not None and not math.isfinite(float(value)):
+        if value is None:
+            continue
+        number = float(value)
+        if not math.isfinite(number):
             return f"{name}: expected a finite number >= 0, got {value!r}", "invalid_field"
+        if abs(number) > limits.max_amount:
+            return (f"{name}: {value!r} exceeds the limit of {limits.max_amount:,.0f}",
+                    "out_of_range")
+    return time_problem(row.ts, message.timestamp_ms, limits)
+
+
+def time_problem(ts: datetime, arrival_ms: int,
+                 limits: InputLimits = DEFAULT_LIMITS) -> tuple[str, str] | None:
+    """``ts`` outside the absolute bounds, or too far from when the record arrived."""
+    try:
+        seconds = ts.timestamp()
+    except (OverflowError, ValueError):
+        seconds = float("nan")
+    if not EARLIEST_EVENT <= seconds < LATEST_EVENT:
+        return (f"ts: {ts.isoformat()} is outside {_iso(EARLIEST_EVENT)} to {_iso(LATEST_EVENT)}",
+                "out_of_range")
+    if arrival_ms > 0:
+        ahead = seconds - arrival_ms / 1000
+        if ahead > limits.max_future_s:
+            return (f"ts: {ts.isoformat()} is {ahead / 3600:,.1f} h after the record arrived "
+                    f"(limit {limits.max_future_s / 3600:g} h)", "out_of_range")
+        if -ahead > limits.max_past_s:
+            return (f"ts: {ts.isoformat()} is {-ahead / 86_400:,.0f} days before the record "
+                    f"arrived (limit {limits.max_past_s / 86_400:g} days)", "out_of_range")
     return None
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def describe_error(exc: Exception, raw: bytes) -> tuple[str, str]:
@@ -207,10 +286,14 @@ def _text_or_base64(data: bytes | None) -> tuple[str | None, str]:
         return base64.b64encode(data).decode("ascii"), "base64"
 
 
-def decode_profile(message: Message) -> Profile | DeadLetter | None:
+def decode_profile(message: Message,
+                   limits: InputLimits = DEFAULT_LIMITS) -> Profile | DeadLetter | None:
     """A profile, ``None`` for a tombstone (delete), or a dead letter."""
     if message.value is None:
         return None
+    problem = frame_problem(message, limits.max_profile_bytes, limits)
+    if problem is not None:
+        return dead_letter(message, *problem)
     try:
         profile = _PROFILE_DECODER.decode(message.value)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -84,7 +84,7 @@ class Detector:
         """Apply profile messages, then run the transactions; state is updated in place."""
         result = BatchResult()
         for message in profiles:
-            decoded = decode_profile(message)
+            decoded = decode_profile(message, self.settings.limits)
             if isinstance(decoded, DeadLetter):
                 result.dead.append(decoded)
             else:
@@ -97,7 +97,7 @@ class Detector:
                 result.profiles += 1
             state.offsets[message.topic] = message.offset + 1
         if transactions:
-            decoded_txns = decode_transactions(transactions)
+            decoded_txns = decode_transactions(transactions, self.settings.limits)
             result.dead.extend(decoded_txns.dead)
             state.offsets[transactions[-1].topic] = transactions[-1].offset + 1
             if decoded_txns.rows:

@@ -14,16 +14,17 @@ import logging
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from engine.config import Settings
-from engine.core.decode import Message, dead_letter
+from engine.core.decode import DEFAULT_LIMITS, Message, dead_letter, frame_problem
 from engine.core.reference import ReferenceLists
 from engine.errors import ReferenceListError
 from schemas import DeadLetter
+from schemas.limits import InputLimits
 
 log = logging.getLogger(__name__)
 
 
 def apply_reference_messages(
-    lists: ReferenceLists, messages: list[Message]
+    lists: ReferenceLists, messages: list[Message], limits: InputLimits = DEFAULT_LIMITS
 ) -> tuple[ReferenceLists, list[DeadLetter], int]:
     """Apply messages in order; returns the new lists, dead letters and how many applied."""
     defaults = ReferenceLists.load()
@@ -39,11 +40,19 @@ def apply_reference_messages(
                     raise ReferenceListError(f"unknown list {name!r}; known lists: {sorted(defaults.lists)}")
                 document = {"match": "|".join(defaults.lists[name].fields), "terms": list(defaults.lists[name].terms)}
             else:
+                problem = frame_problem(message, limits.max_other_bytes, limits)
+                if problem is not None:
+                    dead.append(dead_letter(message, f"reference list {name!r}: {problem[0]}",
+                                            problem[1]))
+                    continue
                 document = json.loads(message.value)
             lists = lists.replace(name, document)
             applied += 1
         except (ReferenceListError, ValueError) as exc:
             dead.append(dead_letter(message, f"reference list {name!r}: {exc}", "invalid_reference"))
+        except Exception as exc:  # noqa: BLE001 - no message may stop the worker
+            dead.append(dead_letter(message, f"reference list {name!r}: handling it raised "
+                                    f"{type(exc).__name__}", "handler_error"))
     return lists, dead, applied
 
 

@@ -18,7 +18,9 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 from aiokafka import TopicPartition
@@ -27,8 +29,9 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from engine.config import Settings
-from engine.core.decode import Message, encode_dead_letter
+from engine.core.decode import Message, dead_letter, encode_dead_letter, frame_problem
 from engine.core.detector import BatchResult, Detector
+from engine.core.isolate import culprits, pure_stage
 from engine.core.state import PartitionState
 from engine.crosscustomer.identifiers import FINDING_BITS, decode_finding
 from engine.crosscustomer.parties import decode_signal, encode_signal
@@ -37,9 +40,10 @@ from engine.metrics import Metrics
 from engine.stream.feeds import WholeTopicFeed, apply_reference_messages
 from engine.stream.kafka import ensure_topics, make_consumer, make_producer
 from indicators.columns import DAY
-from schemas import Alert
+from schemas import Alert, DeadLetter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _ALERT_ENCODER = msgspec.json.Encoder()
 BOOTSTRAP_MAX_POLLS = 25  # quiet polls after which profiles count as loaded even without a watermark
@@ -122,7 +126,9 @@ class Firehose:
         messages = await self.reference_feed.poll()
         if not messages:
             return
-        lists, dead, applied = apply_reference_messages(self.detector.reference, messages)
+        lists, dead, applied = apply_reference_messages(
+            self.detector.reference, messages, self.settings.limits
+        )
         if applied:
             async with self.lock:
                 self.detector = self.detector.with_reference(lists)
@@ -136,15 +142,18 @@ class Firehose:
             return
         messages = await self.party_feed.poll()
         if messages:
-            signals = [s for s in (decode_signal(m.value) for m in messages) if s is not None]
+            signals, dead = self._internal(messages, decode_signal, "a party signal")
             async with self.lock:
                 self.detector.parties.add_all(signals)
             self.metrics.party_index_keys.set(len(self.detector.parties))
+            if dead:
+                await self._publish(BatchResult(dead=dead))
 
     # --------------------------------------------------------------- batches
     async def _process(self, records) -> None:
         by_partition: dict[int, tuple[list[Message], list[Message]]] = defaultdict(lambda: ([], []))
         consumed: list[tuple[str, int, int]] = []  # counted once handled, so "consumed" means done
+        findings_dead: list[DeadLetter] = []
         for tp, batch in records.items():
             state = self.states.get(tp.partition)
             if state is None:
@@ -156,7 +165,7 @@ class Firehose:
             if batch[0].offset < done:
                 batch = [r for r in batch if r.offset >= done]
             if topic == self.settings.findings_topic:
-                self._apply_findings(state, topic, batch)
+                findings_dead += self._apply_findings(state, topic, batch)
                 consumed.append((topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch)))
                 continue
             profiles = topic == self.settings.profiles_topic
@@ -166,13 +175,15 @@ class Firehose:
         for partition, (profiles, transactions) in sorted(by_partition.items()):
             state = self.states[partition]
             started = time.perf_counter()
-            result = await asyncio.to_thread(self.detector.process, state, profiles, transactions)
+            result = await self._detect(state, profiles, transactions)
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
             oldest = min((m.timestamp_ms for m in (profiles[:1] + transactions[:1]) if m.timestamp_ms > 0), default=0)
             if oldest:
                 self.metrics.processing_delay.observe(max(time.time() - oldest / 1000, 0.0))
             self.metrics.batch_size.observe(len(profiles) + len(transactions))
             await self._publish(result)
+        if findings_dead:
+            await self._publish(BatchResult(dead=findings_dead))
         for topic, messages, size in consumed:
             self.metrics.input_messages.labels(topic).inc(messages)
             self.metrics.input_bytes.labels(topic).inc(size)
@@ -181,13 +192,88 @@ class Firehose:
         self.metrics.state_customers.set(sum(len(s.customer_ids) for s in self.states.values()))
         self.metrics.state_bytes.set(sum(s.nbytes() for s in self.states.values()))
 
-    @staticmethod
-    def _apply_findings(state: PartitionState, topic: str, records) -> None:
-        for r in records:
-            finding = decode_finding(r.value)
-            if finding is not None and finding.rule in FINDING_BITS:
+    async def _detect(self, state: PartitionState, profiles: list[Message],
+                      transactions: list[Message]) -> BatchResult:
+        """``Detector.process`` on one partition's batch; if it raises, the messages
+        responsible become dead letters and the rest is processed (no input stops a worker)."""
+        try:
+            return await asyncio.to_thread(self.detector.process, state, profiles, transactions)
+        except Exception as exc:  # noqa: BLE001 - the failure policy: isolate, never crash
+            self.metrics.handler_errors.labels("firehose").inc()
+            log.error("partition %d: a batch of %d messages raised %s; isolating the messages "
+                      "responsible", transactions[0].partition if transactions else
+                      profiles[0].partition, len(profiles) + len(transactions), type(exc).__name__)
+            return await asyncio.to_thread(self._isolate, state, profiles, transactions, exc)
+
+    def _isolate(self, state: PartitionState, profiles: list[Message],
+                 transactions: list[Message], exc: Exception) -> BatchResult:
+        reference, limits = self.detector.reference, self.settings.limits
+        bad_profiles = culprits(profiles, lambda ms: pure_stage(ms, [], reference, limits))
+        bad_rows = culprits(transactions, lambda ms: pure_stage([], ms, reference, limits))
+        bad = {(m.topic, m.offset) for m in (*bad_profiles, *bad_rows)}
+        reason = f"handling this message raised {type(exc).__name__}; it was set aside"
+        if not bad:
+            # The stage that updates state raised: retrying would apply rows twice, so the
+            # batch's transactions are set aside whole (its profiles were applied).
+            bad = {(m.topic, m.offset) for m in transactions}
+            reason = (f"detection over this message's batch raised {type(exc).__name__}; the "
+                      "batch was set aside (its effect on state may be partial)")
+        dead = [dead_letter(m, reason, "handler_error")
+                for m in (*profiles, *transactions) if (m.topic, m.offset) in bad]
+        keep_p = [m for m in profiles if (m.topic, m.offset) not in bad]
+        keep_t = [m for m in transactions if (m.topic, m.offset) not in bad]
+        result = BatchResult()
+        if bad_profiles or bad_rows:
+            try:
+                result = self.detector.process(state, keep_p, keep_t)
+            except Exception as again:  # noqa: BLE001 - a second failure, in the stateful stage
+                self.metrics.handler_errors.labels("firehose").inc()
+                why = (f"detection over this message's batch raised {type(again).__name__}; the "
+                       "batch was set aside (its effect on state may be partial)")
+                dead += [dead_letter(m, why, "handler_error") for m in keep_t]
+        for ms in (profiles, transactions):  # the set-aside messages count as handled
+            if ms:
+                state.offsets[ms[-1].topic] = max(state.offsets.get(ms[-1].topic, 0),
+                                                  ms[-1].offset + 1)
+        result.dead.extend(dead)
+        return result
+
+    def _internal(self, messages: list[Message], decode: Callable[[bytes | None], T | None],
+                  what: str) -> tuple[list[T], list[DeadLetter]]:
+        """Messages of the engine's own topics (party signals, findings) decoded; any that is
+        not ``what`` (written by something else, or damaged) is a dead letter, never a crash."""
+        decoded: list[T] = []
+        dead: list[DeadLetter] = []
+        limits = self.settings.limits
+        for m in messages:
+            if m.value is None:
+                continue  # a tombstone on a compacted engine topic: nothing to apply
+            problem = frame_problem(m, limits.max_other_bytes, limits)
+            value = None
+            if problem is None:
+                try:
+                    value = decode(m.value)
+                except Exception as exc:  # noqa: BLE001 - no message may stop the worker
+                    self.metrics.handler_errors.labels("internal_topic").inc()
+                    problem = (f"decoding it raised {type(exc).__name__}", "handler_error")
+            if value is not None:
+                decoded.append(value)
+            else:
+                reason, reason_class = problem or (f"not {what} (CONTRACT: engine topic)",
+                                                   "invalid_signal")
+                dead.append(dead_letter(m, reason, reason_class))
+        return decoded, dead
+
+    def _apply_findings(self, state: PartitionState, topic: str, records) -> list[DeadLetter]:
+        messages = [Message(topic, r.partition, r.offset, r.key, r.value, r.timestamp)
+                    for r in records]
+        findings, dead = self._internal(messages, decode_finding, "an identifier finding")
+        for finding in findings:
+            if finding.rule in FINDING_BITS:
                 state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
-            state.offsets[topic] = r.offset + 1
+        if records:
+            state.offsets[topic] = records[-1].offset + 1
+        return dead
 
     async def _publish(self, result: BatchResult) -> None:
         s = self.settings

@@ -310,7 +310,7 @@ class DecodedInput:
         slots: dict[str, int] = {}
         for batch in profile_batches:
             for m in batch:
-                profile = decode_profile(m)  # the state gives slots to valid profiles only
+                profile = decode_profile(m, settings.limits)  # slots go to valid profiles only
                 if isinstance(profile, Profile):
                     slots.setdefault(profile.customer_id, len(slots))
         source = transactions
@@ -331,7 +331,7 @@ class DecodedInput:
                         starts = written + np.concatenate([[0], np.cumsum(lengths)[:-1]])
                         writer.write(b"".join(m.value + b"\n" for m in batch))  # type: ignore[operator]
                         written += int(lengths.sum())
-                    decoded = decode_transactions(batch)
+                    decoded = decode_transactions(batch, settings.limits)
                     dead += len(decoded.dead)
                     bar.update(len(batch))
                     if not decoded.rows:
