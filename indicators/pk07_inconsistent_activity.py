@@ -122,7 +122,8 @@ SPEC = IndicatorSpec(
         StateArray("credit_sum", (DAYS, 1), np.float64, 0.0),
     ),
     params=(
-        Param("window_days", 30, 7, DAYS - 1, "credit window, local days", integer=True),
+        Param("window_days", 30, 7, DAYS - 1, "credit window, local days", integer=True,
+              capacity="credit_day", spare=1),
         Param("k", 3.0, 1.0, 20.0, "credits above k times the stated baseline fire"),
         Param("min_credits_cad", 3_000.0, 100.0, 1_000_000.0,
               "credits must also exceed this (CAD): the floor under a tiny baseline"),

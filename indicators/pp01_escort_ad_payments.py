@@ -81,9 +81,10 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_payments", 3, 1, RING, "ad payments in the window", integer=True),
+        Param("min_payments", 3, 1, RING, "ad payments in the window", integer=True,
+              capacity="ring_ts"),
         Param("min_small_multiples", 2, 1, RING, "payments <= small_max in multiples of $3",
-              integer=True),
+              integer=True, capacity="ring_ts"),
         Param("small_max", 30.0, 3.0, 300.0, "largest amount counted as a small multiple (CAD)"),
     ),
     kernel=escort_ad_payments,

@@ -130,9 +130,9 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
         Param("min_escort", 1, 1, RING, "transfers with escort-linked processors in the window",
-              integer=True),
+              integer=True, capacity="esc_ts"),
         Param("min_credits", 2, 1, RING, "inbound processor credits to a personal account",
-              integer=True),
+              integer=True, capacity="cred_ts"),
         Param("generic_processors", 1, 0, 1,
               "1: credits from any online payment service count as processor credits (G27); "
               "0: only escort-linked processors", integer=True),

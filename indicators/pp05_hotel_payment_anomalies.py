@@ -313,7 +313,7 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "window for rounded purchases, days", integer=True),
         Param("min_rounded", 3, 1, ROUNDED, "rounded lodging purchases in the window",
-              integer=True),
+              integer=True, capacity="rnd_ts"),
         Param("round_unit", 10.0, 1.0, 100.0, "an amount is rounded when a multiple of this"),
         Param("refund_days", 10, 1, 30, "a same-amount refund within this many days", integer=True),
         Param("settle_days", 14, 1, 31, "a lodging pre-auth must settle within this many days",

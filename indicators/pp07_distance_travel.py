@@ -101,9 +101,10 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_tickets", 3, 1, RING, "tickets in the window", integer=True),
+        Param("min_tickets", 3, 1, RING, "tickets in the window", integer=True, capacity="tk_ts"),
         Param("min_source_tickets", 1, 1, RING,
-              "tickets bought abroad in a source jurisdiction, in the window", integer=True),
+              "tickets bought abroad in a source jurisdiction, in the window", integer=True,
+              capacity="tk_ts"),
     ),
     kernel=distance_travel,
     reference_lists=("source_jurisdictions",),

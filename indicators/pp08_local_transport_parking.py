@@ -103,10 +103,10 @@ SPEC = IndicatorSpec(
     params=(
         Param("ride_days", 7, 1, 30, "ride window, days", integer=True),
         Param("min_rides", 15, 2, RIDES, "taxi / ride-share / car-rental purchases in the window",
-              integer=True),
+              integer=True, capacity="ride_ts"),
         Param("park_days", 30, 1, 90, "parking window, days", integer=True),
         Param("min_parking", 10, 2, PARKING, "low-value parking payments in the window",
-              integer=True),
+              integer=True, capacity="park_ts"),
         Param("max_parking_cad", 20.0, 1.0, 200.0, "parking payments below this are low-value"),
     ),
     kernel=local_transport_parking,

@@ -131,9 +131,10 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 7, 1, 30, "sliding window, days", integer=True),
         Param("min_cities", 3, 2, CITIES - 1, "distinct cities other than home in the window",
-              integer=True),
+              integer=True, capacity="cty_key", spare=1),
         Param("min_provinces", 2, 1, PROVINCES - 1,
-              "distinct provinces other than the home province in the window", integer=True),
+              "distinct provinces other than the home province in the window", integer=True,
+              capacity="prv_key", spare=1),
     ),
     kernel=geographic_mobility,
     coverage="partial",

@@ -108,7 +108,7 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
         Param("min_purchases", 2, 1, RING, "after-hours venue purchases in the window",
-              integer=True),
+              integer=True, capacity="ring_ts"),
         Param("start_hour", 23, 18, 23, "after hours start at this local hour", integer=True),
         Param("end_hour", 6, 0, 9, "after hours end at this local hour", integer=True),
         Param("bar_start_hour", 3, 0, 23,

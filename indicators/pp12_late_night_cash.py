@@ -102,14 +102,15 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_late", 4, 1, RING, "late cash transactions in the window", integer=True),
+        Param("min_late", 4, 1, RING, "late cash transactions in the window", integer=True,
+              capacity="late_ts"),
         Param("min_share", 0.30, 0.05, 1.0, "share of cash transactions that are late"),
         Param("start_hour", 22, 18, 23, "late window starts at this local hour", integer=True),
         Param("end_hour", 6, 0, 9, "late window ends at this local hour", integer=True),
         Param("share_min_late", 2, 1, RING, "late cash transactions needed for the share rule",
-              integer=True),
+              integer=True, capacity="late_ts"),
         Param("share_min_cash", 3, 1, RING, "cash transactions needed for the share rule",
-              integer=True),
+              integer=True, capacity="cash_ts"),
     ),
     kernel=late_night_cash,
     must_fire=(

@@ -111,7 +111,8 @@ SPEC = IndicatorSpec(
         StateArray("dep_ref", (RING,), np.int64, -1),
     ),
     params=(
-        Param("window_days", 90, 1, DAYS - 1, "window, days (cash by local day)", integer=True),
+        Param("window_days", 90, 1, DAYS - 1, "window, days (cash by local day)", integer=True,
+              capacity="cash_day", spare=1),
         Param("min_cash_cad", 5000.0, 100.0, 1_000_000.0,
               "cash deposits above this with no payroll credits fire (CAD)"),
         Param("income_multiple", 3.0, 0.5, 24.0,

@@ -238,7 +238,8 @@ SPEC = IndicatorSpec(
         StateArray("flow_sum", (DAYS, 5), np.float64, 0.0),
     ),
     params=(
-        Param("window_days", 30, 1, DAYS - 1, "aggregate window, days", integer=True),
+        Param("window_days", 30, 1, DAYS - 1, "aggregate window, days", integer=True,
+              capacity="flow_day", spare=1),
         Param("min_credit", 50.0, 1.0, 100_000.0, "smallest credit followed (CAD)"),
         Param("pass_share", 0.8, 0.1, 1.0, "share of a credit that must leave to pass it"),
         Param("pass_hours", 48, 1, 168, "a credit can be passed for this long, hours",
@@ -246,7 +247,7 @@ SPEC = IndicatorSpec(
         Param("fast_hours", 24, 1, 168, "a pass faster than this counts as rapid, hours",
               integer=True),
         Param("min_fast_credits", 5, 1, CREDITS, "rapidly passed credits in the window",
-              integer=True),
+              integer=True, capacity="cr_ts"),
         Param("depleted_ratio", 0.10, 0.0, 1.0, "mean balance below this share of credits"),
         Param("max_living_share", 0.25, 0.0, 1.0, "living spend below this share of debits"),
     ),

@@ -86,7 +86,8 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_devices", 3, 2, DEVICES, "distinct devices in the window", integer=True),
+        Param("min_devices", 3, 2, DEVICES, "distinct devices in the window", integer=True,
+              capacity="dev_key"),
     ),
     kernel=multiple_devices,
     coverage="partial",

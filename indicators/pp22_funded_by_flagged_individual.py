@@ -119,7 +119,8 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
         Param("min_share", 0.6, 0.3, 1.0, "the funder's share of the window's credits"),
-        Param("min_credits", 2, 1, CREDITS, "credits from the funder in the window", integer=True),
+        Param("min_credits", 2, 1, CREDITS, "credits from the funder in the window", integer=True,
+              capacity="cr_ts"),
         Param("min_total", 200.0, 0.0, 100_000.0, "CAD from the funder in the window"),
     ),
     kernel=funded_by_flagged,

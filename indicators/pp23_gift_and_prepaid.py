@@ -112,7 +112,8 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_rounded", 3, 1, RING, "rounded purchases in the window", integer=True),
+        Param("min_rounded", 3, 1, RING, "rounded purchases in the window", integer=True,
+              capacity="rd_ts"),
         Param("rounded_min_cad", 100.0, 5.0, 10_000.0, "smallest rounded purchase (CAD)"),
         Param("round_unit_cad", 25.0, 1.0, 500.0, "a rounded amount is a multiple of this"),
         Param("convenience_max_cad", 300.0, 20.0, 10_000.0,

@@ -99,10 +99,11 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
         Param("min_processor", 10, 1, RING,
-              "payment-service transactions under under_cad in the window", integer=True),
+              "payment-service transactions under under_cad in the window", integer=True,
+              capacity="pr_ts"),
         Param("under_cad", 100.0, 1.0, 1000.0, "payment-service transactions below this count"),
         Param("min_onward", 1, 1, RING, "onward VC or card-to-card payments in the window",
-              integer=True),
+              integer=True, capacity="on_ts"),
     ),
     kernel=payment_service_churn,
     reference_lists=("online_payment_services", "vc_dealers"),

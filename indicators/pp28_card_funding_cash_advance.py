@@ -137,8 +137,10 @@ SPEC = IndicatorSpec(
     params=(
         Param("pay_days", 7, 1, 30, "payments this long before an advance count, days",
               integer=True),
-        Param("min_payers", 2, 1, PAYERS, "distinct payers of the card account", integer=True),
-        Param("window_days", 30, 1, DAYS - 1, "cash-advance window, local days", integer=True),
+        Param("min_payers", 2, 1, PAYERS, "distinct payers of the card account", integer=True,
+              capacity="pay_acct"),
+        Param("window_days", 30, 1, DAYS - 1, "cash-advance window, local days", integer=True,
+              capacity="adv_day", spare=1),
         Param("min_advance_cad", 2000.0, 100.0, 1_000_000.0,
               "cash advances in the window from this amount fire (CAD)"),
     ),

@@ -127,7 +127,8 @@ SPEC = IndicatorSpec(
         StateArray("spend_sum", (DAYS, 1), np.float64, 0.0),
     ),
     params=(
-        Param("window_days", 90, 7, DAYS - 1, "spend window, local days", integer=True),
+        Param("window_days", 90, 7, DAYS - 1, "spend window, local days", integer=True,
+              capacity="spend_day", spare=1),
         Param("income_share", 0.5, 0.05, 5.0,
               "fire at this share of the declared income for the window"),
         Param("min_spend_cad", 10_000.0, 500.0, 1_000_000.0,

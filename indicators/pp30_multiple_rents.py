@@ -207,7 +207,7 @@ SPEC = IndicatorSpec(
     params=(
         Param("rent_days", 31, 7, 93, "window for distinct rent payees, days", integer=True),
         Param("min_payees", 2, 2, PAYEES - 1, "distinct rent payees in the window",
-              integer=True),
+              integer=True, capacity="rent_key", spare=1),
         Param("min_payee_payments", 2, 1, 2,
               "payments a rent payee needs (2: the one before the latest within recur_days)",
               integer=True),
@@ -216,7 +216,7 @@ SPEC = IndicatorSpec(
         Param("tax_days", 60, 7, 366, "window for distinct property-tax payees, days",
               integer=True),
         Param("min_municipalities", 2, 2, MUNICIPALITIES,
-              "distinct property-tax payees in the window", integer=True),
+              "distinct property-tax payees in the window", integer=True, capacity="tax_key"),
     ),
     kernel=multiple_rents,
     reference_lists=("rent_terms",),

@@ -135,9 +135,9 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
         Param("min_providers", 3, 2, PROVIDERS, "distinct telecom providers in the window",
-              integer=True),
+              integer=True, capacity="tel_key"),
         Param("min_inmate_calls", 1, 1, CALLS, "inmate-call payments in the window",
-              integer=True),
+              integer=True, capacity="call_ts"),
     ),
     kernel=telecom_jail_calls,
     reference_lists=("inmate_call_providers",),

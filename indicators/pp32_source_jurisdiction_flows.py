@@ -118,7 +118,8 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 90, 7, 180, "sliding window, days", integer=True),
-        Param("min_transfers", 3, 1, RING, "qualifying transfers in the window", integer=True),
+        Param("min_transfers", 3, 1, RING, "qualifying transfers in the window", integer=True,
+              capacity="x_ts"),
         Param("min_total_cad", 10_000.0, 500.0, 1_000_000.0,
               "qualifying transfers totalling this much fire (CAD)"),
     ),

@@ -1,43 +1,70 @@
 """Discover indicator modules and hold their specs (STYLE item 1: found, not listed).
 
-Any module in this package whose name starts with ``pp`` or ``pk`` and a two-digit number
-must define ``SPEC`` (an :class:`IndicatorSpec` with a kernel, or a :class:`ProfileRuleSpec`);
-adding an indicator touches one file. A duplicate id fails at import.
+Any module whose name starts with ``pp`` or ``pk`` and a two-digit number, in this package
+or in a package named by the ``PROTECT_RULE_PACKAGES`` environment variable (comma
+separated, importable module names), must define ``SPEC`` (an :class:`IndicatorSpec` with
+a kernel, or a :class:`ProfileRuleSpec`); adding an indicator touches one file. A spec that
+breaks a rule of :mod:`indicators.checks` (a duplicate id, kernel arguments out of spec
+order, a bound its ring cannot hold, more than 64 masks bits) fails at import.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import re
 from collections.abc import Iterable
 
 import numpy as np
 
-import indicators
+from indicators import checks
 from indicators.profile_spec import ProfileRuleSpec
 from indicators.spec import IndicatorSpec, SpecError
 
 _MODULE_NAME = re.compile(r"^p[pk]\d\d_")
+RULE_PACKAGES_ENV = "PROTECT_RULE_PACKAGES"
 
 
-def _discover() -> tuple[dict[str, IndicatorSpec], dict[str, ProfileRuleSpec]]:
+def rule_packages() -> tuple[str, ...]:
+    """``indicators`` and the extra rule packages the environment names, in that order."""
+    extra = [name.strip() for name in os.environ.get(RULE_PACKAGES_ENV, "").split(",")]
+    return ("indicators", *(name for name in extra if name and name != "indicators"))
+
+
+def _rule_modules(package_name: str) -> Iterable[str]:
+    try:
+        package = importlib.import_module(package_name)
+    except ImportError as exc:
+        raise SpecError(
+            f"{RULE_PACKAGES_ENV}: cannot import rule package {package_name!r}: {exc}"
+        ) from exc
+    names = sorted(info.name for info in pkgutil.iter_modules(getattr(package, "__path__", [])))
+    yield from (f"{package_name}.{name}" for name in names if _MODULE_NAME.match(name))
+
+
+Specs = tuple[dict[str, IndicatorSpec], dict[str, ProfileRuleSpec]]
+
+
+def _discover(packages: Iterable[str]) -> Specs:
     kernels: dict[str, IndicatorSpec] = {}
     profile: dict[str, ProfileRuleSpec] = {}
-    for info in pkgutil.iter_modules(indicators.__path__):
-        if not _MODULE_NAME.match(info.name):
-            continue
-        module = importlib.import_module(f"indicators.{info.name}")
-        spec = getattr(module, "SPEC", None)
+    for module_name in (m for p in packages for m in _rule_modules(p)):
+        spec = getattr(importlib.import_module(module_name), "SPEC", None)
         if not isinstance(spec, IndicatorSpec | ProfileRuleSpec):
-            raise SpecError(f"indicators.{info.name} defines no SPEC (IndicatorSpec or ProfileRuleSpec)")
-        if spec.id in kernels or spec.id in profile:
-            raise SpecError(f"duplicate indicator id {spec.id} in indicators.{info.name}")
-        (kernels if isinstance(spec, IndicatorSpec) else profile)[spec.id] = spec  # type: ignore[index]
+            raise SpecError(f"{module_name} defines no SPEC (IndicatorSpec or ProfileRuleSpec)")
+        checks.check_unique_id(spec.id, kernels.keys() | profile.keys(), module_name)
+        if isinstance(spec, IndicatorSpec):
+            checks.check_kernel_arguments(spec)
+            checks.check_capacities(spec)
+            kernels[spec.id] = spec
+        else:
+            profile[spec.id] = spec
+    checks.check_mask_limit("kernel indicators", kernels)
     return dict(sorted(kernels.items())), dict(sorted(profile.items()))
 
 
-REGISTRY, PROFILE_REGISTRY = _discover()
+REGISTRY, PROFILE_REGISTRY = _discover(rule_packages())
 """Rules with kernels (every PP rule, and PK-07); profile-fact rules (the other PK rules)."""
 
 

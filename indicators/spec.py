@@ -50,6 +50,11 @@ class Param:
     hi: float
     doc: str
     integer: bool = False
+    # The state array whose first axis holds what this parameter counts (a ring, a keyed
+    # table, day buckets), and how many of its slots the kernel needs beyond ``hi``: the
+    # registry refuses a bound the array cannot hold, since a saturated ring hides counts.
+    capacity: str = ""
+    spare: int = 0
 
     def validate(self, indicator_id: str, value: Any) -> float | int:
         """Return ``value`` checked against the bounds, or raise a message naming everything."""

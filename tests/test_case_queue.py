@@ -225,9 +225,9 @@ def test_the_reader_follows_every_partition_of_the_topic(topics, cases):
     asyncio.run(scenario())
 
 
-def _queue(port) -> dict[str, str]:
+def _queue(views, port) -> dict[str, str]:
     """The queue of the worker on ``port``: case id → where it was read from."""
-    status, _, body = get(port, "/cases")
+    status, _, body = get(views[port], "/cases")
     assert status == 200
     row = r'<tr data-source="(local|topic)"><td><a href="/cases/([^"]+)"'
     rows = re.findall(row, body.decode())
@@ -246,8 +246,15 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
     }
     asyncio.run(ensure_topics(settings))
     ports = [free_port(), free_port()]
+    views = {port: free_port() for port in ports}  # each worker's analyst view
     workers = [
-        start_worker(settings.bootstrap, port, tmp_path / f"state-{n}", tmp_path / f"w{n}.log", env)
+        start_worker(
+            settings.bootstrap,
+            port,
+            tmp_path / f"state-{n}",
+            tmp_path / f"w{n}.log",
+            env | {"PROTECT_ANALYST_PORT": str(views[port])},
+        )
         for n, port in enumerate(ports)
     ]
     try:
@@ -267,17 +274,17 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
 
         # each worker lists every case of the cluster, whichever worker holds it
         wait_for(
-            lambda: all(set(_queue(p)) == case_ids for p in ports),
+            lambda: all(set(_queue(views, p)) == case_ids for p in ports),
             what="both queues to list every case",
         )
 
         # a case this worker does not hold: its page and its exports, read from the topic
         def remote_case():
             for port in ports:
-                for case_id, source in _queue(port).items():
+                for case_id, source in _queue(views, port).items():
                     if source != "topic":
                         continue
-                    status, _, body = get(port, f"/cases/{urllib.parse.quote(case_id)}")
+                    status, _, body = get(views[port], f"/cases/{urllib.parse.quote(case_id)}")
                     if status == 200 and TOPIC_ORIGIN in html.unescape(body.decode()):
                         return port, case_id, body.decode()
             return None
@@ -285,28 +292,28 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
         port, case_id, page = wait_for(remote_case, what="a case served from the topic")
         assert '<svg id="link-graph"' in page and 'id="disposition"' in page
         assert 'id="transactions"' in page
-        status, headers, body = get(port, f"/cases/{case_id}/export?format=fintrac")
+        status, headers, body = get(views[port], f"/cases/{case_id}/export?format=fintrac")
         assert status == 200 and "attachment" in headers["Content-Disposition"]
         validate_fintrac(json.loads(body))
-        status, _, body = get(port, f"/cases/{case_id}/export?format=goaml")
+        status, _, body = get(views[port], f"/cases/{case_id}/export?format=goaml")
         assert status == 200
         validate_goaml(body.decode())
 
         # without the token: refused, and no case data
         for path in ("/cases", f"/cases/{case_id}", f"/cases/{case_id}/export?format=goaml"):
-            status, _, body = get(port, path, token=None)
+            status, _, body = get(views[port], path, token=None)
             assert status == 401 and b"CASE-" not in body, path
-        assert get(port, f"/cases/{case_id}", token="not-the-token-at-all-000")[0] == 401
+        assert get(views[port], f"/cases/{case_id}", token="not-the-token-at-all-000")[0] == 401
 
         # a decision sent to this worker reaches the worker that holds the case, once
         form = urllib.parse.urlencode(
             {"action": "escalate", "analyst": "R. Remote", "reason": "seen <i>elsewhere</i>"}
         )
-        status, headers, _ = get(port, f"/cases/{case_id}", data=form.encode())
+        status, headers, _ = get(views[port], f"/cases/{case_id}", data=form.encode())
         assert status == 303 and headers["Location"].startswith(f"/cases/{case_id}")
 
         def decided(p):
-            text = get(p, f"/cases/{case_id}")[2].decode()
+            text = get(views[p], f"/cases/{case_id}")[2].decode()
             return "R. Remote" in text and text
 
         for p in ports:

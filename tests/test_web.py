@@ -97,9 +97,11 @@ def wait_for(predicate, timeout=90.0, what="condition"):
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
 def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
     settings = dataclasses.replace(topics, case_republish_s=3600.0)
+    view = free_port()  # the analyst view's own port
     env = worker_env(settings) | {
         "PROTECT_ANALYST_TOKEN": TOKEN,
         "PROTECT_CASE_REPUBLISH_S": "3600",
+        "PROTECT_ANALYST_PORT": str(view),
     }
     sent = sum(
         asyncio.run(
@@ -142,6 +144,9 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         assert samples[("protect_case_updates", 'result="joined"')] == n_alerts - len(subjects)
         assert samples[("protect_cases", 'status="open"')] == len(subjects)
 
+        # Faust's table endpoint is not served (it returned whole cases without a token)
+        assert get(port, f"/table/protect-cases/{sorted(subjects)[0]}/", token=None)[0] == 404
+        assert get(port, "/cases")[0] == 404  # the view is on its own port only
         # no token: refused, and no case data in the answer
         for path in (
             "/cases",
@@ -149,40 +154,40 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
             "/cases/CASE-X/export?format=goaml",
             "/login?token=wrong",
         ):
-            status, _, body = get(port, path, token=None)
+            status, _, body = get(view, path, token=None)
             assert status == 401, path
             assert b"CASE-" not in body.replace(b"CASE-X", b"")
-        assert get(port, "/cases", token="not-the-token-at-all-000")[0] == 401
+        assert get(view, "/cases", token="not-the-token-at-all-000")[0] == 401
 
-        status, headers, body = get(port, "/cases")
+        status, headers, body = get(view, "/cases")
         assert status == 200 and "script-src" not in headers["Content-Security-Policy"]
         queue = body.decode()
         case_ids = re.findall(r'href="/cases/(CASE-[0-9A-F-]+)"', queue)
         assert len(case_ids) == len(set(case_ids)) == len(subjects)
 
         # the browser: log in through /login, land on the queue, then a case page
-        dom = chromium(f"http://127.0.0.1:{port}/login?token={TOKEN}", tmp_path)
+        dom = chromium(f"http://127.0.0.1:{view}/login?token={TOKEN}", tmp_path)
         assert 'id="queue"' in dom and len(
             set(re.findall(r"/cases/(CASE-[0-9A-F-]+)", dom))
         ) == len(subjects)
         top = case_ids[0]  # the queue is sorted by score: the first is the highest
         target = urllib.parse.quote(f"/cases/{top}", safe="")
-        dom = chromium(f"http://127.0.0.1:{port}/login?token={TOKEN}&next={target}", tmp_path)
+        dom = chromium(f"http://127.0.0.1:{view}/login?token={TOKEN}&next={target}", tmp_path)
         assert top in dom and '<svg id="link-graph"' in dom and '<svg id="timeline-chart"' in dom
         assert dom.count("<circle") > 3 and 'id="transactions"' in dom and 'id="disposition"' in dom
         shot = tmp_path / "case-page.png"
         chromium(
-            f"http://127.0.0.1:{port}/login?token={TOKEN}&next={target}", tmp_path, screenshot=shot
+            f"http://127.0.0.1:{view}/login?token={TOKEN}&next={target}", tmp_path, screenshot=shot
         )
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
         if os.environ.get("PROTECT_SCREENSHOT_TO"):
             shutil.copy(shot, os.environ["PROTECT_SCREENSHOT_TO"])
 
         # downloads validate against the official schemas
-        status, headers, body = get(port, f"/cases/{top}/export?format=fintrac")
+        status, headers, body = get(view, f"/cases/{top}/export?format=fintrac")
         assert status == 200 and "attachment" in headers["Content-Disposition"]
         validate_fintrac(json.loads(body))
-        status, _, body = get(port, f"/cases/{top}/export?format=goaml")
+        status, _, body = get(view, f"/cases/{top}/export?format=goaml")
         assert status == 200
         validate_goaml(body.decode())
 
@@ -190,10 +195,10 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         form = urllib.parse.urlencode(
             {"action": "file", "analyst": "J. Analyst", "reason": "evidence <b>clear</b>"}
         )
-        status, headers, _ = get(port, f"/cases/{top}", data=form.encode())
+        status, headers, _ = get(view, f"/cases/{top}", data=form.encode())
         assert status == 303 and headers["Location"].startswith(f"/cases/{top}")
         page = wait_for(
-            lambda: (b := get(port, f"/cases/{top}")[2].decode()) and "J. Analyst" in b and b,
+            lambda: (b := get(view, f"/cases/{top}")[2].decode()) and "J. Analyst" in b and b,
             what="the disposition to reach the case",
         )
         assert "st-filed" in page and "evidence &lt;b&gt;clear&lt;/b&gt;" in page
@@ -262,13 +267,14 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
     assert missing.returncode == 2 and "no package for CASE-NOPE" in missing.stderr
 
     # restart: the cases come back from the changelog; nothing is re-assembled or republished
-    port = free_port()
+    port, view = free_port(), free_port()
+    env["PROTECT_ANALYST_PORT"] = str(view)
     worker = start_worker(settings.bootstrap, port, tmp_path / "state", log, env)
     try:
         wait_until_healthy(port, worker)
         status, _, body = wait_for(
             lambda: (
-                (r := get(port, "/cases"))
+                (r := get(view, "/cases"))
                 and r[0] == 200
                 and len(set(re.findall(r"/cases/(CASE-[0-9A-F-]+)", r[2].decode())))
                 == len(subjects)
@@ -282,20 +288,21 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
             metric_sum(samples, "protect_case_updates") == 0
             and metric_sum(samples, "protect_disclosures") == 0
         )
-        assert "st-filed" in get(port, f"/cases/{top}")[2].decode()
+        assert "st-filed" in get(view, f"/cases/{top}")[2].decode()
     finally:
         assert stop_worker(worker) == 0, log.read_text()[-3000:]
 
 
 def test_case_routes_are_disabled_without_a_configured_token(topics, tmp_path):
-    port = free_port()
-    worker = start_worker(
-        topics.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(topics)
-    )
+    port, view = free_port(), free_port()
+    env = worker_env(topics) | {"PROTECT_ANALYST_PORT": str(view)}
+    worker = start_worker(topics.bootstrap, port, tmp_path / "state", tmp_path / "w.log", env)
     try:
         wait_until_healthy(port, worker)
+        # nothing listens on the analyst port, and the metrics port has no case route
+        with pytest.raises(urllib.error.URLError):
+            get(view, "/cases", token="anything-at-all-0000")
         for path in ("/cases", "/cases/CASE-X", "/login?token=anything-at-all-0000"):
-            status, _, body = get(port, path, token="anything-at-all-0000")
-            assert status == 403 and b"analyst_token" in body, path
+            assert get(port, path, token="anything-at-all-0000")[0] == 404, path
     finally:
         assert stop_worker(worker) == 0

@@ -31,6 +31,17 @@ log = logging.getLogger(__name__)
 Extension = Callable[[faust.App, Settings, CaseStore], None]
 
 
+def only_our_pages(app: faust.App) -> None:
+    """Drop the blueprints no setting turns off (with statistics off, Faust mounts a status
+    index at ``/``), so that the pages routed here are all this server serves."""
+    blueprints = app.web.blueprints
+    blueprints._enabled = [(p, bp) for p, bp in blueprints._enabled if not _faust_own(bp)]
+
+
+def _faust_own(blueprint) -> bool:
+    return isinstance(blueprint, str) and blueprint.startswith("faust.web.apps.")
+
+
 def create_app(
     settings: Settings, metrics: Metrics | None = None, extensions: Sequence[Extension] = ()
 ) -> tuple[faust.App, Firehose]:
@@ -44,6 +55,15 @@ def create_app(
         f"{settings.group_id}-app",
         broker=f"kafka://{settings.bootstrap.split(',')[0]}",
         web_enabled=True,
+        # Faust's own endpoints off: /table reads any table key (whole cases) and /router
+        # shows the cluster; this server carries only /metrics and /health (the analyst
+        # view has its own: engine/web/routes.py). The settings exist from faust-streaming
+        # 0.15 (pyproject's floor).
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
         web_port=settings.web_port,
         web_bind=settings.web_host,
         web_host=settings.web_host,
@@ -61,6 +81,7 @@ def create_app(
         producer_max_request_size=8_388_608,
     )
 
+    only_our_pages(app)
     if settings.cross_customer:
         install_identifier_index(app, settings)
     # cases, dispositions, the analyst view (/cases); related subjects from the party index

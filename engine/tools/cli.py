@@ -21,6 +21,7 @@ def _settings(args: argparse.Namespace, detection: bool = True, **extra):
         "bootstrap": getattr(args, "bootstrap", None),
         "web_port": getattr(args, "web_port", None),
         "web_host": getattr(args, "web_host", None),
+        "analyst_port": getattr(args, "analyst_port", None),
         "checkpoint_dir": getattr(args, "checkpoint_dir", None),
         "partitions": getattr(args, "partitions", None),
         "group_id": getattr(args, "group_id", None),
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     _kafka_flags(p)
     p.add_argument("--web-port", type=int, help="port for /metrics and /health (default 6066)")
     p.add_argument("--web-host", help="interface for the web server (default 127.0.0.1)")
+    p.add_argument("--analyst-port", type=int, help="port for the analyst view (default 6080)")
     p.add_argument("--checkpoint-dir", help="where partition checkpoints are written (default ./state)")
     p.add_argument("--partitions", type=int, help="partitions for topics the worker creates")
     p.add_argument("--group-id", help="consumer group (default protect-engine)")

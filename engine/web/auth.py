@@ -22,17 +22,6 @@ def is_authorized(given: str, configured: str) -> bool:
     )
 
 
-def disabled_page() -> str:
-    return page(
-        "Analyst view disabled",
-        (
-            "<h1>Analyst view disabled</h1><p>The operator has not configured an analyst token "
-            "(setting <code>analyst_token</code>, environment <code>PROTECT_ANALYST_TOKEN</code>), "
-            "so no case data is served.</p>"
-        ),
-    )
-
-
 def sign_in_page() -> str:
     return page(
         "Sign-in required",

@@ -1,0 +1,81 @@
+"""Each rule the registry enforces at import fails, naming the rule, on a spec that breaks it."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import pytest
+
+from indicators import checks, registry
+from indicators.spec import SpecError
+
+PP02 = registry.get("PP-02")
+
+
+def test_the_shipped_rules_pass_every_check() -> None:
+    for spec in registry.REGISTRY.values():
+        checks.check_kernel_arguments(spec)
+        checks.check_capacities(spec)
+
+
+def test_a_duplicate_id_fails(tmp_path, monkeypatch) -> None:
+    package = tmp_path / "dup_rules"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "pp02_again.py").write_text("from indicators.pp02_escort_processor import SPEC\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(SpecError, match=r"rule 'unique id': indicator PP-02 in dup_rules\.pp02_again"):
+        registry._discover(("indicators", "dup_rules"))
+    sys.modules.pop("dup_rules", None)
+    sys.modules.pop("dup_rules.pp02_again", None)
+
+
+def test_an_unknown_rule_package_fails(monkeypatch) -> None:
+    with pytest.raises(SpecError, match="PROTECT_RULE_PACKAGES: cannot import rule package"):
+        registry._discover(("no_such_rules_package",))
+
+
+def test_inputs_out_of_spec_order_fail() -> None:
+    swapped = (PP02.inputs[1], PP02.inputs[0], *PP02.inputs[2:])
+    bad = dataclasses.replace(PP02, inputs=swapped)
+    with pytest.raises(SpecError, match=r"rule 'kernel arguments in spec order'.*PP-02.*"
+                                        r"argument 0 is 'cust', the runner passes 'seq'"):
+        checks.check_kernel_arguments(bad)
+
+
+def test_a_missing_parameter_fails() -> None:
+    bad = dataclasses.replace(PP02, params=PP02.params[:-1])
+    with pytest.raises(SpecError, match=r"kernel arguments in spec order.*'generic_processors'.*"
+                                        r"the runner passes 'fired'"):
+        checks.check_kernel_arguments(bad)
+
+
+def test_a_bound_the_ring_cannot_hold_fails() -> None:
+    param = PP02.param("min_escort")
+    wide = dataclasses.replace(param, hi=param.hi + 1)
+    bad = dataclasses.replace(PP02, params=tuple(wide if p is param else p for p in PP02.params))
+    with pytest.raises(SpecError, match=r"rule 'capacity': indicator PP-02, parameter "
+                                        r"'min_escort' allows up to 17.*'esc_ts' holds 16"):
+        checks.check_capacities(bad)
+
+
+def test_spare_slots_count_against_the_capacity() -> None:
+    param = PP02.param("min_escort")
+    tight = dataclasses.replace(param, spare=1)
+    bad = dataclasses.replace(PP02, params=tuple(tight if p is param else p for p in PP02.params))
+    with pytest.raises(SpecError, match=r"rule 'capacity'.*\(\+1 spare\)"):
+        checks.check_capacities(bad)
+
+
+def test_a_capacity_naming_no_state_array_fails() -> None:
+    param = dataclasses.replace(PP02.param("min_escort"), capacity="no_such_ring")
+    bad = dataclasses.replace(PP02, params=(param,))
+    with pytest.raises(SpecError, match=r"rule 'capacity'.*'no_such_ring', which is not"):
+        checks.check_capacities(bad)
+
+
+def test_more_than_64_mask_bits_fail() -> None:
+    checks.check_mask_limit("kernel indicators", [f"R{i}" for i in range(64)])
+    with pytest.raises(SpecError, match=r"rule '64-bit masks': 65 kernel indicators"):
+        checks.check_mask_limit("kernel indicators", [f"R{i}" for i in range(65)])

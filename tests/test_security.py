@@ -1,0 +1,90 @@
+"""Security properties of the worker that need no broker (issue #15).
+
+Every route the worker serves, on both of its servers, refuses a request without
+credentials, except ``/health``, ``/metrics`` and the login page; Faust's own table and
+router endpoints are not served at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from engine.config import Settings
+from engine.stream.app import create_app
+from engine.web.routes import install_analyst_view
+
+TOKEN = "unit-test-analyst-token-0123456789"
+OPEN = {"/health", "/metrics", "/login"}
+
+
+PROBES = [  # besides every routed path: Faust's own endpoints, which must not exist
+    ("GET", "/table/protect-cases/C000379/"),
+    ("GET", "/table/"),
+    ("GET", "/router/"),
+    ("GET", "/"),
+]
+
+
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory):
+    """Status of every route (and probe) of the worker's two servers, without credentials;
+    the servers are built as `protect worker` builds them. One event loop: an aiohttp
+    application is bound to the loop it first served on."""
+    settings = Settings.build(
+        {"checkpoint_dir": tmp_path_factory.mktemp("state"), "analyst_token": TOKEN}
+    )
+    views = []
+    app, _ = create_app(
+        settings, extensions=[lambda a, s, st: views.append(install_analyst_view(a, s, st))]
+    )
+    app.web.init_server()  # applies Faust's blueprints and our pages, as the worker does
+
+    async def ask() -> dict:
+        out = {}
+        for name, application in (("ops", app.web.web_app), ("analyst", views[0])):
+            routes = list(_routes(application))
+            async with TestClient(TestServer(application)) as client:
+                for method, path, pattern in [*routes, *[(m, p, None) for m, p in PROBES]]:
+                    response = await client.request(method, path, allow_redirects=False)
+                    out[name, method, path] = (pattern, response.status)
+                bearer = {"Authorization": f"Bearer {TOKEN}"}
+                response = await client.get("/cases", headers=bearer)
+                out[name, "GET", "/cases with the token"] = (None, response.status)
+        return out
+
+    return asyncio.run(ask())
+
+
+def _routes(application):
+    for route in application.router.routes():
+        if route.method == "HEAD":
+            continue
+        path = re.sub(r"\{[^}]+\}", "C000379", route.resource.canonical)
+        yield route.method, path, route.resource.canonical
+
+
+def test_every_route_but_health_metrics_and_login_refuses_without_credentials(answers):
+    routed = {key: status for key, (pattern, status) in answers.items() if pattern}
+    assert len(routed) >= 7
+    for (server, method, path), status in routed.items():
+        if answers[server, method, path][0] not in OPEN:
+            assert status in (401, 403), (server, method, path, status)
+    patterns = {pattern for pattern, _ in answers.values() if pattern}
+    assert {"/cases", "/cases/{case_id}", "/cases/{case_id}/export"} <= patterns
+    assert not [p for p in patterns if p.startswith(("/table", "/router", "/graph", "/stats"))]
+
+
+def test_faust_table_and_router_endpoints_are_not_served(answers):
+    for method, path in PROBES:
+        assert answers["ops", method, path][1] == 404, path
+        assert answers["analyst", method, path][1] in (401, 404), path
+
+
+def test_the_analyst_view_is_not_on_the_metrics_port(answers):
+    assert answers["ops", "GET", "/cases with the token"][1] == 404
+    assert answers["analyst", "GET", "/cases with the token"][1] == 200
+    assert answers["ops", "GET", "/metrics"][1] == 200
