@@ -138,7 +138,7 @@ def test_worker_serves_health_and_metrics(topics, tmp_path):
         assert "# TYPE protect_batch_seconds histogram" in text
         label_names = set(re.findall(r'[{,]([a-z_]+)="', text))
         assert label_names <= {"topic", "partition", "reason_class", "role", "indicator", "family", "le",
-                               "status", "result", "action", "outcome"}
+                               "status", "result", "action", "outcome", "stage"}
     finally:
         assert stop_worker(worker) == 0
     shutil.rmtree(tmp_path / "state", ignore_errors=True)
