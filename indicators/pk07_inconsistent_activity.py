@@ -16,7 +16,7 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import bucket_add, bucket_sum, ring_insert, write_evidence
+from indicators.windows import bucket_add, bucket_sum, ring_insert, select_evidence, window
 
 RING = 16  # recent credits per customer (evidence only: the total is in day buckets)
 DAYS = 32  # credit day buckets; one more than the widest window (local days can step back one)
@@ -74,7 +74,7 @@ def inconsistent_activity(cust, seq, ts, local_day, txn_type, amount, attempted,
         if credits > max(k * base, min_credits_cad):
             fired[i] = 1
             observed[i] = credits / max(base, min_credits_cad / k)
-            write_evidence(cr_ts, cr_ref, c, t - width, t, evidence[i])
+            select_evidence(evidence[i], t, window(cr_ts, cr_ref, c, t - width))
 
 
 def _deposit(n: int, amount: float, days: float, kind: str = "cash_deposit", **fields) -> dict:

@@ -8,7 +8,7 @@ from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE, REF_AD_PREMIUM,
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, ring_sum, write_evidence
+from indicators.windows import ring_count, ring_insert, ring_sum, select_evidence, window
 
 RING = 16
 
@@ -46,7 +46,7 @@ def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags, attempted,
         if n >= min_payments or n_small >= min_small_multiples or premium:
             fired[i] = 1
             observed[i] = n
-            write_evidence(ring_ts, ring_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(ring_ts, ring_ref, c, lo))
 
 
 SPEC = IndicatorSpec(

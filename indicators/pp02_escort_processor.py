@@ -22,7 +22,7 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, write_evidence_two
+from indicators.windows import ring_count, ring_insert, select_evidence, window
 
 RING = 16  # escort-processor transfers, and inbound processor credits, per customer
 REVERSAL = TXN_CODE["reversal"]
@@ -81,8 +81,8 @@ def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flag
             fired[i] = 1
             observed[i] = n_esc if hit_esc else n_cred
             # A ring whose sub-rule did not fire contributes nothing: its window is (t, t].
-            write_evidence_two(esc_ts, esc_ref, lo if hit_esc else t,
-                               cred_ts, cred_ref, lo if hit_cred else t, c, t, evidence[i])
+            select_evidence(evidence[i], t, window(esc_ts, esc_ref, c, lo if hit_esc else t),
+                            window(cred_ts, cred_ref, c, lo if hit_cred else t))
 
 
 _ECOM = {"channel": "online"}

@@ -16,7 +16,7 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, ring_sum, write_evidence_two
+from indicators.windows import ring_count, ring_insert, ring_sum, select_evidence, window
 
 RING = 16  # escort-ad payments, and hosting / marketing payments, per customer
 
@@ -87,7 +87,8 @@ def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
         if n_host >= min_hosting:
             fired[i] = 1
             observed[i] = n_host
-            write_evidence_two(ad_ts, ad_ref, lo, host_ts, host_ref, lo, c, t, evidence[i])
+            select_evidence(evidence[i], t, window(ad_ts, ad_ref, c, lo),
+                            window(host_ts, host_ref, c, lo))
 
 
 _AD = {"mcc": "7311", "channel": "ecom"}

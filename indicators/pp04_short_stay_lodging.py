@@ -21,7 +21,8 @@ from indicators.windows import (
     ring_count,
     ring_distinct,
     ring_insert,
-    write_evidence,
+    select_evidence,
+    window,
 )
 
 STAYS = 16  # stay table slots per customer
@@ -131,7 +132,7 @@ def short_stay_lodging(cust, seq, ts, local_day, txn_type, amount, mcc, city, me
                 width = spend_w
             fired[i] = 1
             observed[i] = n_stays
-            write_evidence(stay_ts, stay_ref, c, t - width, t, evidence[i])
+            select_evidence(evidence[i], t, window(stay_ts, stay_ref, c, t - width))
 
 
 _HOTEL = {"mcc": "7011", "channel": "pos"}

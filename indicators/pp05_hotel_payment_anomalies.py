@@ -17,7 +17,7 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, write_evidence_list
+from indicators.windows import LATEST, listed, ring_count, ring_insert, select_evidence
 
 REVERSAL = TXN_CODE["reversal"]
 ROUNDED = 16  # rounded lodging purchases per customer
@@ -248,7 +248,7 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
         if hit:
             fired[i] = 1
             observed[i] = ring_count(rnd_ts, c, t - width, t)
-            write_evidence_list(cand_ts, cand_ref, n_cand, evidence[i])
+            select_evidence(evidence[i], LATEST, listed(cand_ts, cand_ref, n_cand))
             for k in range(n_cand):
                 if cand_ref[k] == ref:
                     keep = True  # the row itself is evidence

@@ -18,7 +18,14 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_distinct, ring_insert, write_evidence_list
+from indicators.windows import (
+    LATEST,
+    listed,
+    ring_count,
+    ring_distinct,
+    ring_insert,
+    select_evidence,
+)
 
 LODGINGS = 16  # recent lodging payments with a city, per customer
 PAIRS = 16  # matched lodging -> cash pairs, per customer
@@ -105,7 +112,7 @@ def lodging_cash_colocation(cust, seq, ts, txn_type, channel, mcc, city, ref_fla
                     n += 2
             fired[i] = 1
             observed[i] = n_pairs
-            write_evidence_list(cand_ts, cand_ref, n, evidence[i])
+            select_evidence(evidence[i], LATEST, listed(cand_ts, cand_ref, n))
 
 
 _HOTEL = {"mcc": "7011", "channel": "pos"}

@@ -14,7 +14,7 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, ring_sum, write_evidence
+from indicators.windows import ring_count, ring_insert, ring_sum, select_evidence, window
 
 RING = 16  # tickets per customer
 
@@ -61,7 +61,7 @@ def distance_travel(cust, seq, ts, txn_type, mcc, ref_flags, foreign, attempted,
         if (n >= min_tickets and not travel) or n_source >= min_source_tickets:
             fired[i] = 1
             observed[i] = n
-            write_evidence(tk_ts, tk_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(tk_ts, tk_ref, c, lo))
 
 
 _AIR = {"mcc": "4511", "channel": "ecom"}

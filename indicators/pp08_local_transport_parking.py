@@ -8,7 +8,7 @@ from indicators.columns import DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, write_evidence
+from indicators.windows import ring_count, ring_insert, select_evidence, window
 
 RIDES = 32  # taxi / ride-share / car-rental purchases per customer
 PARKING = 32  # low-value parking payments per customer
@@ -50,7 +50,7 @@ def local_transport_parking(cust, seq, ts, txn_type, amount, mcc, attempted,
             if n >= min_rides:
                 fired[i] = 1
                 observed[i] = n
-                write_evidence(ride_ts, ride_ref, c, t - ride_w, t, evidence[i])
+                select_evidence(evidence[i], t, window(ride_ts, ride_ref, c, t - ride_w))
         elif m == 7523:
             a = amount[i]
             if not (a == a and a < max_parking_cad):
@@ -61,7 +61,7 @@ def local_transport_parking(cust, seq, ts, txn_type, amount, mcc, attempted,
             if n >= min_parking:
                 fired[i] = 1
                 observed[i] = n
-                write_evidence(park_ts, park_ref, c, t - park_w, t, evidence[i])
+                select_evidence(evidence[i], t, window(park_ts, park_ref, c, t - park_w))
 
 
 _TAXI = {"mcc": "4121", "channel": "mobile", "merchant_name": "UBER TRIP",

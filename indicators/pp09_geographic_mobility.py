@@ -8,7 +8,12 @@ from indicators.columns import CHANNEL_CODE, DAY, EMPTY_TS, PROFILE_TRAVEL_OCCUP
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import keyed_touch, ring_count_except, write_evidence_except
+from indicators.windows import (
+    keyed_touch,
+    ring_count_except,
+    select_evidence_tag_is_not,
+    tagged_window,
+)
 
 CITIES = 16  # distinct cities kept per customer
 PROVINCES = 16  # distinct provinces kept per customer
@@ -74,9 +79,11 @@ def geographic_mobility(cust, seq, ts, channel, city, province, attempted, home_
         n_cities = ring_count_except(cty_ts, cty_key, c, lo, t, home)
         n_prov = ring_count_except(prv_ts, prv_key, c, lo, t, hp)
         if n_cities >= need_cities:
-            write_evidence_except(cty_ts, cty_ref, cty_key, c, lo, t, home, evidence[i])
+            select_evidence_tag_is_not(evidence[i], t,
+                                       tagged_window(cty_ts, cty_ref, cty_key, c, lo), arg=home)
         elif n_prov >= need_prov:
-            write_evidence_except(prv_ts, prv_ref, prv_key, c, lo, t, hp, evidence[i])
+            select_evidence_tag_is_not(evidence[i], t,
+                                       tagged_window(prv_ts, prv_ref, prv_key, c, lo), arg=hp)
         else:
             continue
         fired[i] = 1

@@ -10,9 +10,11 @@ from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
 from indicators.windows import (
     bucket_add,
+    bucket_days_at_least,
+    bucket_sum,
     ring_insert_latest,
-    write_evidence,
-    write_evidence_two,
+    select_evidence,
+    window,
 )
 
 DAYS = 128  # count buckets: the widest window plus its 90-day baseline, and a spare day
@@ -32,40 +34,6 @@ def is_beauty_mcc(mcc):
 
 
 @helper
-def days_sum(day_key, counts, c, first, last, j):
-    """Measure ``j`` summed over local days ``first .. last`` (at most ``DAYS`` of them).
-
-    Same as :func:`indicators.windows.bucket_sum`, but it visits only the range's own
-    buckets (a day's bucket is ``day % DAYS``), so short windows cost a few lookups.
-    """
-    size = day_key.shape[1]
-    slot = first % size
-    s = 0.0
-    for day in range(first, last + 1):
-        if day_key[c, slot] == day:
-            s += counts[c, slot, j]
-        slot += 1
-        if slot == size:
-            slot = 0
-    return s
-
-
-@helper
-def days_at_least(day_key, counts, c, first, last, j, threshold):
-    """Number of local days ``first .. last`` whose measure ``j`` is at least ``threshold``."""
-    size = day_key.shape[1]
-    slot = first % size
-    n = 0
-    for day in range(first, last + 1):
-        if day_key[c, slot] == day and counts[c, slot, j] >= threshold:
-            n += 1
-        slot += 1
-        if slot == size:
-            slot = 0
-    return n
-
-
-@helper
 def above_baseline(day_key, counts, c, d, j, days, baseline_days, floor, k, first_day):
     """``(count, hit)``: purchases of measure ``j`` on local days ``d - days + 1 .. d``, and
     whether the count reaches ``max(floor, k * baseline)``.
@@ -77,7 +45,7 @@ def above_baseline(day_key, counts, c, d, j, days, baseline_days, floor, k, firs
     no history before the window the floor alone decides. Read only when the count
     reaches the floor.
     """
-    n = days_sum(day_key, counts, c, d - days + 1, d, j)
+    n = bucket_sum(day_key, counts, c, d - days + 1, d, j)
     if n < floor:
         return n, False
     last = d - days
@@ -87,7 +55,7 @@ def above_baseline(day_key, counts, c, d, j, days, baseline_days, floor, k, firs
     span = last - first + 1
     if span <= 0:
         return n, True
-    before = days_sum(day_key, counts, c, first, last, j)
+    before = bucket_sum(day_key, counts, c, first, last, j)
     if span < days:
         span = days
     return n, n >= k * before * days / span
@@ -151,15 +119,16 @@ def living_cost_velocity(cust, seq, ts, local_day, txn_type, channel, mcc, attem
             if delivery:
                 bucket_add(day_key, day_count, c, d, DELIVERY, 1)
                 ring_insert_latest(dlv_ts, dlv_ref, c, t, ref)
-                n_days = days_at_least(day_key, day_count, c, d - living_days + 1, d, DELIVERY,
-                                       min_orders_per_day)
+                n_days = bucket_days_at_least(day_key, day_count, c, d - living_days + 1, d,
+                                              DELIVERY, min_orders_per_day)
                 hit_dlv = n_days >= min_delivery_days
             if hit_fast or hit_dlv:
                 fired[i] = 1
                 observed[i] = n_fast if hit_fast else n_days
-                write_evidence_two(fast_ts, fast_ref, t - fast_w if hit_fast else t,
-                                   dlv_ts, dlv_ref, t - living_w if hit_dlv else t,
-                                   c, t, evidence[i])
+                # A ring whose sub-rule did not fire contributes nothing: its window is (t, t].
+                select_evidence(evidence[i], t,
+                                window(fast_ts, fast_ref, c, t - fast_w if hit_fast else t),
+                                window(dlv_ts, dlv_ref, c, t - living_w if hit_dlv else t))
         elif pharmacy:
             bucket_add(day_key, day_count, c, d, PHARMACY, 1)
             ring_insert_latest(pharm_ts, pharm_ref, c, t, ref)
@@ -168,7 +137,7 @@ def living_cost_velocity(cust, seq, ts, local_day, txn_type, channel, mcc, attem
             if hit:
                 fired[i] = 1
                 observed[i] = n
-                write_evidence(pharm_ts, pharm_ref, c, t - living_w, t, evidence[i])
+                select_evidence(evidence[i], t, window(pharm_ts, pharm_ref, c, t - living_w))
         else:
             bucket_add(day_key, day_count, c, d, BEAUTY, 1)
             ring_insert_latest(beauty_ts, beauty_ref, c, t, ref)
@@ -177,7 +146,7 @@ def living_cost_velocity(cust, seq, ts, local_day, txn_type, channel, mcc, attem
             if hit:
                 fired[i] = 1
                 observed[i] = n
-                write_evidence(beauty_ts, beauty_ref, c, t - living_w, t, evidence[i])
+                select_evidence(evidence[i], t, window(beauty_ts, beauty_ref, c, t - living_w))
 
 
 def _food(n: int, days: float, hours: float = 0.0, channel: str = "pos") -> dict:

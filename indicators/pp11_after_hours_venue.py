@@ -8,7 +8,7 @@ from indicators.columns import CHANNEL_CODE, DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, write_evidence
+from indicators.windows import ring_count, ring_insert, select_evidence, window
 
 RING = 16  # after-hours venue purchases per customer
 POS = CHANNEL_CODE["pos"]
@@ -67,7 +67,7 @@ def after_hours_venue(cust, seq, ts, local_tod, txn_type, channel, mcc, attempte
         if n >= min_purchases:
             fired[i] = 1
             observed[i] = n
-            write_evidence(ring_ts, ring_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(ring_ts, ring_ref, c, lo))
 
 
 _SPA = {"mcc": "7297", "channel": "pos", "merchant_id": "M-SPA-3",

@@ -8,7 +8,14 @@ from indicators.columns import CASH_DEPOSIT, CASH_WITHDRAWAL, DAY, EMPTY_TS
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, ring_oldest, ring_sum, write_evidence
+from indicators.windows import (
+    ring_count,
+    ring_insert,
+    ring_oldest,
+    ring_sum,
+    select_evidence,
+    window,
+)
 
 RING = 32  # late cash events, and all cash events, per customer
 
@@ -63,7 +70,7 @@ def late_night_cash(cust, seq, ts, local_tod, txn_type, attempted,
         if n_late >= min_late or share_rule:
             fired[i] = 1
             observed[i] = n_late
-            write_evidence(late_ts, late_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(late_ts, late_ref, c, lo))
 
 
 _ATM = {"channel": "atm", "city": "Winnipeg", "province": "MB"}

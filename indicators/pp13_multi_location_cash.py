@@ -21,7 +21,8 @@ from indicators.windows import (
     keyed_touch,
     ring_count,
     ring_insert,
-    write_evidence,
+    select_evidence,
+    window,
 )
 
 LOCATIONS = 16  # distinct deposit locations kept per customer
@@ -82,11 +83,11 @@ def multi_location_cash(cust, seq, ts, txn_type, channel, city, location, attemp
             n_away = ring_count(away_ts, c, t - away_w, t)
             # Evidence from the first sub-rule that fired, in this order.
             if n_loc >= min_locations:
-                write_evidence(loc_ts, loc_ref, c, lo, t, evidence[i])
+                select_evidence(evidence[i], t, window(loc_ts, loc_ref, c, lo))
             elif n_city >= min_cities:
-                write_evidence(city_ts, city_ref, c, lo, t, evidence[i])
+                select_evidence(evidence[i], t, window(city_ts, city_ref, c, lo))
             elif n_away >= min_away:
-                write_evidence(away_ts, away_ref, c, t - away_w, t, evidence[i])
+                select_evidence(evidence[i], t, window(away_ts, away_ref, c, t - away_w))
             else:
                 continue
             fired[i] = 1

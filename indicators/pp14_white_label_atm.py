@@ -8,7 +8,14 @@ from indicators.columns import CASH_WITHDRAWAL, DAY, EMPTY_TS, REF_WHITE_LABEL_A
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, ring_oldest, ring_sum, write_evidence
+from indicators.windows import (
+    ring_count,
+    ring_insert,
+    ring_oldest,
+    ring_sum,
+    select_evidence,
+    window,
+)
 
 RING = 32  # white-label withdrawals, and all withdrawals, per customer
 
@@ -59,7 +66,7 @@ def white_label_atm(cust, seq, ts, txn_type, ref_flags, attempted,
         if n_wl >= min_white_label or share_rule:
             fired[i] = 1
             observed[i] = n_wl
-            write_evidence(wl_ts, wl_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(wl_ts, wl_ref, c, lo))
 
 
 def _wl(n: int, day: float, location: str, at: str = "14:00") -> dict:

@@ -8,7 +8,7 @@ from indicators.columns import CASH_DEPOSIT, DAY, EFT_IN, EMPTY_TS
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import bucket_add, bucket_sum, ring_insert, write_evidence
+from indicators.windows import bucket_add, bucket_sum, ring_insert, select_evidence, window
 
 DAYS = 91  # cash day buckets; one more than the widest window (local days can step back one)
 RING = 16  # recent cash deposits kept for evidence
@@ -59,7 +59,7 @@ def cash_without_income(cust, seq, ts, local_day, txn_type, amount, attempted, d
         if (cash > min_cash_cad and no_income) or over_income:
             fired[i] = 1
             observed[i] = cash
-            write_evidence(dep_ts, dep_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(dep_ts, dep_ref, c, lo))
 
 
 def _cash(n: int, day: float, amount: float) -> dict:

@@ -16,7 +16,14 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import bucket_add, bucket_sum, keyed_distinct, keyed_touch, write_evidence
+from indicators.windows import (
+    bucket_add,
+    bucket_sum,
+    keyed_distinct,
+    keyed_touch,
+    select_evidence,
+    window,
+)
 
 SENDERS = 32  # distinct senders kept per customer
 DAYS = 32  # credit day buckets; one more than the widest window (local days can step back one)
@@ -74,7 +81,7 @@ def many_unrelated_senders(cust, seq, ts, local_day, txn_type, amount, counterpa
         if hit:
             fired[i] = 1
             observed[i] = n
-            write_evidence(snd_ts, snd_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(snd_ts, snd_ref, c, lo))
 
 
 def _emt(n: int, amount: float, days: float, sender: str, name: str) -> dict:

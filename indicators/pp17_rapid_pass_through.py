@@ -26,7 +26,13 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import bucket_add, bucket_sum, ring_count_where, write_evidence_where
+from indicators.windows import (
+    bucket_add,
+    bucket_sum,
+    ring_count_where,
+    select_evidence_tag_in,
+    tagged_window,
+)
 
 CREDITS = 16  # pending / recently passed credits per customer
 DAYS = 32  # flow day buckets; one more than the widest window (local days can step back one)
@@ -183,7 +189,8 @@ def rapid_pass_through(cust, seq, ts, local_day, txn_type, amount, balance, mcc,
         if depleted and no_living:
             fired[i] = 1
             observed[i] = n_fast
-            write_evidence_where(cr_ts, cr_ref, cr_lag, c, lo, t, 0, fast_w, evidence[i])
+            select_evidence_tag_in(evidence[i], t, tagged_window(cr_ts, cr_ref, cr_lag, c, lo),
+                                   arg=(0, fast_w))
 
 
 def _pair(n: int, day: float, amount: float, sender: str, balance_in: float,

@@ -18,7 +18,14 @@ from indicators.columns import (
 from indicators.examples import example, flagged_party, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import keyed_distinct, keyed_touch, ring_count, ring_insert, write_evidence
+from indicators.windows import (
+    keyed_distinct,
+    keyed_touch,
+    ring_count,
+    ring_insert,
+    select_evidence,
+    window,
+)
 
 RING = 16  # escort-referenced credits kept per customer
 SENDERS = 16  # distinct senders of such credits
@@ -88,7 +95,7 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, at
         if collecting:
             fired[i] = 1
             observed[i] = n_escort
-            write_evidence(esc_ts, esc_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(esc_ts, esc_ref, c, lo))
         elif network and n_escort >= min_network_emts:
             fired[i] = 1
             observed[i] = n_escort
@@ -96,16 +103,14 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, at
         elif alias and n_alias >= min_aliases:
             fired[i] = 1
             observed[i] = n_escort
-            write_evidence(alias_ts, alias_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(alias_ts, alias_ref, c, lo))
 
 
 @helper
 def _onward_evidence(esc_ts, esc_ref, c, lo, t, onward_ref, out):
     """The onward transfer first, then the newest escort-referenced credits."""
-    write_evidence(esc_ts, esc_ref, c, lo, t, out)
-    for j in range(out.shape[0] - 1, 0, -1):
-        out[j] = out[j - 1]
     out[0] = onward_ref
+    select_evidence(out[1:], t, window(esc_ts, esc_ref, c, lo))
 
 
 def _emt_in(n, day, memo, sender, **fields):

@@ -8,7 +8,7 @@ from indicators.columns import DAY, ECOM, EMPTY_TS, MOBILE, ONLINE
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import keyed_distinct, keyed_touch, write_evidence
+from indicators.windows import keyed_distinct, keyed_touch, select_evidence, window
 
 DEVICES = 16  # distinct devices kept per customer
 
@@ -44,7 +44,7 @@ def multiple_devices(cust, seq, ts, channel, device, attempted,
         if n >= min_devices:
             fired[i] = 1
             observed[i] = n
-            write_evidence(dev_ts, dev_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(dev_ts, dev_ref, c, lo))
 
 
 def _online(n: int, day: float, device: str, txn_type: str = "emt_out", **fields) -> dict:

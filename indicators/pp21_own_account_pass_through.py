@@ -23,7 +23,8 @@ from indicators.windows import (
     keyed_touch,
     ring_count,
     ring_insert,
-    write_evidence,
+    select_evidence,
+    window,
 )
 
 PENDING = 16  # own-transfer legs waiting for their other leg
@@ -129,7 +130,7 @@ def own_account_pass_through(cust, seq, ts, txn_type, amount, account, attempted
             if n >= min_transfers:
                 fired[i] = 1
                 observed[i] = n
-                write_evidence(xf_ts, xf_ref, c, lo, t, evidence[i])
+                select_evidence(evidence[i], t, window(xf_ts, xf_ref, c, lo))
             continue
         if (t_type != EMT_OUT and t_type != CASH_WITHDRAWAL) or a != a or acct == 0:
             continue
@@ -142,7 +143,7 @@ def own_account_pass_through(cust, seq, ts, txn_type, amount, account, attempted
         if n >= min_chains:
             fired[i] = 1
             observed[i] = n
-            write_evidence(cc_ts, cc_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(cc_ts, cc_ref, c, lo))
 
 
 _PERSONAL = "A-CHQ-PERSONAL"

@@ -17,7 +17,14 @@ from indicators.columns import (
 from indicators.examples import example, flagged_party, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count_eq, ring_insert, ring_sum, ring_sum_eq, write_evidence_eq
+from indicators.windows import (
+    ring_count_eq,
+    ring_insert,
+    ring_sum,
+    ring_sum_eq,
+    select_evidence_tag_is,
+    tagged_window,
+)
 
 CREDITS = 32  # most recent credits kept per customer (the window is cut to them when busier)
 
@@ -71,7 +78,8 @@ def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, a
         if share >= min_share and ring_count_eq(cr_ts, cr_key, c, sender, lo, t) >= min_credits:
             fired[i] = 1
             observed[i] = share
-            write_evidence_eq(cr_ts, cr_ref, cr_key, c, sender, lo, t, evidence[i], 0)
+            select_evidence_tag_is(evidence[i], t, tagged_window(cr_ts, cr_ref, cr_key, c, lo),
+                                   arg=sender)
 
 
 _FUNDER = "C-FUNDER"

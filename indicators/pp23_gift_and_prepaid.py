@@ -8,7 +8,7 @@ from indicators.columns import DAY, EMPTY_TS, PURCHASE, REF_GIFT_CARD
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, write_evidence
+from indicators.windows import ring_count, ring_insert, select_evidence, window
 
 RING = 16  # rounded purchases; single-hit purchases
 CONVENIENCE = 5499
@@ -64,11 +64,11 @@ def gift_and_prepaid(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
         if n_rounded >= min_rounded and rounded:
             fired[i] = 1
             observed[i] = n_rounded
-            write_evidence(rd_ts, rd_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(rd_ts, rd_ref, c, lo))
         elif single:
             fired[i] = 1
             observed[i] = ring_count(sg_ts, c, lo, t)
-            write_evidence(sg_ts, sg_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(sg_ts, sg_ref, c, lo))
 
 
 def _shop(n: int, day: float, amount: float, mcc: str, name: str, **fields) -> dict:

@@ -14,7 +14,8 @@ from indicators.windows import (
     keyed_touch,
     ring_count,
     ring_insert,
-    write_evidence,
+    select_evidence,
+    window,
 )
 
 RING = 16  # loads; card-to-card transfers into unloaded cards
@@ -59,7 +60,7 @@ def reloadable_prepaid(cust, seq, ts, txn_type, card, counterparty, attempted,
             if n_loads >= min_loads and n_cards >= min_cards:
                 fired[i] = 1
                 observed[i] = n_loads
-                write_evidence(ld_ts, ld_ref, c, lo, t, evidence[i])
+                select_evidence(evidence[i], t, window(ld_ts, ld_ref, c, lo))
             continue
         if t_type != CARD_TO_CARD:
             continue
@@ -77,7 +78,7 @@ def reloadable_prepaid(cust, seq, ts, txn_type, card, counterparty, attempted,
         if n >= min_c2c:
             fired[i] = 1
             observed[i] = n
-            write_evidence(cc_ts, cc_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(cc_ts, cc_ref, c, lo))
 
 
 def _load(n: int, day: float, card: str, amount: float = 300.0) -> dict:

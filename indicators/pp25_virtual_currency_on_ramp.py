@@ -24,8 +24,8 @@ from indicators.windows import (
     keyed_touch,
     ring_count,
     ring_insert,
-    write_evidence,
-    write_evidence_two,
+    select_evidence,
+    window,
 )
 
 RING = 16  # small-multiple purchases; EMT-funded purchases
@@ -98,11 +98,12 @@ def virtual_currency_on_ramp(cust, seq, ts, txn_type, amount, mcc, counterparty,
         if small and n_small >= min_small:
             fired[i] = 1
             observed[i] = n_small
-            write_evidence(sm_ts, sm_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(sm_ts, sm_ref, c, lo))
         elif funded and n_funded >= min_funded:
             fired[i] = 1
             observed[i] = n_funded
-            write_evidence_two(fd_ts, fd_ref, lo, snd_ts, snd_ref, t - fund_w, c, t, evidence[i])
+            select_evidence(evidence[i], t, window(fd_ts, fd_ref, c, lo),
+                            window(snd_ts, snd_ref, c, t - fund_w))
 
 
 def _emt(n: int, day: float, hours: float, sender: str, amount: float = 150.0) -> dict:

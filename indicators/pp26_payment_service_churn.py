@@ -9,7 +9,7 @@ from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.pp25_virtual_currency_on_ramp import is_vc_purchase
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, write_evidence_two
+from indicators.windows import ring_count, ring_insert, select_evidence, window
 
 RING = 16  # small payment-service transactions; onward VC / card payments
 
@@ -54,7 +54,8 @@ def payment_service_churn(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         if n_pr >= min_processor and ring_count(on_ts, c, lo, t) >= min_onward:
             fired[i] = 1
             observed[i] = n_pr
-            write_evidence_two(pr_ts, pr_ref, lo, on_ts, on_ref, lo, c, t, evidence[i])
+            select_evidence(evidence[i], t, window(pr_ts, pr_ref, c, lo),
+                            window(on_ts, on_ref, c, lo))
 
 
 def _wallet(n: int, day: float, txn_type: str, amount: float, name: str = "PAYPAL") -> dict:

@@ -31,7 +31,8 @@ from indicators.windows import (
     keyed_touch,
     ring_count,
     ring_insert,
-    write_evidence,
+    select_evidence,
+    window,
 )
 
 CASINO_CASH_OUT = TXN_CODE["casino_cash_out"]
@@ -116,7 +117,7 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
                 if n >= min_trips:
                     fired[i] = 1
                     observed[i] = n
-                    write_evidence(tr_ts, tr_ref, c, lo, t, evidence[i])
+                    select_evidence(evidence[i], t, window(tr_ts, tr_ref, c, lo))
             continue
         payment_out = is_payment_out(t_type)
         gambling = t_type == CASINO_BUY_IN or (payment_out and (
@@ -143,7 +144,7 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         if n >= min_funded:
             fired[i] = 1
             observed[i] = n
-            write_evidence(fd_ts, fd_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(fd_ts, fd_ref, c, lo))
 
 
 def _emt(n: int, day: float, hours: float, sender: str) -> dict:

@@ -14,8 +14,10 @@ from indicators.windows import (
     keyed2_touch,
     ring_count_eq,
     ring_insert,
-    write_evidence,
-    write_evidence_eq,
+    select_evidence,
+    select_evidence_tag_is,
+    tagged_window,
+    window,
 )
 
 PAYERS = 16  # distinct (account, payer) pairs kept per customer
@@ -72,7 +74,8 @@ def card_funding_cash_advance(cust, seq, ts, local_day, txn_type, amount, accoun
             fired[i] = 1
             observed[i] = n_payers
             evidence[i, 0] = seq[i]
-            write_evidence_eq(pay_ts, pay_ref, pay_acct, c, acct, t - pay_w, t, evidence[i], 1)
+            select_evidence_tag_is(evidence[i, 1:], t,
+                                   tagged_window(pay_ts, pay_ref, pay_acct, c, t - pay_w), arg=acct)
             continue
         if a != a:
             continue
@@ -80,7 +83,7 @@ def card_funding_cash_advance(cust, seq, ts, local_day, txn_type, amount, accoun
         if total >= min_advance_cad:
             fired[i] = 1
             observed[i] = total
-            write_evidence(ca_ts, ca_ref, c, t - width, t, evidence[i])
+            select_evidence(evidence[i], t, window(ca_ts, ca_ref, c, t - width))
 
 
 _CARD = "A-VISA-4417"

@@ -8,7 +8,7 @@ from indicators.columns import BILL_PAYMENT, DAY, EMPTY_TS, PURCHASE, REF_LUXURY
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import bucket_add, bucket_sum, ring_insert, write_evidence
+from indicators.windows import bucket_add, bucket_sum, ring_insert, select_evidence, window
 
 RING = 16  # recent luxury purchases per customer (evidence only: the spend is in day buckets)
 DAYS = 92  # spend day buckets; one more than the widest window (local days can step back one)
@@ -78,7 +78,7 @@ def lavish_lifestyle(cust, seq, ts, local_day, txn_type, amount, mcc, ref_flags,
         if spend >= threshold:
             fired[i] = 1
             observed[i] = spend
-            write_evidence(lux_ts, lux_ref, c, t - width, t, evidence[i])
+            select_evidence(evidence[i], t, window(lux_ts, lux_ref, c, t - width))
 
 
 def _buy(n: int, amount: float, days: float, name: str, mcc: str, **fields) -> dict:

@@ -20,8 +20,10 @@ from indicators.windows import (
     keyed_distinct,
     keyed_touch,
     ring_count_where,
-    write_evidence,
-    write_evidence_where,
+    select_evidence,
+    select_evidence_tag_in,
+    tagged_window,
+    window,
 )
 
 PAYEES = 16  # distinct rent payees kept per customer
@@ -145,12 +147,13 @@ def multiple_rents(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_fla
         if hit_rent:
             fired[i] = 1
             observed[i] = n_rent
-            write_evidence_where(rent_ts, rent_ref, rent_prev, c, rent_lo, t, prev_lo, NO_LIMIT,
-                                 evidence[i])
+            select_evidence_tag_in(evidence[i], t,
+                                   tagged_window(rent_ts, rent_ref, rent_prev, c, rent_lo),
+                                   arg=(prev_lo, NO_LIMIT))
         elif hit_tax:
             fired[i] = 1
             observed[i] = n_tax
-            write_evidence(tax_ts, tax_ref, c, t - tax_w, t, evidence[i])
+            select_evidence(evidence[i], t, window(tax_ts, tax_ref, c, t - tax_w))
 
 
 def _rent(n: int, days: float, payee: str, name: str, amount: float = 1_600.0,

@@ -21,7 +21,8 @@ from indicators.windows import (
     keyed_touch,
     ring_count,
     ring_insert,
-    write_evidence,
+    select_evidence,
+    window,
 )
 
 PROVIDERS = 16  # distinct telecom providers kept per customer
@@ -84,11 +85,11 @@ def telecom_jail_calls(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref
         if hit_tel:
             fired[i] = 1
             observed[i] = n_tel
-            write_evidence(tel_ts, tel_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(tel_ts, tel_ref, c, lo))
         elif hit_call:
             fired[i] = 1
             observed[i] = n_call
-            write_evidence(call_ts, call_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(call_ts, call_ref, c, lo))
 
 
 def _bill(n: int, days: float, name: str, mcc: str, amount: float = 85.0) -> dict:

@@ -20,7 +20,7 @@ from indicators.columns import (
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
-from indicators.windows import ring_count, ring_insert, ring_sum, write_evidence
+from indicators.windows import ring_count, ring_insert, ring_sum, select_evidence, window
 
 RING = 16  # recent qualifying transfers per customer
 MSB = CHANNEL_CODE["msb"]
@@ -71,7 +71,7 @@ def source_jurisdiction_flows(cust, seq, ts, txn_type, channel, amount, ref_flag
         if n >= min_transfers or total >= min_total_cad:
             fired[i] = 1
             observed[i] = n
-            write_evidence(x_ts, x_ref, c, lo, t, evidence[i])
+            select_evidence(evidence[i], t, window(x_ts, x_ref, c, lo))
 
 
 def _wire(n: int, kind: str, amount: float, days: float, country: str, memo: str,
