@@ -5,17 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from indicators.columns import (
-    CASH_DEPOSIT,
     DAY,
-    EFT_IN,
     EMPTY_TS,
-    EMT_IN,
-    TRANSFER_IN,
-    WIRE_IN,
 )
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_credit
 from indicators.windows import bucket_add, bucket_sum, ring_insert, select_evidence, window
 
 RING = 16  # recent credits per customer (evidence only: the total is in day buckets)
@@ -50,8 +46,7 @@ def inconsistent_activity(cust, seq, ts, local_day, txn_type, amount, attempted,
         if attempted[i] != 0:
             continue
         t_type = txn_type[i]
-        if (t_type != CASH_DEPOSIT and t_type != EMT_IN and t_type != TRANSFER_IN
-                and t_type != WIRE_IN and t_type != EFT_IN):
+        if not is_credit(t_type):
             continue
         a = amount[i]
         if a != a:

@@ -6,22 +6,19 @@ import numpy as np
 
 from indicators.columns import (
     DAY,
-    EFT_IN,
     EMPTY_TS,
-    EMT_IN,
     PREAUTH,
     PROFILE_ENTITY,
     PURCHASE,
     REF_ESCORT_PROCESSOR,
     REF_PAYMENT_SERVICE,
     REFUND,
-    TRANSFER_IN,
     TXN_CODE,
-    WIRE_IN,
 )
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_transfer_in
 from indicators.windows import ring_count, ring_insert, select_evidence, window
 
 RING = 16  # escort-processor transfers, and inbound processor credits, per customer
@@ -59,10 +56,8 @@ def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flag
         card = (t_type == PURCHASE or t_type == PREAUTH or t_type == REFUND
                 or t_type == REVERSAL)
         escort = (flags & REF_ESCORT_PROCESSOR) != 0 and not card
-        inbound = (t_type == EMT_IN or t_type == EFT_IN or t_type == WIRE_IN
-                   or t_type == TRANSFER_IN)
-        credit = inbound and (escort or (generic_processors != 0
-                                         and (flags & REF_PAYMENT_SERVICE) != 0))
+        credit = is_transfer_in(t_type) and (
+            escort or (generic_processors != 0 and (flags & REF_PAYMENT_SERVICE) != 0))
         if not escort and not credit:
             continue
         c = cust[i]

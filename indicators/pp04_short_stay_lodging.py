@@ -10,11 +10,11 @@ from indicators.columns import (
     PREAUTH,
     PROFILE_TRAVEL_OCCUPATION,
     PURCHASE,
-    REF_LODGING_PLATFORM,
 )
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_lodging
 from indicators.windows import (
     bucket_add,
     bucket_sum,
@@ -28,17 +28,6 @@ from indicators.windows import (
 STAYS = 16  # stay table slots per customer
 DAYS = 32  # spend day buckets; one more than the widest spend window (local days can step back one)
 _NO_DAY = np.iinfo(np.int32).min
-
-
-@helper
-def is_lodging(mcc, ref_flags):
-    """Hotel / motel / timeshare MCC, hotel-brand MCC 3501-3999, or a short-stay platform."""
-    return (
-        mcc == 7011
-        or mcc == 7012
-        or (3501 <= mcc <= 3999)
-        or (ref_flags & REF_LODGING_PLATFORM) != 0
-    )
 
 
 @helper

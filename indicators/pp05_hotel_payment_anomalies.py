@@ -10,13 +10,13 @@ from indicators.columns import (
     PREAUTH,
     PROFILE_TRAVEL_OCCUPATION,
     PURCHASE,
-    REF_LODGING_PLATFORM,
     REFUND,
     TXN_CODE,
 )
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_lodging
 from indicators.windows import LATEST, listed, ring_count, ring_insert, select_evidence
 
 REVERSAL = TXN_CODE["reversal"]
@@ -33,13 +33,6 @@ SETTLED = 1
 UNSETTLED = 2  # no settlement within settle_days (reported)
 REVERSED = 3
 NO_DUE = np.int64(2**62)
-
-
-@helper
-def is_lodging(mcc, ref_flags):
-    """Hotel / motel / timeshare MCC, hotel-brand MCC 3501-3999, or a short-stay platform."""
-    return (mcc == 7011 or mcc == 7012 or (3501 <= mcc <= 3999)
-            or (ref_flags & REF_LODGING_PLATFORM) != 0)
 
 
 @helper

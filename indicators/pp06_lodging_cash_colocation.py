@@ -13,11 +13,11 @@ from indicators.columns import (
     PREAUTH,
     PROFILE_TRAVEL_OCCUPATION,
     PURCHASE,
-    REF_LODGING_PLATFORM,
 )
 from indicators.examples import example, txn
-from indicators.jit import helper, kernel
+from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_lodging
 from indicators.windows import (
     LATEST,
     listed,
@@ -30,13 +30,6 @@ from indicators.windows import (
 LODGINGS = 16  # recent lodging payments with a city, per customer
 PAIRS = 16  # matched lodging -> cash pairs, per customer
 ATM = CHANNEL_CODE["atm"]
-
-
-@helper
-def is_lodging(mcc, ref_flags):
-    """Hotel / motel / timeshare MCC, hotel-brand MCC 3501-3999, or a short-stay platform."""
-    return (mcc == 7011 or mcc == 7012 or (3501 <= mcc <= 3999)
-            or (ref_flags & REF_LODGING_PLATFORM) != 0)
 
 
 @kernel

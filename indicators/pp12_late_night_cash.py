@@ -8,6 +8,7 @@ from indicators.columns import CASH_DEPOSIT, CASH_WITHDRAWAL, DAY, EMPTY_TS
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import count_or_share
 from indicators.windows import (
     ring_count,
     ring_insert,
@@ -62,12 +63,8 @@ def late_night_cash(cust, seq, ts, local_tod, txn_type, attempted,
         n_late = ring_count(late_ts, c, lo, t)
         n_cash = ring_count(cash_ts, c, lo, t)
         n_late_of_cash = ring_sum(cash_ts, cash_late, c, lo, t)
-        share_rule = (
-            n_late_of_cash >= share_min_late
-            and n_cash >= share_min_cash
-            and n_late_of_cash / n_cash >= min_share
-        )
-        if n_late >= min_late or share_rule:
+        if count_or_share(n_late, min_late, n_late_of_cash, n_cash, share_min_late,
+                          share_min_cash, min_share):
             fired[i] = 1
             observed[i] = n_late
             select_evidence(evidence[i], t, window(late_ts, late_ref, c, lo))

@@ -8,6 +8,7 @@ from indicators.columns import CASH_WITHDRAWAL, DAY, EMPTY_TS, REF_WHITE_LABEL_A
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import count_or_share
 from indicators.windows import (
     ring_count,
     ring_insert,
@@ -58,12 +59,8 @@ def white_label_atm(cust, seq, ts, txn_type, ref_flags, attempted,
         n_wl = ring_count(wl_ts, c, lo, t)
         n_all = ring_count(wd_ts, c, lo, t)
         n_wl_of_all = ring_sum(wd_ts, wd_wl, c, lo, t)
-        share_rule = (
-            n_wl_of_all >= share_min_white_label
-            and n_all >= share_min_withdrawals
-            and n_wl_of_all / n_all >= min_share
-        )
-        if n_wl >= min_white_label or share_rule:
+        if count_or_share(n_wl, min_white_label, n_wl_of_all, n_all, share_min_white_label,
+                          share_min_withdrawals, min_share):
             fired[i] = 1
             observed[i] = n_wl
             select_evidence(evidence[i], t, window(wl_ts, wl_ref, c, lo))

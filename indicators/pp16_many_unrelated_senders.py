@@ -5,17 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from indicators.columns import (
-    CASH_DEPOSIT,
     DAY,
-    EFT_IN,
     EMPTY_TS,
-    EMT_IN,
-    TRANSFER_IN,
-    WIRE_IN,
 )
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_credit, is_person_credit
 from indicators.windows import (
     bucket_add,
     bucket_sum,
@@ -53,13 +49,12 @@ def many_unrelated_senders(cust, seq, ts, local_day, txn_type, amount, counterpa
         if attempted[i] != 0:
             continue
         t_type = txn_type[i]
-        third = (t_type == EMT_IN or t_type == TRANSFER_IN or t_type == WIRE_IN)
-        if not third and t_type != CASH_DEPOSIT and t_type != EFT_IN:
+        if not is_credit(t_type):
             continue
         c = cust[i]
         t = ts[i]
         d = local_day[i]
-        third = third and counterparty[i] != 0
+        third = is_person_credit(t_type) and counterparty[i] != 0
         a = amount[i]
         if a == a:
             bucket_add(credit_day, credit_sum, c, d, ALL_CREDITS, a)

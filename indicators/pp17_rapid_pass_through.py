@@ -6,26 +6,14 @@ import numpy as np
 
 from indicators.columns import (
     BILL_PAYMENT,
-    CARD_TO_CARD,
-    CASH_DEPOSIT,
-    CASH_WITHDRAWAL,
     DAY,
-    EFT_IN,
-    EFT_OUT,
     EMPTY_TS,
-    EMT_IN,
-    EMT_OUT,
-    PREPAID_LOAD,
     PURCHASE,
-    TRANSFER_IN,
-    TRANSFER_OUT,
-    VC_BUY,
-    WIRE_IN,
-    WIRE_OUT,
 )
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_credit, is_debit
 from indicators.windows import (
     bucket_add,
     bucket_sum,
@@ -43,20 +31,6 @@ LIVING = 2
 BAL_SUM = 3
 BAL_N = 4
 _NO_DAY = np.iinfo(np.int32).min
-
-
-@helper
-def is_credit(t_type):
-    return (t_type == CASH_DEPOSIT or t_type == EMT_IN or t_type == TRANSFER_IN
-            or t_type == WIRE_IN or t_type == EFT_IN)
-
-
-@helper
-def is_debit(t_type):
-    return (t_type == CASH_WITHDRAWAL or t_type == EMT_OUT or t_type == TRANSFER_OUT
-            or t_type == WIRE_OUT or t_type == EFT_OUT or t_type == BILL_PAYMENT
-            or t_type == PURCHASE or t_type == CARD_TO_CARD or t_type == VC_BUY
-            or t_type == PREPAID_LOAD)
 
 
 @helper

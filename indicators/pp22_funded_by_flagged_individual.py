@@ -5,18 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from indicators.columns import (
-    CASH_DEPOSIT,
     CP_ADV_LODGE,
     DAY,
-    EFT_IN,
     EMPTY_TS,
-    EMT_IN,
-    TRANSFER_IN,
-    WIRE_IN,
 )
 from indicators.examples import example, flagged_party, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_credit, is_person_credit
 from indicators.windows import (
     ring_count_eq,
     ring_insert,
@@ -54,15 +50,14 @@ def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, a
         if attempted[i] != 0:
             continue
         t_type = txn_type[i]
-        person = t_type == EMT_IN or t_type == TRANSFER_IN or t_type == WIRE_IN
-        if not person and t_type != CASH_DEPOSIT and t_type != EFT_IN:
+        if not is_credit(t_type):
             continue
         a = amount[i]
         if not a == a:
             continue
         c = cust[i]
         t = ts[i]
-        sender = counterparty[i] if person else np.int64(0)
+        sender = counterparty[i] if is_person_credit(t_type) else np.int64(0)
         slot = ring_insert(cr_ts, cr_ref, c, t, seq[i])
         cr_key[c, slot] = sender
         cr_amount[c, slot] = a

@@ -5,26 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from indicators.columns import (
-    BILL_PAYMENT,
     CASINO_BUY_IN,
     DAY,
     EFT_IN,
-    EFT_OUT,
     EMPTY_TS,
-    EMT_IN,
-    EMT_OUT,
-    PURCHASE,
     REF_GAMING_OPERATOR,
     REF_INVESTMENT_PLATFORM,
-    TRANSFER_IN,
-    TRANSFER_OUT,
     TXN_CODE,
-    WIRE_IN,
-    WIRE_OUT,
 )
 from indicators.examples import example, txn
-from indicators.jit import helper, kernel
+from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
+from indicators.vocabulary import is_payment_out, is_transfer_in
 from indicators.windows import (
     drain_oldest_eq,
     keyed_distinct,
@@ -40,17 +32,6 @@ SENDERS = 16  # distinct third-party senders kept per customer
 RING = 16  # funded gambling payments; pending round-trip starts; completed round trips
 CASINO = 1  # kind of a pending round trip
 INVESTMENT = 2
-
-
-@helper
-def is_payment_out(t_type):
-    return (t_type == PURCHASE or t_type == EMT_OUT or t_type == EFT_OUT or t_type == WIRE_OUT
-            or t_type == TRANSFER_OUT or t_type == BILL_PAYMENT)
-
-
-@helper
-def is_transfer_in(t_type):
-    return t_type == EMT_IN or t_type == EFT_IN or t_type == TRANSFER_IN or t_type == WIRE_IN
 
 
 @kernel

@@ -1,4 +1,5 @@
-"""The window helpers (``indicators.windows``) against plain-Python oracles (STYLE item 13).
+"""The window helpers (``indicators.windows``) against plain-Python oracles (STYLE item 13),
+and the shared words of ``indicators.vocabulary``.
 
 Kernels inline these helpers; here each one is called directly on small hand-drawn state
 arrays: rings with repeated times and refs (ties are where the newest-first order and the
@@ -11,7 +12,17 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indicators.columns import EMPTY_TS
+from indicators.columns import EMPTY_TS, REF_LODGING_PLATFORM, TXN_CODE
+from indicators.vocabulary import (
+    count_or_share,
+    counterparty_key_text,
+    is_credit,
+    is_debit,
+    is_lodging,
+    is_payment_out,
+    is_person_credit,
+    is_transfer_in,
+)
 from indicators.windows import (
     LATEST,
     bucket_add,
@@ -314,3 +325,42 @@ def test_bucket_sum_adds_in_slot_order(size: int, data: st.DataObject) -> None:
             scan += sums[0, k, 0]
     assert bucket_sum(day_key, sums, 0, first, last, 0) == scan
 
+
+# ------------------------------------------------------------- vocabulary (shared words)
+
+def test_transaction_groups_and_lodging_are_the_named_sets() -> None:
+    named = {
+        is_credit: {"cash_deposit", "emt_in", "transfer_in", "wire_in", "eft_in"},
+        is_transfer_in: {"emt_in", "eft_in", "transfer_in", "wire_in"},
+        is_person_credit: {"emt_in", "transfer_in", "wire_in"},
+        is_debit: {"cash_withdrawal", "emt_out", "transfer_out", "wire_out", "eft_out",
+                   "bill_payment", "purchase", "card_to_card", "vc_buy", "prepaid_load"},
+        is_payment_out: {"purchase", "emt_out", "eft_out", "wire_out", "transfer_out",
+                         "bill_payment"},
+    }
+    for predicate, names in named.items():
+        got = {name for name, code in TXN_CODE.items() if predicate(np.int8(code))}
+        assert got == names, predicate.__name__
+    lodging = {m for m in range(10_000) if is_lodging(np.int16(m), np.int64(0))}
+    assert lodging == {7011, 7012} | set(range(3501, 4000))
+    assert is_lodging(np.int16(5411), np.int64(REF_LODGING_PLATFORM))
+
+
+@SETTINGS
+@given(n=st.integers(0, 6), marked=st.integers(0, 6), extra=st.integers(0, 6),
+       limits=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 12)),
+       min_share=st.sampled_from((0.1, 0.5, 0.75, 1.0)))
+def test_count_or_share(n, marked, extra, limits, min_share) -> None:
+    min_count, share_min_marked, share_min_all = limits
+    n_all = marked + extra
+    share = marked >= share_min_marked and n_all >= share_min_all and marked / n_all >= min_share
+    assert count_or_share(n, min_count, float(marked), n_all, share_min_marked, share_min_all,
+                          min_share) == (n >= min_count or share)
+
+
+def test_counterparty_key_text_prefers_id_then_email_phone_name() -> None:
+    assert counterparty_key_text("C-1", "a@b.ca", "555", "Ann") == "C-1"
+    assert counterparty_key_text(None, " A@B.ca ", "555", "Ann") == "a@b.ca"
+    assert counterparty_key_text("", "  ", "555", "Ann") == "555"
+    assert counterparty_key_text(None, None, None, "Ann") == "Ann"
+    assert counterparty_key_text(None, "", "", "") is None
