@@ -1,4 +1,5 @@
-"""Case assembly and the analyst workflow: alerts → cases → ``disclosures``; ``dispositions`` → cases.
+"""Case assembly and the analyst workflow: alerts → cases → ``disclosures``;
+``dispositions`` → cases.
 
 Faust agents in the worker's app, partitioned by subject ``customer_id``:
 
@@ -7,15 +8,19 @@ Faust agents in the worker's app, partitioned by subject ``customer_id``:
   subject), so it survives a restart; an ``alert_id`` already in the entry (in the current
   case, an earlier decided case, or held back by a snooze) changes nothing and publishes
   nothing, so replaying the same input after a restart adds no case and no evidence.
-* ``profiles`` (keyed by customer id): the latest profile per customer (``protect-case-profiles``),
-  read by :func:`engine.cases.disclosure.build_package`.
+* ``profiles`` (keyed by customer id): the latest profile per customer
+  (``protect-case-profiles``), read by :func:`engine.cases.disclosure.build_package`; one
+  whose key is not its ``customer_id`` is a dead letter, never stored.
 * ``dispositions`` (keyed by customer id; JSON, :class:`Disposition`): an analyst's decision.
   It changes the case status, is kept with who and when, and republishes the package.
 * A timer republishes every open case every ``case_republish_s`` seconds.
 
 Every package goes to ``disclosures`` keyed by ``case_id`` (a compacted topic: the latest
 version per case). The decisions logic is in pure functions over ``(entry, message)``
-(:mod:`engine.cases.assembly`) so it is tested without Kafka.
+(:mod:`engine.cases.assembly`), and each agent's handling of one message is a method of
+:class:`CaseHandlers`, so both are tested without Kafka. A message whose handling fails is
+a dead letter with a reason (``protect_handler_errors_total{stage="case_agent"}``), never
+dropped silently, and the agent goes on.
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ from engine.cases.model import (
     decode_profile,
     encode_entry,
 )
+from engine.core.decode import Message, dead_letter, describe_error, encode_dead_letter
+from engine.core.decode import decode_profile as decode_contract_profile
 from engine.crosscustomer.parties import PartyIndex, encode_signal
-from schemas import CASE_STATUSES, Profile
+from schemas import CASE_STATUSES, DeadLetter, Profile
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +105,142 @@ class CaseStore:
             self.metrics.cases.labels(status).set(counts.get(status, 0))
 
 
+class CaseHandlers:
+    """What the case agents do with one message each, over the store and the send functions
+    ``send(topic_name, key, value)``: Kafka-free, so tests drive them with dicts.
+
+    Every handler is run by :meth:`guarded`: a message whose handling raises becomes a dead
+    letter and the agent goes on (a poison pill must not stop case assembly for everyone).
+    """
+
+    def __init__(self, settings, store: CaseStore, send, parties: PartyIndex | None = None):
+        self.settings, self.store, self.send, self.parties = settings, store, send, parties
+        self.metrics = store.metrics
+
+    async def guarded(self, handler, message: Message) -> None:
+        try:
+            await handler(message)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the agent
+            self.metrics.handler_errors.labels("case_agent").inc()
+            # no customer data in the log: where the message is and what was raised
+            log.error(
+                "case agent: %s on %s[%d]@%d raised %s; dead-lettered",
+                handler.__name__, message.topic, message.partition, message.offset,
+                type(exc).__name__,
+            )
+            reason = f"{handler.__name__} raised {type(exc).__name__}"
+            await self.dead(message, (reason, "handler_error"))
+
+    async def dead(self, message: Message, problem: tuple[str, str]) -> None:
+        """``problem`` is (a reason a person can act on, its class)."""
+        letter = dead_letter(message, *problem)
+        await self.send(self.settings.dead_letter_topic, message.key, encode_dead_letter(letter))
+        self.metrics.dead_letters.labels(letter.reason_class).inc()
+
+    async def on_profile(self, message: Message) -> None:
+        """The latest profile per customer; a profile keyed by another customer is refused
+        (stored under its key it would become another customer's profile in a case)."""
+        if not message.key:
+            await self.dead(message, ("a profile needs its customer_id as key", "missing_field"))
+            return
+        customer_id = message.key.decode("utf-8", "replace")
+        profile = decode_contract_profile(message, self.settings.limits)
+        table = self.store.profiles
+        if profile is None:  # a tombstone, also for a customer never stored here
+            if customer_id in table:
+                del table[customer_id]
+        elif isinstance(profile, DeadLetter):
+            letter = encode_dead_letter(profile)
+            await self.send(self.settings.dead_letter_topic, message.key, letter)
+            self.metrics.dead_letters.labels(profile.reason_class).inc()
+        else:
+            table[customer_id] = message.value.decode()
+
+    async def on_alert(self, message: Message) -> None:
+        """The alert joins its subject's case or opens one; one that cannot is dead-lettered."""
+        store, profiles = self.store, self.store.profiles
+        try:
+            alert = decode_alert(message.value or b"")
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            await self.dead(message, describe_error(exc, message.value or b""))
+            return
+        if message.key is not None and message.key != alert.customer_id.encode():
+            await self.dead(message, ("the key is not the alert's customer_id", "key_mismatch"))
+            return
+        entry = store.entry(alert.customer_id)
+        profile = decode_profile(profiles.get(alert.customer_id))
+        try:
+            result = apply_alert(entry, alert, profile)
+        except CaseError as exc:
+            await self.dead(message, (f"the alert cannot join a case: {exc}", "case_refused"))
+            return
+        self.metrics.case_updates.labels(result.result).inc()
+        updated = result.entry
+        if result.publish and self.parties is not None:
+            updated = relink(updated, self.parties, profile)
+            for signal in dealt_with_signals(updated.case, profile):
+                key, value = encode_signal(signal)
+                await self.send(self.settings.party_signals_topic, key, value)
+        if updated is not entry:
+            store.cases[alert.customer_id] = encode_entry(updated)
+            store.remember(alert.customer_id, updated)
+        if result.publish:
+            await self.publish(updated)
+
+    async def on_disposition(self, message: Message) -> None:
+        store, metrics = self.store, self.metrics
+        try:
+            disposition = decode_disposition(message.value or b"")
+        except CaseError as exc:
+            metrics.dispositions_refused.inc()
+            await self.dead(message, (f"{exc}", "case_refused"))
+            return
+        result = apply_disposition(store.entry(disposition.customer_id), disposition)
+        if result.refused:
+            metrics.dispositions_refused.inc()
+            log.warning("a %s disposition was refused: %s", disposition.action, result.refused)
+            return
+        if not result.publish:
+            return
+        store.cases[disposition.customer_id] = encode_entry(result.entry)
+        store.remember(disposition.customer_id, result.entry)
+        metrics.dispositions.labels(disposition.action).inc()
+        for indicator, outcome in result.outcomes:
+            metrics.indicator_outcomes.labels(indicator, outcome).inc()
+        await self.publish(result.entry)
+
+    async def republish(self) -> None:
+        """Every open case again (the timer); one case that fails does not stop the round."""
+        store = self.store
+        for summary in store.summaries():
+            if summary.status in FINAL_STATUSES:
+                continue
+            try:
+                entry = store.entry(summary.customer_id)
+                if entry.case is None or not entry.case.is_open:
+                    continue
+                # subjects alerted since the last round may be related to this case
+                profile = decode_profile(store.profiles.get(summary.customer_id))
+                linked = relink(entry, self.parties, profile)
+                if linked is not entry:
+                    store.cases[summary.customer_id] = encode_entry(linked)
+                    store.remember(summary.customer_id, linked)
+                await self.publish(linked)
+            except Exception as exc:  # noqa: BLE001 - the next case still gets its round
+                self.metrics.handler_errors.labels("case_agent").inc()
+                log.error("case timer: %s raised %s", summary.case_id, type(exc).__name__)
+
+    async def publish(self, entry: CaseEntry) -> None:
+        try:
+            package = package_for(entry, self.store.profile_map(entry.case))
+        except DisclosureError:
+            log.exception("case %s: the package could not be built", entry.case.case_id)
+            return
+        value = msgspec.json.encode(package)
+        await self.send(self.settings.disclosures_topic, entry.case.case_id.encode(), value)
+        self.metrics.disclosures.inc()
+
+
 def install_case_assembly(app, settings, metrics, parties: PartyIndex | None = None) -> CaseStore:
     """The case agents, tables and timer on ``app`` (the analyst view is installed on top).
 
@@ -111,115 +254,34 @@ def install_case_assembly(app, settings, metrics, parties: PartyIndex | None = N
         "value_serializer": "raw",
         "partitions": settings.partitions,
     }
-    alerts = app.topic(settings.alerts_topic, **raw)
-    profiles = app.topic(settings.profiles_topic, **raw)
-    dispositions = app.topic(settings.dispositions_topic, **raw)
-    disclosures = app.topic(settings.disclosures_topic, **raw)
-    party_signals = app.topic(settings.party_signals_topic, **raw)
-    cases_table = app.Table(
-        "protect-cases", default=str, partitions=settings.partitions, key_type=str, value_type=None
+    names = (
+        settings.alerts_topic, settings.profiles_topic, settings.dispositions_topic,
+        settings.disclosures_topic, settings.party_signals_topic, settings.dead_letter_topic,
     )
-    profiles_table = app.Table(
-        "protect-case-profiles",
-        default=str,
-        partitions=settings.partitions,
-        key_type=str,
-        value_type=None,
+    topics = {name: app.topic(name, **raw) for name in names}
+    table = {"default": str, "partitions": settings.partitions, "key_type": str, "value_type": None}
+    store = CaseStore(
+        app.Table("protect-cases", **table), app.Table("protect-case-profiles", **table), metrics
     )
-    store = CaseStore(cases_table, profiles_table, metrics)
 
-    async def publish(customer_id: str, entry: CaseEntry) -> None:
-        try:
-            package = package_for(entry, store.profile_map(entry.case))
-        except DisclosureError:
-            log.exception("case %s: the package could not be built", entry.case.case_id)
-            return
-        await disclosures.send(key=entry.case.case_id.encode(), value=msgspec.json.encode(package))
-        metrics.disclosures.inc()
+    async def send(topic: str, key: bytes | None, value: bytes) -> None:
+        await topics[topic].send(key=key, value=value)
 
-    @app.agent(profiles)
-    async def keep_profiles(stream):
-        async for event in stream.events():
-            key = event.message.key
-            if not key:
-                continue
-            customer_id = key.decode("utf-8", "replace")
-            if event.value:
-                profiles_table[customer_id] = event.value.decode("utf-8", "replace")
-            else:
-                profiles_table.pop(customer_id, None)
+    handlers = CaseHandlers(settings, store, send, parties)
 
-    @app.agent(alerts)
-    async def assemble_cases(stream):
-        async for value in stream:
-            try:
-                alert = decode_alert(value)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                log.warning("alerts: a message that is not a CONTRACT §4 alert was skipped")
-                continue
-            entry = store.entry(alert.customer_id)
-            try:
-                result = apply_alert(
-                    entry, alert, decode_profile(profiles_table.get(alert.customer_id))
-                )
-            except CaseError as exc:
-                log.warning("alert %s: %s", alert.alert_id, exc)
-                continue
-            metrics.case_updates.labels(result.result).inc()
-            updated = result.entry
-            if result.publish and parties is not None:
-                profile = decode_profile(profiles_table.get(alert.customer_id))
-                updated = relink(updated, parties, profile)
-                for signal in dealt_with_signals(updated.case, profile):
-                    key, value = encode_signal(signal)
-                    await party_signals.send(key=key, value=value)
-            if updated is not entry:
-                cases_table[alert.customer_id] = encode_entry(updated)
-                store.remember(alert.customer_id, updated)
-            if result.publish:
-                await publish(alert.customer_id, updated)
+    def agent(topic: str, handler):
+        async def run(stream):
+            async for event in stream.events():
+                m = event.message
+                message = Message(m.topic, m.partition, m.offset, m.key, m.value)
+                await handlers.guarded(handler, message)
 
-    @app.agent(dispositions)
-    async def apply_dispositions(stream):
-        async for value in stream:
-            try:
-                disposition = decode_disposition(value)
-            except CaseError as exc:
-                metrics.dispositions_refused.inc()
-                log.warning("%s", exc)
-                continue
-            result = apply_disposition(store.entry(disposition.customer_id), disposition)
-            if result.refused:
-                metrics.dispositions_refused.inc()
-                log.warning(
-                    "disposition %s by %s refused: %s",
-                    disposition.action,
-                    disposition.analyst,
-                    result.refused,
-                )
-                continue
-            if not result.publish:
-                continue
-            cases_table[disposition.customer_id] = encode_entry(result.entry)
-            store.remember(disposition.customer_id, result.entry)
-            metrics.dispositions.labels(disposition.action).inc()
-            for indicator, outcome in result.outcomes:
-                metrics.indicator_outcomes.labels(indicator, outcome).inc()
-            await publish(disposition.customer_id, result.entry)
+        run.__name__ = run.__qualname__ = handler.__name__  # Faust names the agent by it
+        return app.agent(topics[topic])(run)
 
-    @app.timer(interval=settings.case_republish_s)
-    async def republish_open_cases():
-        for summary in store.summaries():
-            if summary.status in FINAL_STATUSES:
-                continue
-            entry = store.entry(summary.customer_id)
-            if entry.case is not None and entry.case.is_open:
-                # subjects alerted since the last round may be related to this case
-                linked = relink(entry, parties, decode_profile(profiles_table.get(summary.customer_id)))
-                if linked is not entry:
-                    cases_table[summary.customer_id] = encode_entry(linked)
-                    store.remember(summary.customer_id, linked)
-                await publish(summary.customer_id, linked)
-
-    store.dispositions = dispositions  # the analyst view sends decisions here
+    agent(settings.profiles_topic, handlers.on_profile)
+    agent(settings.alerts_topic, handlers.on_alert)
+    agent(settings.dispositions_topic, handlers.on_disposition)
+    app.timer(interval=settings.case_republish_s)(handlers.republish)
+    store.dispositions = topics[settings.dispositions_topic]  # the analyst view sends here
     return store
