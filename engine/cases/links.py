@@ -27,6 +27,7 @@ from engine.cases.disclosure.case import link
 from engine.core.hashing import contact_key, stable_hash
 from engine.crosscustomer.parties import DEALT_WITH, PartyIndex, PartySignal, related_subjects
 from indicators.columns import CP_ALERTED
+from indicators.vocabulary import counterparty_key_text
 from schemas import Profile
 
 MAX_LINKED = 20
@@ -43,7 +44,10 @@ def case_keys(case: Case, profile: Profile | None = None) -> tuple[set[int], set
             if t.customer_id != case.primary:
                 continue
             own.add(stable_hash(t.account_id))
-            named = t.counterparty_id or (t.counterparty_email or "").strip().casefold() or t.counterparty_phone
+            # the kernels' counterparty key without the display-name fallback: names collide
+            # ("client", "rent"), and a case link must name someone in particular
+            named = counterparty_key_text(t.counterparty_id, t.counterparty_email,
+                                          t.counterparty_phone, None)
             dealt |= {stable_hash(named) if named else 0, contact_key(t.counterparty_email, t.counterparty_phone)}
     own.discard(0)
     dealt.discard(0)

@@ -25,6 +25,7 @@ import polars as pl
 from engine.core.hashing import bulk_hash, contact_key, place_key, stable_hash
 from engine.core.reference import MATCHABLE_FIELDS, ReferenceLists
 from indicators.columns import CHANNEL_CODE, REF_WHITE_LABEL_ATM, TXN_CODE
+from indicators.vocabulary import counterparty_key_text
 from schemas import (
     CHANNELS,
     FIELD_PATTERNS,
@@ -364,8 +365,8 @@ def transaction_columns(
         "location": _hash_column([r.location_id for r in rows]),
         "merchant": _hash_column([r.merchant_id or _descriptor(r.merchant_name) for r in rows]),
         "counterparty": _hash_column(
-            [r.counterparty_id or _email(r.counterparty_email) or r.counterparty_phone or r.counterparty_name
-             for r in rows]
+            [counterparty_key_text(r.counterparty_id, r.counterparty_email, r.counterparty_phone,
+                                   r.counterparty_name) for r in rows]
         ),
         "ref_flags": ref_flags,
         "attempted": np.array([r.attempted for r in rows], dtype=np.int8),
@@ -378,10 +379,6 @@ def transaction_columns(
         "foreign": np.array([_foreign(r) for r in rows], dtype=np.int8),
         "cp_contact": _contact_column(rows),
     }
-
-
-def _email(email: str | None) -> str | None:
-    return email.strip().casefold() if email else None  # e-mail addresses are case-blind in practice
 
 
 def _contact_column(rows: Sequence[Transaction]) -> np.ndarray:
