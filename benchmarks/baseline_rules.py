@@ -166,7 +166,9 @@ class Customer:
 
 def engine_settings() -> Settings:
     """The engine restricted to the rules the baseline implements, for like-for-like checks."""
-    return Settings.build({"disabled_indicators": [i for i in REGISTRY if i not in IDS], "cross_customer": False})
+    return Settings.build(
+        {"disabled_indicators": [i for i in REGISTRY if i not in IDS], "cross_customer": False}
+    )
 
 
 class Baseline:

@@ -70,7 +70,9 @@ def decode_all(
         columns = transaction_columns(out.rows, out.offsets, detector.reference)
         t2 = time.perf_counter()
         columns["cust"] = state.slots_for([r.customer_id for r in out.rows])
-        columns["cp_flags"] = detector.parties.counterparty_flags([r.customer_id for r in out.rows], columns)
+        columns["cp_flags"] = detector.parties.counterparty_flags(
+            [r.customer_id for r in out.rows], columns
+        )
         t3 = time.perf_counter()
         timing["msgspec_s"] += t1 - t0
         timing["columns_s"] += t2 - t1

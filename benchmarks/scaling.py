@@ -56,8 +56,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_group(settings, workers: int, transactions: int, messages: int, work: Path, broker_pid: int,
-              timeout: float = 900.0, idle: float = 2.0, poll: float = 0.1) -> dict:
+def run_group(
+    settings,
+    workers: int,
+    transactions: int,
+    messages: int,
+    work: Path,
+    broker_pid: int,
+    timeout: float = 900.0,
+    idle: float = 2.0,
+    poll: float = 0.1,
+) -> dict:
     """Start ``workers`` workers in one new group, follow them until done, stop them."""
     ports = [free_port() for _ in range(workers)]
     env = {**worker_env(settings), **child_env()}
@@ -66,7 +75,9 @@ def run_group(settings, workers: int, transactions: int, messages: int, work: Pa
         folder = work / f"worker-{i}"
         folder.mkdir(parents=True, exist_ok=True)
         with contextlib.chdir(folder):  # Faust writes its data dir into the working directory
-            procs.append(start_worker(settings.bootstrap, port, folder / "state", folder / "worker.log", env))
+            procs.append(
+                start_worker(settings.bootstrap, port, folder / "state", folder / "worker.log", env)
+            )
     timeline: list[tuple[float, list[float], list[float], list[float]]] = []
     started = time.monotonic()
     first = last_change = None
@@ -88,8 +99,11 @@ def run_group(settings, workers: int, transactions: int, messages: int, work: Pa
                     samples.append({})
             now = time.monotonic()
             consumed = [metric_sum(s, "protect_input_messages") for s in samples]
-            done = [metric_sum(s, "protect_transactions_processed") + metric_sum(s, "protect_dead_letters")
-                    for s in samples]
+            done = [
+                metric_sum(s, "protect_transactions_processed")
+                + metric_sum(s, "protect_dead_letters")
+                for s in samples
+            ]
             assigned = [metric_sum(s, "protect_partitions_assigned") for s in samples]
             timeline.append((now, done, assigned, consumed))
             if sum(consumed) and first is None:
@@ -99,7 +113,11 @@ def run_group(settings, workers: int, transactions: int, messages: int, work: Pa
                 broker_cpu0 = cpu_seconds(broker_pid)
             if sum(done) != seen:
                 seen, last_change = sum(done), now
-            if sum(done) >= transactions and sum(consumed) >= messages and now - last_change >= idle:
+            if (
+                sum(done) >= transactions
+                and sum(consumed) >= messages
+                and now - last_change >= idle
+            ):
                 break
             time.sleep(poll)
         cpu = [cpu_seconds(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]
@@ -122,7 +140,9 @@ def run_group(settings, workers: int, transactions: int, messages: int, work: Pa
         "startup_seconds": round(first - started, 2),
         "transactions_processed": int(sum(processed)),
         "processed_by_worker": [int(p) for p in processed],
-        "replayed": int(consumed - messages),  # records read more than once (rebalance, no checkpoint)
+        "replayed": int(
+            consumed - messages
+        ),  # records read more than once (rebalance, no checkpoint)
         "worker_cpu_seconds": [round(c, 2) for c in cpu],
         "broker_cpu_seconds": round(broker_cpu, 2),
         "transactions_per_worker_cpu_second": round(transactions / max(sum(cpu), 1e-9)),
@@ -134,7 +154,9 @@ def run_group(settings, workers: int, transactions: int, messages: int, work: Pa
         "checkpoint_bytes": int(sum(metric_sum(s, "protect_checkpoint_bytes") for s in final)),
         "checkpoint_seconds_mean": round(
             sum(metric_sum(s, "protect_checkpoint_seconds_sum") for s in final)
-            / max(sum(metric_sum(s, "protect_checkpoint_seconds_count") for s in final), 1), 4),
+            / max(sum(metric_sum(s, "protect_checkpoint_seconds_count") for s in final), 1),
+            4,
+        ),
     }
 
 
@@ -150,7 +172,11 @@ def steady_rate(timeline) -> dict:
     busy = [w for w, n in enumerate(timeline[-1][2]) if n > 0]
     end = len(timeline) - 1
     for w in busy:  # the last time worker w's count moved
-        moves = [i for i in range(stable_from + 1, len(timeline)) if timeline[i][1][w] != timeline[i - 1][1][w]]
+        moves = [
+            i
+            for i in range(stable_from + 1, len(timeline))
+            if timeline[i][1][w] != timeline[i - 1][1][w]
+        ]
         if moves:
             end = min(end, moves[-1])
     t0, d0 = timeline[stable_from][0], sum(timeline[stable_from][1])
@@ -160,8 +186,14 @@ def steady_rate(timeline) -> dict:
     return {"rate": round((d1 - d0) / (t1 - t0)), "seconds": round(t1 - t0, 2)}
 
 
-def run(transactions: int = 300_000, workers: tuple[int, ...] = (1, 2), partitions: int = PARTITIONS,
-        workload: str = "1M", repeats: int = 3, log=print) -> dict:
+def run(
+    transactions: int = 300_000,
+    workers: tuple[int, ...] = (1, 2),
+    partitions: int = PARTITIONS,
+    workload: str = "1M",
+    repeats: int = 3,
+    log=print,
+) -> dict:
     load_before = round(os.getloadavg()[0], 2)
     folder = prepare(WORKLOADS[workload])
     txn_file = transactions_file(folder, transactions)
@@ -175,15 +207,23 @@ def run(transactions: int = 300_000, workers: tuple[int, ...] = (1, 2), partitio
         settings = bench_settings(f"127.0.0.1:{port}", tag, partitions)
         sent, produce_rate = produce(settings, [folder / "profiles.jsonl", txn_file])
         n_txn = sent[settings.transactions_topic]
-        log(f"scaling: produced {sum(sent.values()):,} messages ({produce_rate:,.0f}/s) to {partitions} partitions")
+        log(
+            f"scaling: produced {sum(sent.values()):,} messages ({produce_rate:,.0f}/s) to {partitions} partitions"
+        )
         for r in range(repeats):
             for k in workers:
-                group = dataclasses.replace(settings, group_id=f"scaling-{tag}-{k}w-{r}")  # reads from the start
-                result = run_group(group, k, n_txn, sum(sent.values()), work / f"{k}w-{r}", broker.pid)
+                group = dataclasses.replace(
+                    settings, group_id=f"scaling-{tag}-{k}w-{r}"
+                )  # reads from the start
+                result = run_group(
+                    group, k, n_txn, sum(sent.values()), work / f"{k}w-{r}", broker.pid
+                )
                 runs.append(result)
-                log(f"scaling: {k} worker(s): {result['transactions_per_second']:,} tx/s overall, steady "
+                log(
+                    f"scaling: {k} worker(s): {result['transactions_per_second']:,} tx/s overall, steady "
                     f"{result['steady_transactions_per_second'] or 0:,} tx/s, {result['replayed']:,} replayed, "
-                    f"{result['transactions_per_worker_cpu_second']:,} tx per worker CPU-second")
+                    f"{result['transactions_per_worker_cpu_second']:,} tx per worker CPU-second"
+                )
     finally:
         broker.terminate()
         broker.wait(timeout=10)
@@ -191,17 +231,24 @@ def run(transactions: int = 300_000, workers: tuple[int, ...] = (1, 2), partitio
             shutil.rmtree(state, ignore_errors=True)
     median = {}
     for k in workers:
-        mine = sorted((r for r in runs if r["workers"] == k), key=lambda r: r["transactions_per_second"])
+        mine = sorted(
+            (r for r in runs if r["workers"] == k), key=lambda r: r["transactions_per_second"]
+        )
         median[str(k)] = mine[len(mine) // 2]
     base = median[str(workers[0])]["transactions_per_second"]
     return {
         "command": f"python -m benchmarks.scaling --transactions {transactions} --workers "
-                   + " ".join(map(str, workers)) + f" --repeats {repeats}",
+        + " ".join(map(str, workers))
+        + f" --repeats {repeats}",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "cores": os.cpu_count(),
         "load_average_before": load_before,
-        "workload": {"name": workload, "transactions": n_txn, "profiles": sent.get(settings.profiles_topic, 0),
-                     "partitions": partitions},
+        "workload": {
+            "name": workload,
+            "transactions": n_txn,
+            "profiles": sent.get(settings.profiles_topic, 0),
+            "partitions": partitions,
+        },
         "producer_messages_per_second": round(produce_rate),
         "median": median,
         "speedup": {k: round(m["transactions_per_second"] / base, 2) for k, m in median.items()},
@@ -218,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(RESULTS), help="JSON results file")
     args = parser.parse_args(argv)
-    report = run(args.transactions, tuple(args.workers), args.partitions, args.workload, args.repeats)
+    report = run(
+        args.transactions, tuple(args.workers), args.partitions, args.workload, args.repeats
+    )
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0

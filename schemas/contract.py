@@ -25,10 +25,29 @@ TXN_TYPES = (
 CHANNELS = ("branch", "atm", "pos", "ecom", "online", "mobile", "msb", "other")
 # The last type extends CONTRACT §2 (an extra value, nothing renamed): an OSINT vendor's
 # foreign-recruitment match, which completes PK-09 (FINTRAC-2021-OA001 X1-X6).
-FLAG_TYPES = ("adverse_media", "escort_ad_match", "reported_address", "branch_observation", "id_concern",
-              "foreign_recruitment")
+FLAG_TYPES = (
+    "adverse_media",
+    "escort_ad_match",
+    "reported_address",
+    "branch_observation",
+    "id_concern",
+    "foreign_recruitment",
+)
 ROLE_HYPOTHESES = ("possible_victim", "suspected_trafficker", "collector_nominee", "unknown")
-FAMILIES = ("ADV", "LODGE", "TRAVEL", "LIVING", "CASHGEO", "FUNNEL", "RAILS", "LUX", "PROP", "INTL", "ID", "KYC")
+FAMILIES = (
+    "ADV",
+    "LODGE",
+    "TRAVEL",
+    "LIVING",
+    "CASHGEO",
+    "FUNNEL",
+    "RAILS",
+    "LUX",
+    "PROP",
+    "INTL",
+    "ID",
+    "KYC",
+)
 # The case workflow (CONTRACT §5 packages carry `status`; analysts' decisions arrive on
 # `dispositions`): the engine's statuses and the actions that move between them.
 CASE_STATUSES = ("open", "escalated", "filed", "closed_false_positive", "needs_information")

@@ -38,7 +38,9 @@ def case_keys(case: Case, profile: Profile | None = None) -> tuple[set[int], set
     own = {stable_hash(case.primary)}
     dealt: set[int] = set()
     if profile is not None:
-        own |= {contact_key(e) for e in profile.emails[:1]} | {contact_key(None, p) for p in profile.phones[:1]}
+        own |= {contact_key(e) for e in profile.emails[:1]} | {
+            contact_key(None, p) for p in profile.phones[:1]
+        }
     for alert in case.alerts:
         for t in alert.transactions:
             if t.customer_id != case.primary:
@@ -46,9 +48,13 @@ def case_keys(case: Case, profile: Profile | None = None) -> tuple[set[int], set
             own.add(stable_hash(t.account_id))
             # the kernels' counterparty key without the display-name fallback: names collide
             # ("client", "rent"), and a case link must name someone in particular
-            named = counterparty_key_text(t.counterparty_id, t.counterparty_email,
-                                          t.counterparty_phone, None)
-            dealt |= {stable_hash(named) if named else 0, contact_key(t.counterparty_email, t.counterparty_phone)}
+            named = counterparty_key_text(
+                t.counterparty_id, t.counterparty_email, t.counterparty_phone, None
+            )
+            dealt |= {
+                stable_hash(named) if named else 0,
+                contact_key(t.counterparty_email, t.counterparty_phone),
+            }
     own.discard(0)
     dealt.discard(0)
     return own, dealt - own
@@ -58,10 +64,15 @@ def dealt_with_signals(case: Case, profile: Profile | None = None) -> list[Party
     """What this case announces, so other cases can find it through shared counterparties."""
     _, dealt = case_keys(case, profile)
     since = int(datetime.fromisoformat(case.opened_at).timestamp()) if case.opened_at else 0
-    return [PartySignal(key=k, customer_id=case.primary, signal=DEALT_WITH, since=since) for k in sorted(dealt)]
+    return [
+        PartySignal(key=k, customer_id=case.primary, signal=DEALT_WITH, since=since)
+        for k in sorted(dealt)
+    ]
 
 
-def link_related(case: Case, index: PartyIndex, profile: Profile | None = None) -> tuple[Case, bool]:
+def link_related(
+    case: Case, index: PartyIndex, profile: Profile | None = None
+) -> tuple[Case, bool]:
     """``case`` with every related alerted subject linked (a new version when any is new)."""
     if not len(index):
         return case, False
@@ -84,6 +95,11 @@ def link_cases(cases: Mapping[str, Case], profiles: Mapping[str, Profile]) -> di
     index = PartyIndex()
     for subject, case in cases.items():
         own, _ = case_keys(case, profiles.get(subject))
-        index.add_all(PartySignal(key=k, customer_id=subject, signal=CP_ALERTED, since=0) for k in sorted(own))
+        index.add_all(
+            PartySignal(key=k, customer_id=subject, signal=CP_ALERTED, since=0) for k in sorted(own)
+        )
         index.add_all(dealt_with_signals(case, profiles.get(subject)))
-    return {subject: link_related(case, index, profiles.get(subject))[0] for subject, case in cases.items()}
+    return {
+        subject: link_related(case, index, profiles.get(subject))[0]
+        for subject, case in cases.items()
+    }

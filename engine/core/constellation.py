@@ -46,11 +46,34 @@ def family_bit(family: str) -> int:
 
 
 @kernel
-def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weights, families, family_index,
-                           anchor_families, strong_bits, last_fire, last_alert_ts, last_alert_mask,
-                           window, min_families, score_threshold, realert, same_family, family_min_weight,
-                           nexus_bits, collector_bits, spend_bits, require_nexus,
-                           alert, score, active):
+def evaluate_constellation(
+    cust,
+    ts,
+    fired,
+    profile_flags,
+    rule_flag_bits,
+    weights,
+    families,
+    family_index,
+    anchor_families,
+    strong_bits,
+    last_fire,
+    last_alert_ts,
+    last_alert_mask,
+    window,
+    min_families,
+    score_threshold,
+    realert,
+    same_family,
+    family_min_weight,
+    nexus_bits,
+    collector_bits,
+    spend_bits,
+    require_nexus,
+    alert,
+    score,
+    active,
+):
     """Per row: update last-fire times, then score the active set and decide on an alert.
 
     ``fired`` is uint8[n, K] (one column per enabled transaction rule); bits ``0..K-1`` of
@@ -117,10 +140,21 @@ def evaluate_constellation(cust, ts, fired, profile_flags, rule_flag_bits, weigh
                 f_bits >>= 1
         nexus = True
         if require_nexus:
-            nexus = (mask & nexus_bits) != 0 or ((mask & collector_bits) != 0 and (mask & spend_bits) == 0)
-        trig = (txn_mask != 0 and (fam & anchor_families) != 0 and nexus
-                and (n_fam >= min_families or s >= score_threshold))
-        if not trig and txn_mask != 0 and (mask & strong_bits) != 0 and txn_max >= family_min_weight:
+            nexus = (mask & nexus_bits) != 0 or (
+                (mask & collector_bits) != 0 and (mask & spend_bits) == 0
+            )
+        trig = (
+            txn_mask != 0
+            and (fam & anchor_families) != 0
+            and nexus
+            and (n_fam >= min_families or s >= score_threshold)
+        )
+        if (
+            not trig
+            and txn_mask != 0
+            and (mask & strong_bits) != 0
+            and txn_max >= family_min_weight
+        ):
             trig = True
         score[i] = s
         active[i] = mask
@@ -166,9 +200,13 @@ class Constellation:
             families=np.array([family_bit(f) for _, f in members], dtype=np.int64),
             family_index=np.array([FAMILIES.index(f) for _, f in members], dtype=np.int64),
             anchor_families=sum(family_bit(f) for f in ANCHOR_FAMILIES),
-            strong_bits=bits(lambda s: isinstance(s, ProfileRuleSpec) and s.id in settings.strong_rules),
+            strong_bits=bits(
+                lambda s: isinstance(s, ProfileRuleSpec) and s.id in settings.strong_rules
+            ),
             nexus_bits=bits(lambda s: s.id in nexus or s.family in nexus),
-            collector_bits=bits(lambda s: s.role_signal == "collector") if settings.collector_nexus else 0,
+            collector_bits=bits(lambda s: s.role_signal == "collector")
+            if settings.collector_nexus
+            else 0,
             spend_bits=bits(lambda s: s.role_signal == "victim" and s.family in ("ADV", "LODGE")),
         )
 

@@ -76,8 +76,9 @@ class DecodedTransactions:
     dead: list[DeadLetter] = field(default_factory=list)
 
 
-def decode_transactions(messages: Sequence[Message],
-                        limits: InputLimits = DEFAULT_LIMITS) -> DecodedTransactions:
+def decode_transactions(
+    messages: Sequence[Message], limits: InputLimits = DEFAULT_LIMITS
+) -> DecodedTransactions:
     """Validate a batch of ``transactions`` messages against the contract and the limits.
 
     Each value is decoded on its own (never joined with its neighbours: two invalid halves
@@ -102,20 +103,22 @@ def decode_transactions(messages: Sequence[Message],
     return out
 
 
-def frame_problem(message: Message, max_bytes: int,
-                  limits: InputLimits = DEFAULT_LIMITS) -> tuple[str, str] | None:
+def frame_problem(
+    message: Message, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[str, str] | None:
     """What makes a message unusable before it is decoded: no value, too large, too deep."""
     value = message.value
     if value is None:
-        return ("message has no value (tombstone); a transaction cannot be deleted",
-                "empty_message")
+        return (
+            "message has no value (tombstone); a transaction cannot be deleted",
+            "empty_message",
+        )
     if len(value) > max_bytes:
         return f"message of {len(value):,} bytes exceeds the limit of {max_bytes:,}", "oversize"
     if value.count(b"{") + value.count(b"[") > limits.max_depth:  # cheap: almost never true
         depth = json_depth(value)
         if depth > limits.max_depth:
-            return (f"JSON nested {depth} deep exceeds the limit of {limits.max_depth}",
-                    "too_deep")
+            return (f"JSON nested {depth} deep exceeds the limit of {limits.max_depth}", "too_deep")
     return None
 
 
@@ -142,8 +145,12 @@ def json_depth(value: bytes) -> int:
     return deepest
 
 
-def _accept_all(out: DecodedTransactions, messages: Sequence[Message], rows: list[Transaction],
-                limits: InputLimits) -> None:
+def _accept_all(
+    out: DecodedTransactions,
+    messages: Sequence[Message],
+    rows: list[Transaction],
+    limits: InputLimits,
+) -> None:
     problems = _pattern_problems(rows)
     for i, (message, row) in enumerate(zip(messages, rows, strict=True)):
         problem = problems.get(i) or _semantic_problem(message, row, limits)
@@ -174,13 +181,18 @@ def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:
         if failing.any():
             for i in np.flatnonzero(failing.to_numpy()).tolist():
                 problems.setdefault(
-                    i, (f"{name}: expected a string matching {pattern.pattern}, got {values[i]!r}", "invalid_field")
+                    i,
+                    (
+                        f"{name}: expected a string matching {pattern.pattern}, got {values[i]!r}",
+                        "invalid_field",
+                    ),
                 )
     return problems
 
 
-def _semantic_problem(message: Message, row: Transaction,
-                      limits: InputLimits) -> tuple[str, str] | None:
+def _semantic_problem(
+    message: Message, row: Transaction, limits: InputLimits
+) -> tuple[str, str] | None:
     """Checks msgspec cannot express: the key matching the subject, finite money within the
     limit, an event time within bounds."""
     if message.key is not None and message.key != row.customer_id.encode():
@@ -197,29 +209,40 @@ def _semantic_problem(message: Message, row: Transaction,
         if not math.isfinite(number):
             return f"{name}: expected a finite number >= 0, got {value!r}", "invalid_field"
         if abs(number) > limits.max_amount:
-            return (f"{name}: {value!r} exceeds the limit of {limits.max_amount:,.0f}",
-                    "out_of_range")
+            return (
+                f"{name}: {value!r} exceeds the limit of {limits.max_amount:,.0f}",
+                "out_of_range",
+            )
     return time_problem(row.ts, message.timestamp_ms, limits)
 
 
-def time_problem(ts: datetime, arrival_ms: int,
-                 limits: InputLimits = DEFAULT_LIMITS) -> tuple[str, str] | None:
+def time_problem(
+    ts: datetime, arrival_ms: int, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[str, str] | None:
     """``ts`` outside the absolute bounds, or too far from when the record arrived."""
     try:
         seconds = ts.timestamp()
     except (OverflowError, ValueError):
         seconds = float("nan")
     if not EARLIEST_EVENT <= seconds < LATEST_EVENT:
-        return (f"ts: {ts.isoformat()} is outside {_iso(EARLIEST_EVENT)} to {_iso(LATEST_EVENT)}",
-                "out_of_range")
+        return (
+            f"ts: {ts.isoformat()} is outside {_iso(EARLIEST_EVENT)} to {_iso(LATEST_EVENT)}",
+            "out_of_range",
+        )
     if arrival_ms > 0:
         ahead = seconds - arrival_ms / 1000
         if ahead > limits.max_future_s:
-            return (f"ts: {ts.isoformat()} is {ahead / 3600:,.1f} h after the record arrived "
-                    f"(limit {limits.max_future_s / 3600:g} h)", "out_of_range")
+            return (
+                f"ts: {ts.isoformat()} is {ahead / 3600:,.1f} h after the record arrived "
+                f"(limit {limits.max_future_s / 3600:g} h)",
+                "out_of_range",
+            )
         if -ahead > limits.max_past_s:
-            return (f"ts: {ts.isoformat()} is {-ahead / 86_400:,.0f} days before the record "
-                    f"arrived (limit {limits.max_past_s / 86_400:g} days)", "out_of_range")
+            return (
+                f"ts: {ts.isoformat()} is {-ahead / 86_400:,.0f} days before the record "
+                f"arrived (limit {limits.max_past_s / 86_400:g} days)",
+                "out_of_range",
+            )
     return None
 
 
@@ -235,10 +258,13 @@ def describe_error(exc: Exception, raw: bytes) -> tuple[str, str]:
     msg, path = (match["msg"], match["path"] or "") if match else (str(exc), "")
     field_name = path.lstrip(".") or "message"
     if "missing required field" in msg:
-        return f"{msg.replace('Object missing required field', 'missing required field')}", "missing_field"
+        return (
+            f"{msg.replace('Object missing required field', 'missing required field')}",
+            "missing_field",
+        )
     got = _value_at(raw, path)
     if field_name in ("amount", "amount_cad"):
-        msg = "expected a finite number >= 0 (JSON number or decimal string like \"12.50\")"
+        msg = 'expected a finite number >= 0 (JSON number or decimal string like "12.50")'
     if field_name in _CHOICES:
         msg = f"expected one of {', '.join(_CHOICES[field_name])}"
     reason = f"{field_name}: {msg[:1].lower()}{msg[1:]}"
@@ -287,8 +313,9 @@ def _text_or_base64(data: bytes | None) -> tuple[str | None, str]:
         return base64.b64encode(data).decode("ascii"), "base64"
 
 
-def decode_profile(message: Message,
-                   limits: InputLimits = DEFAULT_LIMITS) -> Profile | DeadLetter | None:
+def decode_profile(
+    message: Message, limits: InputLimits = DEFAULT_LIMITS
+) -> Profile | DeadLetter | None:
     """A profile, ``None`` for a tombstone (delete), or a dead letter."""
     if message.value is None:
         return None
@@ -357,7 +384,8 @@ def transaction_columns(
         "channel": np.array([CHANNEL_CODE[r.channel] for r in rows], dtype=np.int8),
         "amount": np.array([_cad(r) for r in rows], dtype=np.float64),
         "balance": np.array(
-            [nan if r.balance_after is None else float(r.balance_after) for r in rows], dtype=np.float64
+            [nan if r.balance_after is None else float(r.balance_after) for r in rows],
+            dtype=np.float64,
         ),
         "mcc": np.array([-1 if r.mcc is None else int(r.mcc) for r in rows], dtype=np.int16),
         "city": _place_column([r.city for r in rows], [r.province for r in rows]),
@@ -365,8 +393,15 @@ def transaction_columns(
         "location": _hash_column([r.location_id for r in rows]),
         "merchant": _hash_column([r.merchant_id or _descriptor(r.merchant_name) for r in rows]),
         "counterparty": _hash_column(
-            [counterparty_key_text(r.counterparty_id, r.counterparty_email, r.counterparty_phone,
-                                   r.counterparty_name) for r in rows]
+            [
+                counterparty_key_text(
+                    r.counterparty_id,
+                    r.counterparty_email,
+                    r.counterparty_phone,
+                    r.counterparty_name,
+                )
+                for r in rows
+            ]
         ),
         "ref_flags": ref_flags,
         "attempted": np.array([r.attempted for r in rows], dtype=np.int8),

@@ -37,8 +37,12 @@ def culprits(items: Sequence[T], handle: Callable[[Sequence[T]], object]) -> lis
     return culprits(items[:middle], handle) + culprits(items[middle:], handle)
 
 
-def pure_stage(profiles: Sequence[Message], transactions: Sequence[Message],
-               reference: ReferenceLists, limits: InputLimits = DEFAULT_LIMITS) -> None:
+def pure_stage(
+    profiles: Sequence[Message],
+    transactions: Sequence[Message],
+    reference: ReferenceLists,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> None:
     """Everything :meth:`~engine.core.detector.Detector.process` does to a batch before it
     touches state: decode every message and build the kernel columns."""
     for message in profiles:

@@ -83,8 +83,14 @@ def example_signals(parties: Iterable[dict]) -> list[PartySignal]:
     bit_of = {name: bit for bit, name in SIGNAL_NAMES.items()}
     signals = []
     for p in parties:
-        key = stable_hash(p["counterparty_id"]) if "counterparty_id" in p else contact_key(p["counterparty_email"])
-        signals.append(PartySignal(key=key, customer_id=p["customer_id"], signal=bit_of[p["signal"]], since=0))
+        key = (
+            stable_hash(p["counterparty_id"])
+            if "counterparty_id" in p
+            else contact_key(p["counterparty_email"])
+        )
+        signals.append(
+            PartySignal(key=key, customer_id=p["customer_id"], signal=bit_of[p["signal"]], since=0)
+        )
     return signals
 
 
@@ -120,7 +126,9 @@ class PartyIndex:
             self._dirty = False
         return self._keys
 
-    def counterparty_flags(self, customer_ids: Sequence[str], columns: dict[str, np.ndarray]) -> np.ndarray:
+    def counterparty_flags(
+        self, customer_ids: Sequence[str], columns: dict[str, np.ndarray]
+    ) -> np.ndarray:
         """The ``cp_flags`` column: signals of the row's counterparty (never the row's own
         customer) announced at or before the row's event time."""
         n = len(customer_ids)
@@ -143,7 +151,9 @@ class PartyIndex:
         return sorted(c for (c, s) in self.entries.get(key, {}) if s == signal)
 
 
-def related_subjects(index: PartyIndex, subject: str, own: Iterable[int], dealt_with: Iterable[int]) -> dict[str, list[str]]:
+def related_subjects(
+    index: PartyIndex, subject: str, own: Iterable[int], dealt_with: Iterable[int]
+) -> dict[str, list[str]]:
     """Other alerted subjects connected to ``subject``, with the reasons, for case links.
 
     ``own`` are the subject's party keys, ``dealt_with`` the keys of the counterparties in
@@ -169,6 +179,8 @@ def related_subjects(index: PartyIndex, subject: str, own: Iterable[int], dealt_
         if len(dealers) <= MAX_SHARED_COUNTERPARTY:
             for other in dealers:
                 shared[other] = shared.get(other, 0) + 1
-    note([other for other, n in shared.items() if n >= MIN_SHARED_COUNTERPARTIES],
-         "both transacted with the same counterparties")
+    note(
+        [other for other, n in shared.items() if n >= MIN_SHARED_COUNTERPARTIES],
+        "both transacted with the same counterparties",
+    )
     return {other: sorted(r) for other, r in sorted(reasons.items())}

@@ -219,7 +219,7 @@ def households(people: list[Customer], rng: np.random.Generator) -> None:
         k = 0
         while k < len(order):
             size = int(rng.choice(HOUSEHOLD_SIZES, p=HOUSEHOLD_WEIGHTS))
-            head, others = order[k], order[k + 1:k + size]
+            head, others = order[k], order[k + 1 : k + size]
             landline = rng.random() < 0.25
             for c in others:
                 c.address = head.address

@@ -65,7 +65,9 @@ class Lookalikes:
         self.members: list[Customer] = []
         self.tenants: dict[int, list[tuple[Party, float, int]]] = {}  # (tenant, rent, due day)
         self.clients: dict[int, list[Party]] = {}
-        self.tours: dict[int, dict[int, tuple[int, int]]] = {}  # day -> (tour start, nights) by worker
+        self.tours: dict[
+            int, dict[int, tuple[int, int]]
+        ] = {}  # day -> (tour start, nights) by worker
         self.gift_days: dict[int, set[int]] = {}  # days a gift-card buyer buys cards
         self.dca: dict[int, tuple[int, float]] = {}  # crypto hobbyist: (weekday, amount)
 
@@ -111,7 +113,10 @@ class Lookalikes:
                     days.add(max(0, occasion - int(rng.integers(0, 10))))
             self.gift_days[c.idx] = days
         elif kind == "crypto_hobbyist":
-            self.dca[c.idx] = (int(rng.integers(0, 7)), float(DCA_AMOUNTS[int(rng.integers(len(DCA_AMOUNTS)))]))
+            self.dca[c.idx] = (
+                int(rng.integers(0, 7)),
+                float(DCA_AMOUNTS[int(rng.integers(len(DCA_AMOUNTS)))]),
+            )
 
     def adjust_rates(self, c: Customer) -> None:
         """After ``Routine.add``: shift the everyday mix (night workers take cash at night)."""
@@ -293,14 +298,22 @@ class Lookalikes:
         tod = int(rng.integers(10 * HOUR, 21 * HOUR))
         r = rng.random()
         if r < 0.25:
-            m, cur = self.cat.online["gift_card"][int(rng.integers(len(self.cat.online["gift_card"])))]
-            fee = 0.0 if m.mcc == "5947" else float(rng.choice([3.95, 5.95, 6.95]))  # prepaid activation
+            m, cur = self.cat.online["gift_card"][
+                int(rng.integers(len(self.cat.online["gift_card"])))
+            ]
+            fee = (
+                0.0 if m.mcc == "5947" else float(rng.choice([3.95, 5.95, 6.95]))
+            )  # prepaid activation
             self.ledger.purchase(c, d, tod, m, amount + fee, "ecom", currency=cur)
             return
         category = "grocery" if r < 0.6 else ("convenience" if r < 0.8 else "department")
         pool = self.cat.pool(city, category)
-        basket = 0.0 if rng.random() < 0.6 else round(float(rng.uniform(8, 90)), 2)  # with groceries
-        self.ledger.purchase(c, d, tod, pool[int(rng.integers(len(pool)))], amount + basket, city=city)
+        basket = (
+            0.0 if rng.random() < 0.6 else round(float(rng.uniform(8, 90)), 2)
+        )  # with groceries
+        self.ledger.purchase(
+            c, d, tod, pool[int(rng.integers(len(pool)))], amount + basket, city=city
+        )
 
     def _crypto_day(self, c: Customer, d: int, weekday: int, rng: np.random.Generator) -> None:
         """A recurring weekly buy, now and then a bigger one on a dip, rarely a sale."""
@@ -308,16 +321,29 @@ class Lookalikes:
         vc = self.cat.online["vc"]
         m, cur = vc[c.idx % len(vc)]  # one favourite exchange
         tod = int(rng.integers(7 * HOUR, 23 * HOUR))
-        fields = {"merchant_id": m.merchant_id, "merchant_name": m.name, "mcc": m.mcc,
-                  "device_id": c.device_id, "ip": c.ip}
+        fields = {
+            "merchant_id": m.merchant_id,
+            "merchant_name": m.name,
+            "mcc": m.mcc,
+            "device_id": c.device_id,
+            "ip": c.ip,
+        }
         if weekday == day:
             self.ledger.post(c, d, tod, "vc_buy", "online", amount, currency=cur, **fields)
         if rng.random() < 0.05 and self.ledger.funds(c) > 1_500:
             big = round(float(rng.uniform(100, 1_000)), -1)
             self.ledger.post(c, d, tod + 600, "vc_buy", "online", big, currency=cur, **fields)
         if rng.random() < 0.02:
-            self.ledger.post(c, d, tod + 1200, "vc_sell", "online", round(float(rng.uniform(150, 1_500)), 2),
-                             currency=cur, **fields)
+            self.ledger.post(
+                c,
+                d,
+                tod + 1200,
+                "vc_sell",
+                "online",
+                round(float(rng.uniform(150, 1_500)), 2),
+                currency=cur,
+                **fields,
+            )
 
     def _worker_day(self, c: Customer, d: int, rng: np.random.Generator) -> None:
         """Works most days from home; ads, client EMTs and cash; then saves, pays tax, lives.

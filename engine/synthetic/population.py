@@ -39,7 +39,11 @@ NOISE_FLAGS = (
     ("adverse_media", "media-screening", "Mentioned in an article on a small-business tax audit"),
     ("id_concern", "branch", "Presented an expired driver's licence; renewed copy on file"),
     ("reported_address", "osint-vendor", "Address near a reported location (same postal code)"),
-    ("branch_observation", "teller", "Came in with a relative who interpreted; customer answered for herself"),
+    (
+        "branch_observation",
+        "teller",
+        "Came in with a relative who interpreted; customer answered for herself",
+    ),
 )
 BENIGN_MEMOS = (
     "", "", "", "", "dinner", "groceries", "thanks!", "gas money", "rent share", "concert tix",

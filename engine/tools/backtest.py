@@ -79,8 +79,9 @@ def read_messages(path: Path, topic: str, chunk: int = CHUNK) -> Iterator[list[M
         yield messages
 
 
-def _read_chunks(path: Path, topic: str, chunk: int,
-                 positions: bool) -> Iterator[tuple[list[Message], np.ndarray | None]]:
+def _read_chunks(
+    path: Path, topic: str, chunk: int, positions: bool
+) -> Iterator[tuple[list[Message], np.ndarray | None]]:
     """Like :func:`read_messages`; with ``positions``, also each JSONL line's byte offset
     (for :class:`DecodedInput`, which keeps raw rows in the file rather than in memory)."""
     if not path.is_file():
@@ -142,8 +143,12 @@ def transaction_schema() -> dict[str, pl.DataType | type[pl.DataType]]:
     boolean, everything else text (``ts`` keeps its RFC 3339 form and local offset)."""
     from schemas import Transaction
 
-    kinds: dict[str, type[pl.DataType]] = {"amount": pl.Float64, "amount_cad": pl.Float64, "balance_after": pl.Float64,
-                                           "attempted": pl.Boolean}
+    kinds: dict[str, type[pl.DataType]] = {
+        "amount": pl.Float64,
+        "amount_cad": pl.Float64,
+        "balance_after": pl.Float64,
+        "attempted": pl.Boolean,
+    }
     return {name: kinds.get(name, pl.Utf8) for name in Transaction.__struct_fields__}
 
 
@@ -157,8 +162,14 @@ def write_parquet(jsonl: Path, out: Path, kind: str = "transactions") -> int:
 
 
 # ---------------------------------------------------------------------------- backtest
-def backtest(transactions: Path, profiles: Path | None, settings: Settings, chunk: int = CHUNK,
-             detector: Detector | None = None, progress: bool = False) -> tuple[BatchResult, PartitionState]:
+def backtest(
+    transactions: Path,
+    profiles: Path | None,
+    settings: Settings,
+    chunk: int = CHUNK,
+    detector: Detector | None = None,
+    progress: bool = False,
+) -> tuple[BatchResult, PartitionState]:
     """Apply all profiles, then stream the transactions through in chunks; returns totals."""
     detector = detector or Detector(settings)
     detector.parties = PartyIndex()  # a run starts knowing no one, as a fresh stream does
@@ -167,7 +178,9 @@ def backtest(transactions: Path, profiles: Path | None, settings: Settings, chun
     if profiles is not None:
         _apply_profiles(detector, state, Path(profiles), total)
     with _bar(progress, transactions) as bar:
-        for n, batch in enumerate(read_messages(Path(transactions), "transactions", chunk), start=1):
+        for n, batch in enumerate(
+            read_messages(Path(transactions), "transactions", chunk), start=1
+        ):
             part = detector.process(state, [], batch)
             _announce(detector, part)
             _merge(total, part)
@@ -176,22 +189,29 @@ def backtest(transactions: Path, profiles: Path | None, settings: Settings, chun
     return total, state
 
 
-def _apply_profiles(detector: Detector, state: PartitionState, profiles: Path, total: BatchResult) -> None:
+def _apply_profiles(
+    detector: Detector, state: PartitionState, profiles: Path, total: BatchResult
+) -> None:
     for batch in read_messages(profiles, "profiles"):
         _merge(total, detector.process(state, batch, []))
     if detector.settings.cross_customer:
-        apply_shared_identifier_findings(state, total.observations, detector.settings.shared_identifier_min_holders)
+        apply_shared_identifier_findings(
+            state, total.observations, detector.settings.shared_identifier_min_holders
+        )
     total.observations = []  # large, and only the stream's second stage needs them
 
 
-def apply_shared_identifier_findings(state: PartitionState, observations: list[tuple[bytes, bytes]],
-                                     min_holders: int) -> int:
+def apply_shared_identifier_findings(
+    state: PartitionState, observations: list[tuple[bytes, bytes]], min_holders: int
+) -> int:
     """What the stream's identifier index (``engine.crosscustomer.identifiers``) would find, applied at once."""
     table: dict[str, dict] = {}
     found = 0
     for _, value in observations:
         obs = _OBSERVATION.decode(value)
-        table[obs.identifier], findings = update_holders(table.get(obs.identifier, {}), obs, min_holders)
+        table[obs.identifier], findings = update_holders(
+            table.get(obs.identifier, {}), obs, min_holders
+        )
         for finding in findings:
             state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
             found += 1
@@ -224,7 +244,9 @@ def _bar(progress: bool, path: Path, desc: str = "backtest"):
     from tqdm import tqdm
 
     total = count_rows(Path(path)) if progress else None
-    return tqdm(total=total, desc=desc, unit="tx", unit_scale=True, disable=not progress, smoothing=0.1)
+    return tqdm(
+        total=total, desc=desc, unit="tx", unit_scale=True, disable=not progress, smoothing=0.1
+    )
 
 
 def write_alerts(alerts: Sequence[Alert], out: Path) -> None:
@@ -265,7 +287,7 @@ class _Raws(Sequence):
         return len(self.starts)
 
     def __getitem__(self, i):  # type: ignore[override]
-        return bytes(self.data[int(self.starts[i]):int(self.ends[i])])
+        return bytes(self.data[int(self.starts[i]) : int(self.ends[i])])
 
 
 @dataclass
@@ -302,8 +324,15 @@ class DecodedInput:
         return float(max(1, round((last - first) / 86_400)))
 
     @classmethod
-    def load(cls, transactions: Path, profiles: Path | None, settings: Settings, chunk: int = CHUNK,
-             progress: bool = False, cache_dir: Path | None = None) -> DecodedInput:
+    def load(
+        cls,
+        transactions: Path,
+        profiles: Path | None,
+        settings: Settings,
+        chunk: int = CHUNK,
+        progress: bool = False,
+        cache_dir: Path | None = None,
+    ) -> DecodedInput:
         transactions = Path(transactions)
         reference_detector = Detector(settings)  # only its reference lists are used
         profile_batches = list(read_messages(Path(profiles), "profiles")) if profiles else []
@@ -324,10 +353,15 @@ class DecodedInput:
         written = 0
         try:
             with _bar(progress, transactions, "decode") as bar:
-                for batch, starts in _read_chunks(transactions, "transactions", chunk, positions=writer is None):
+                for batch, starts in _read_chunks(
+                    transactions, "transactions", chunk, positions=writer is None
+                ):
                     if writer is not None:
-                        lengths = np.fromiter((len(m.value or b"") + 1 for m in batch), dtype=np.int64,
-                                              count=len(batch))
+                        lengths = np.fromiter(
+                            (len(m.value or b"") + 1 for m in batch),
+                            dtype=np.int64,
+                            count=len(batch),
+                        )
                         starts = written + np.concatenate([[0], np.cumsum(lengths)[:-1]])
                         writer.write(b"".join(m.value + b"\n" for m in batch))  # type: ignore[operator]
                         written += int(lengths.sum())
@@ -338,11 +372,17 @@ class DecodedInput:
                         continue
                     pos = {m.offset: k for k, m in enumerate(batch)}
                     take = np.array([pos[o] for o in decoded.offsets], dtype=np.int64)
-                    columns = transaction_columns(decoded.rows, decoded.offsets, reference_detector.reference)
-                    columns["cust"] = np.array([slots.setdefault(r.customer_id, len(slots)) for r in decoded.rows],
-                                               dtype=np.int64)
+                    columns = transaction_columns(
+                        decoded.rows, decoded.offsets, reference_detector.reference
+                    )
+                    columns["cust"] = np.array(
+                        [slots.setdefault(r.customer_id, len(slots)) for r in decoded.rows],
+                        dtype=np.int64,
+                    )
                     row_starts = starts[take]  # type: ignore[index]
-                    row_ends = row_starts + np.array([len(v) for v in decoded.values], dtype=np.int64)
+                    row_ends = row_starts + np.array(
+                        [len(v) for v in decoded.values], dtype=np.int64
+                    )
                     txn_ids = np.array([r.txn_id.encode() for r in decoded.rows])
                     chunks.append(_Chunk(columns, txn_ids, row_starts, row_ends))
                     n_rows += len(decoded.rows)
@@ -350,10 +390,18 @@ class DecodedInput:
             if writer is not None:
                 writer.close()
         with open(source, "rb") as handle:
-            raw = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if source.stat().st_size else b""
-        return cls(profile_batches, chunks, list(slots), raw, reference_detector.reference, n_rows, dead)
+            raw = (
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                if source.stat().st_size
+                else b""
+            )
+        return cls(
+            profile_batches, chunks, list(slots), raw, reference_detector.reference, n_rows, dead
+        )
 
-    def run(self, settings: Settings, detector: Detector | None = None) -> tuple[BatchResult, PartitionState]:
+    def run(
+        self, settings: Settings, detector: Detector | None = None
+    ) -> tuple[BatchResult, PartitionState]:
         """Detection under ``settings`` over the cached columns: the same result as
         :func:`backtest` with these settings (the reference lists are those decoded with)."""
         detector = detector or Detector(settings)
@@ -363,7 +411,9 @@ class DecodedInput:
         for batch in self.profiles:
             _merge(total, detector.process(state, batch, []))
         if settings.cross_customer:
-            apply_shared_identifier_findings(state, total.observations, settings.shared_identifier_min_holders)
+            apply_shared_identifier_findings(
+                state, total.observations, settings.shared_identifier_min_holders
+            )
         total.observations = []
         # Slots are handed out in order of first appearance, so registering everyone up
         # front gives each customer the slot the cached ``cust`` column already holds.
@@ -373,8 +423,9 @@ class DecodedInput:
         for n, c in enumerate(self.chunks, start=1):
             part = BatchResult()
             rows = _Rows(c.txn_ids, c.columns["cust"], self.customers)
-            detector.detect_columns(state, rows, c.columns, part, _Zeros(len(rows)),
-                                    _Raws(self.raw, c.starts, c.ends))
+            detector.detect_columns(
+                state, rows, c.columns, part, _Zeros(len(rows)), _Raws(self.raw, c.starts, c.ends)
+            )
             _announce(detector, part)
             _merge(total, part)
             _maybe_prune(state, settings, n)

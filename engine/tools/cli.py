@@ -37,7 +37,9 @@ def cmd_broker(args: argparse.Namespace) -> int:
     from engine.stream.broker import start_broker
 
     process = start_broker(args.port)
-    print(f"embedded Kafka-protocol broker (Tansu) on 127.0.0.1:{args.port}; Ctrl-C or SIGTERM stops it")
+    print(
+        f"embedded Kafka-protocol broker (Tansu) on 127.0.0.1:{args.port}; Ctrl-C or SIGTERM stops it"
+    )
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
         return process.wait()
@@ -49,8 +51,13 @@ def cmd_broker(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from engine.synthetic import generate
 
-    summary = generate(Path(args.out), customers=args.customers, days=args.days, seed=args.seed,
-                       progress=not args.quiet)
+    summary = generate(
+        Path(args.out),
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
     print(summary)
     if args.format == "parquet":  # the generator streams JSONL; convert, streaming again
         from engine.tools.backtest import write_parquet
@@ -66,7 +73,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_produce(args: argparse.Namespace) -> int:
     from engine.tools.produce import produce
 
-    sent = produce(_settings(args, detection=False), [Path(p) for p in args.files], topic=args.topic, progress=not args.quiet)
+    sent = produce(
+        _settings(args, detection=False),
+        [Path(p) for p in args.files],
+        topic=args.topic,
+        progress=not args.quiet,
+    )
     print(", ".join(f"{n:,} to {t}" for t, n in sent.items()))
     return 0
 
@@ -77,7 +89,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # Until Faust installs its own handlers, SIGTERM means a clean exit (nothing consumed yet).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     run_worker(settings)
     return 0
 
@@ -85,8 +99,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from engine.tools.demo import run_demo
 
-    return run_demo(Path(args.out), customers=args.customers, days=args.days, seed=args.seed,
-                    bootstrap=args.bootstrap)
+    return run_demo(
+        Path(args.out),
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        bootstrap=args.bootstrap,
+    )
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -96,14 +115,21 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     started = time.perf_counter()
-    result, _ = backtest(Path(args.transactions), Path(args.profiles) if args.profiles else None, settings,
-                         chunk=args.chunk, progress=not args.quiet)
+    result, _ = backtest(
+        Path(args.transactions),
+        Path(args.profiles) if args.profiles else None,
+        settings,
+        chunk=args.chunk,
+        progress=not args.quiet,
+    )
     seconds = time.perf_counter() - started
     out = Path(args.out)
     write_alerts(result.alerts, out)
-    print(f"{result.transactions:,} transactions in {seconds:,.1f}s ({result.transactions / max(seconds, 1e-9):,.0f}/s), "
-          f"{len(result.dead):,} dead letters, {len(result.alerts):,} alerts for "
-          f"{len({a.customer_id for a in result.alerts}):,} customers → {out}")
+    print(
+        f"{result.transactions:,} transactions in {seconds:,.1f}s ({result.transactions / max(seconds, 1e-9):,.0f}/s), "
+        f"{len(result.dead):,} dead letters, {len(result.alerts):,} alerts for "
+        f"{len({a.customer_id for a in result.alerts}):,} customers → {out}"
+    )
     return 0
 
 
@@ -116,8 +142,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_report,
     )
 
-    report = evaluate(read_labels(Path(args.labels)), read_alerts(Path(args.alerts)),
-                      prevalence=1 / args.prevalence, days=args.days)
+    report = evaluate(
+        read_labels(Path(args.labels)),
+        read_alerts(Path(args.alerts)),
+        prevalence=1 / args.prevalence,
+        days=args.days,
+    )
     print(format_report(report))
     if args.out:
         json_path, html_path = write_report(report, Path(args.out))
@@ -140,12 +170,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings(args, detection=False)
     package = asyncio.run(latest_package(settings, args.case_id, timeout=args.timeout))
     if package is None:
-        raise ProtectError(f"no package for {args.case_id} on topic {settings.disclosures_topic!r} "
-                           f"at {settings.bootstrap}")
+        raise ProtectError(
+            f"no package for {args.case_id} on topic {settings.disclosures_topic!r} "
+            f"at {settings.bootstrap}"
+        )
     data = export(package, args.format)
     Path(args.out).write_bytes(data)
-    print(f"{args.case_id} version {package['version']} ({package['status']}): {args.format} report, "
-          f"{len(data):,} bytes, validated → {args.out}")
+    print(
+        f"{args.case_id} version {package['version']} ({package['status']}): {args.format} report, "
+        f"{len(data):,} bytes, validated → {args.out}"
+    )
     return 0
 
 
@@ -172,13 +206,19 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 
 def _kafka_flags(p: argparse.ArgumentParser, bootstrap_default: str | None = None) -> None:
-    p.add_argument("--bootstrap", default=bootstrap_default, help="Kafka HOST:PORT (env PROTECT_BOOTSTRAP)")
+    p.add_argument(
+        "--bootstrap", default=bootstrap_default, help="Kafka HOST:PORT (env PROTECT_BOOTSTRAP)"
+    )
     p.add_argument("--config", help="TOML settings file (env PROTECT_CONFIG)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="protect", description=(
-        "Project Protect streaming engine: FINTRAC human-trafficking ML indicators over Kafka."))
+    parser = argparse.ArgumentParser(
+        prog="protect",
+        description=(
+            "Project Protect streaming engine: FINTRAC human-trafficking ML indicators over Kafka."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"protect {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -186,13 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=9092)
     p.set_defaults(func=cmd_broker)
 
-    p = verbs.add_parser("generate", help="write a synthetic population with planted trafficking rings")
+    p = verbs.add_parser(
+        "generate", help="write a synthetic population with planted trafficking rings"
+    )
     p.add_argument("--customers", type=int, default=2000)
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", default="out/data")
-    p.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl",
-                   help="transactions and profiles as JSONL (default) or Parquet with the contract's columns")
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "parquet"),
+        default="jsonl",
+        help="transactions and profiles as JSONL (default) or Parquet with the contract's columns",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 
@@ -209,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web-port", type=int, help="port for /metrics and /health (default 6066)")
     p.add_argument("--web-host", help="interface for the web server (default 127.0.0.1)")
     p.add_argument("--analyst-port", type=int, help="port for the analyst view (default 6080)")
-    p.add_argument("--checkpoint-dir", help="where partition checkpoints are written (default ./state)")
+    p.add_argument(
+        "--checkpoint-dir", help="where partition checkpoints are written (default ./state)"
+    )
     p.add_argument("--partitions", type=int, help="partitions for topics the worker creates")
     p.add_argument("--group-id", help="consumer group (default protect-engine)")
     p.add_argument("--reference", help="reference list file replacing shipped lists by name")
@@ -225,37 +273,66 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = verbs.add_parser("backtest", help="run the same detector over JSONL or Parquet files")
-    p.add_argument("--transactions", required=True, help="transactions .jsonl or .parquet (contract columns)")
+    p.add_argument(
+        "--transactions", required=True, help="transactions .jsonl or .parquet (contract columns)"
+    )
     p.add_argument("--profiles", help="profiles .jsonl or .parquet")
     p.add_argument("--out", required=True, help="alerts JSONL to write")
     p.add_argument("--config", help="TOML settings file (env PROTECT_CONFIG)")
     p.add_argument("--reference", help="reference list file replacing shipped lists by name")
-    p.add_argument("--chunk", type=int, default=50_000, help="transactions per batch (default 50,000)")
+    p.add_argument(
+        "--chunk", type=int, default=50_000, help="transactions per batch (default 50,000)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_backtest)
 
-    p = verbs.add_parser("evaluate", help="detection quality of alerts against labels (table, JSON, HTML)")
-    p.add_argument("--labels", required=True, help="labels.csv (customer_id, role, business_model, ring_id, "
-                   "first_activity, lookalike_type)")
+    p = verbs.add_parser(
+        "evaluate", help="detection quality of alerts against labels (table, JSON, HTML)"
+    )
+    p.add_argument(
+        "--labels",
+        required=True,
+        help="labels.csv (customer_id, role, business_model, ring_id, "
+        "first_activity, lookalike_type)",
+    )
     p.add_argument("--alerts", required=True, help="alerts JSONL (CONTRACT section 4)")
     p.add_argument("--out", help="folder for evaluation.json and evaluation.html")
-    p.add_argument("--prevalence", type=float, default=2000.0,
-                   help="one ring member per N customers for the implied precision (default 2,000)")
+    p.add_argument(
+        "--prevalence",
+        type=float,
+        default=2000.0,
+        help="one ring member per N customers for the implied precision (default 2,000)",
+    )
     p.add_argument("--days", type=float, help="days the data covers (adds per-30-day volumes)")
     p.set_defaults(func=cmd_evaluate)
 
-    p = verbs.add_parser("tune", help="sweep settings over labelled data; write the chosen ones as TOML")
+    p = verbs.add_parser(
+        "tune", help="sweep settings over labelled data; write the chosen ones as TOML"
+    )
     p.add_argument("--transactions", required=True, help="transactions .jsonl or .parquet")
     p.add_argument("--profiles", help="profiles .jsonl or .parquet")
     p.add_argument("--labels", required=True, help="labels.csv")
-    p.add_argument("--sweep", action="append", required=True, metavar="KEY=V1,V2,...",
-                   help="a setting and its values, repeatable: constellation.score_threshold=6,7,8 · "
-                        "constellation.weights.PP-16=2,3 · PP-16.min_senders=4,5,6")
-    p.add_argument("--mode", choices=("grid", "one-at-a-time"), default="grid",
-                   help="grid: every combination (default); one-at-a-time: vary one key, others at base")
-    p.add_argument("--max-false-per-10k", type=float, default=10.0,
-                   help="choose the highest recall with at most this many falsely alerted customers per "
-                        "10,000 outside the rings (default 10)")
+    p.add_argument(
+        "--sweep",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a setting and its values, repeatable: constellation.score_threshold=6,7,8 · "
+        "constellation.weights.PP-16=2,3 · PP-16.min_senders=4,5,6",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("grid", "one-at-a-time"),
+        default="grid",
+        help="grid: every combination (default); one-at-a-time: vary one key, others at base",
+    )
+    p.add_argument(
+        "--max-false-per-10k",
+        type=float,
+        default=10.0,
+        help="choose the highest recall with at most this many falsely alerted customers per "
+        "10,000 outside the rings (default 10)",
+    )
     p.add_argument("--out", required=True, help="TOML file to write with the chosen settings")
     p.add_argument("--report", help="folder for tune.json (every setting's numbers)")
     p.add_argument("--config", help="base TOML settings (env PROTECT_CONFIG)")
@@ -263,27 +340,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_tune)
 
-    p = verbs.add_parser("export", help="write a case's FINTRAC STR JSON or goAML XML from the disclosures topic")
+    p = verbs.add_parser(
+        "export", help="write a case's FINTRAC STR JSON or goAML XML from the disclosures topic"
+    )
     _kafka_flags(p)
     p.add_argument("case_id", metavar="CASE_ID", help="e.g. CASE-B152FC5E757AE341")
     p.add_argument("--format", choices=("fintrac", "goaml"), required=True)
-    p.add_argument("--out", required=True, help="file to write (validated against the official schema first)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to read the topic (default 60)")
+    p.add_argument(
+        "--out", required=True, help="file to write (validated against the official schema first)"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to read the topic (default 60)"
+    )
     p.set_defaults(func=cmd_export)
 
-    p = verbs.add_parser("cases", help="assemble a backtest's alerts into cases and packages, "
-                         "as the worker does; optionally validate every export")
+    p = verbs.add_parser(
+        "cases",
+        help="assemble a backtest's alerts into cases and packages, "
+        "as the worker does; optionally validate every export",
+    )
     p.add_argument("--alerts", required=True, help="alerts JSONL (protect backtest --out)")
-    p.add_argument("--profiles", required=True, help="profiles .jsonl or .parquet (protect generate)")
+    p.add_argument(
+        "--profiles", required=True, help="profiles .jsonl or .parquet (protect generate)"
+    )
     p.add_argument("--out", help="folder for CASE.package.json, CASE.fintrac.json, CASE.goaml.xml")
-    p.add_argument("--validate", action="store_true",
-                   help="validate both exports of every case against the official schemas; "
-                        "exit 1 if any fails (the list is in OUT/validation.json)")
+    p.add_argument(
+        "--validate",
+        action="store_true",
+        help="validate both exports of every case against the official schemas; "
+        "exit 1 if any fails (the list is in OUT/validation.json)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_cases)
 
     p = verbs.add_parser("indicators", help="list the indicator catalogue (every PP and PK id)")
-    p.add_argument("--markdown", action="store_true", help="the analyst's catalogue page (docs/catalogue.md)")
+    p.add_argument(
+        "--markdown", action="store_true", help="the analyst's catalogue page (docs/catalogue.md)"
+    )
     p.set_defaults(func=cmd_indicators)
     return parser
 

@@ -29,7 +29,7 @@ from engine.errors import ProtectError
 from engine.stream.broker import embedded_broker, free_port
 from engine.tools.produce import produce_files
 
-_SAMPLE = re.compile(r'^(protect_[a-z_]+?)(?:_total)?(?:\{([^}]*)\})? ([0-9.eE+-]+)$')
+_SAMPLE = re.compile(r"^(protect_[a-z_]+?)(?:_total)?(?:\{([^}]*)\})? ([0-9.eE+-]+)$")
 
 
 def scrape(port: int) -> dict[tuple[str, str], float]:
@@ -48,13 +48,30 @@ def metric_sum(samples: dict[tuple[str, str], float], name: str) -> float:
     return sum(v for (n, _), v in samples.items() if n == name)
 
 
-def start_worker(bootstrap: str, web_port: int, state_dir: Path, log_path: Path,
-                 extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_worker(
+    bootstrap: str,
+    web_port: int,
+    state_dir: Path,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen:
     env = {**os.environ, "PROTECT_LOG_LEVEL": "WARNING", **(extra_env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "engine.tools.cli", "worker", "--bootstrap", bootstrap, "--web-port", str(web_port),
-         "--checkpoint-dir", str(state_dir)],
-        stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, env=env,  # noqa: SIM115
+        [
+            sys.executable,
+            "-m",
+            "engine.tools.cli",
+            "worker",
+            "--bootstrap",
+            bootstrap,
+            "--web-port",
+            str(web_port),
+            "--checkpoint-dir",
+            str(state_dir),
+        ],
+        stdout=open(log_path, "ab"),
+        stderr=subprocess.STDOUT,
+        env=env,  # noqa: SIM115
     )
 
 
@@ -73,14 +90,21 @@ def wait_until_healthy(port: int, worker: subprocess.Popen, timeout: float = 180
     raise ProtectError(f"the worker was not healthy after {timeout:.0f}s")
 
 
-def wait_until_consumed(port: int, expected: int, worker: subprocess.Popen, timeout: float = 900.0,
-                        progress: bool = True) -> tuple[dict, float]:
+def wait_until_consumed(
+    port: int,
+    expected: int,
+    worker: subprocess.Popen,
+    timeout: float = 900.0,
+    progress: bool = True,
+) -> tuple[dict, float]:
     """Poll /metrics until ``expected`` input messages were consumed; returns the last
     scrape and the seconds from the first to the last consumed message."""
     deadline = time.monotonic() + timeout
     first_seen = None
     samples: dict = {}
-    with tqdm(total=expected, desc="engine", unit="msg", unit_scale=True, disable=not progress) as bar:
+    with tqdm(
+        total=expected, desc="engine", unit="msg", unit_scale=True, disable=not progress
+    ) as bar:
         while time.monotonic() < deadline:
             if worker.poll() is not None:
                 raise ProtectError(f"the worker exited with code {worker.returncode}; see its log")
@@ -93,8 +117,10 @@ def wait_until_consumed(port: int, expected: int, worker: subprocess.Popen, time
             if consumed >= expected:
                 return samples, time.monotonic() - (first_seen or time.monotonic())
             time.sleep(0.25)
-    raise ProtectError(f"the worker consumed {metric_sum(samples, 'protect_input_messages'):.0f} of {expected} "
-                       f"messages in {timeout:.0f}s")
+    raise ProtectError(
+        f"the worker consumed {metric_sum(samples, 'protect_input_messages'):.0f} of {expected} "
+        f"messages in {timeout:.0f}s"
+    )
 
 
 def stop_worker(worker: subprocess.Popen, timeout: float = 60.0) -> int:
@@ -106,13 +132,16 @@ def stop_worker(worker: subprocess.Popen, timeout: float = 60.0) -> int:
         return worker.wait()
 
 
-async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 60.0) -> list[bytes]:
+async def read_topic(
+    bootstrap: str, topic: str, expected: int, timeout: float = 60.0
+) -> list[bytes]:
     """Read ``expected`` messages from the start of ``topic`` (the embedded broker under-reports
     end offsets, so count what was produced rather than trusting them)."""
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     values: list[bytes] = []
     try:
@@ -126,7 +155,9 @@ async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float =
     return values
 
 
-def run_demo(out: Path, customers: int = 2000, days: int = 30, seed: int = 7, bootstrap: str | None = None) -> int:
+def run_demo(
+    out: Path, customers: int = 2000, days: int = 30, seed: int = 7, bootstrap: str | None = None
+) -> int:
     from engine.synthetic import generate
 
     out.mkdir(parents=True, exist_ok=True)
@@ -142,13 +173,19 @@ def run_demo(out: Path, customers: int = 2000, days: int = 30, seed: int = 7, bo
         else:
             print(f"2/4 using Kafka at {bootstrap}")
         settings = Settings.load(bootstrap=bootstrap)
-        sent = asyncio.run(produce_files(settings, [data / "profiles.jsonl", data / "transactions.jsonl"]))
+        sent = asyncio.run(
+            produce_files(settings, [data / "profiles.jsonl", data / "transactions.jsonl"])
+        )
         expected = sum(sent.values())
         web_port = free_port()
-        print(f"3/4 engine worker (Faust) consuming; metrics on http://127.0.0.1:{web_port}/metrics")
+        print(
+            f"3/4 engine worker (Faust) consuming; metrics on http://127.0.0.1:{web_port}/metrics"
+        )
         worker = start_worker(bootstrap, web_port, state_dir, out / "worker.log")
         try:
-            print("    starting: the first start compiles the numba kernels (about a minute), later ones load them")
+            print(
+                "    starting: the first start compiles the numba kernels (about a minute), later ones load them"
+            )
             wait_until_healthy(web_port, worker, timeout=600)
             samples, busy_s = wait_until_consumed(web_port, expected, worker)
             time.sleep(1.0)
@@ -177,7 +214,10 @@ def summarise(samples: dict, busy_s: float, alerts: list[dict], labels_path: Pat
     alerted = {a["customer_id"] for a in alerts}
     caught = alerted & ring
     roles_right = sum(
-        1 for a in alerts if a["customer_id"] in ring and _role_matches(a["role_hypothesis"], labels[a["customer_id"]]["role"])
+        1
+        for a in alerts
+        if a["customer_id"] in ring
+        and _role_matches(a["role_hypothesis"], labels[a["customer_id"]]["role"])
     )
     outside = len(labels) - len(ring)
     return {
@@ -187,21 +227,28 @@ def summarise(samples: dict, busy_s: float, alerts: list[dict], labels_path: Pat
         "transactions_per_second": round(processed / busy_s) if busy_s else None,
         "alerts": len(alerts),
         "customers_alerted": len(alerted),
-        "alerts_by_indicator": dict(Counter(i["id"] for a in alerts for i in a["indicators"]).most_common()),
+        "alerts_by_indicator": dict(
+            Counter(i["id"] for a in alerts for i in a["indicators"]).most_common()
+        ),
         "alerts_by_family": dict(Counter(f for a in alerts for f in a["families"]).most_common()),
         "alerts_by_role": dict(Counter(a["role_hypothesis"] for a in alerts).most_common()),
         "ring_members": len(ring),
         "ring_members_alerted": len(caught),
         "customers_outside_rings_alerted": len(alerted - ring),
-        "false_alerted_per_10k": round(10_000 * len(alerted - ring) / outside, 2) if outside else 0.0,
+        "false_alerted_per_10k": round(10_000 * len(alerted - ring) / outside, 2)
+        if outside
+        else 0.0,
         "ring_alerts_with_right_role": roles_right,
         "ring_alerts": sum(1 for a in alerts if a["customer_id"] in ring),
     }
 
 
 def _role_matches(hypothesis: str, role: str) -> bool:
-    return {"victim": "possible_victim", "trafficker": "suspected_trafficker",
-            "collector": "collector_nominee"}.get(role) == hypothesis
+    return {
+        "victim": "possible_victim",
+        "trafficker": "suspected_trafficker",
+        "collector": "collector_nominee",
+    }.get(role) == hypothesis
 
 
 def format_summary(r: dict, alerts_path: Path) -> str:
@@ -215,7 +262,8 @@ def format_summary(r: dict, alerts_path: Path) -> str:
         f"({r['false_alerted_per_10k']} per 10,000 customers outside the rings)",
         "",
         "alerts by family:     " + ", ".join(f"{k} {v}" for k, v in r["alerts_by_family"].items()),
-        "alerts by indicator:  " + ", ".join(f"{k} {v}" for k, v in r["alerts_by_indicator"].items()),
+        "alerts by indicator:  "
+        + ", ".join(f"{k} {v}" for k, v in r["alerts_by_indicator"].items()),
         "role hypotheses:      " + ", ".join(f"{k} {v}" for k, v in r["alerts_by_role"].items()),
         "",
         f"alerts:  {alerts_path}",

@@ -94,7 +94,9 @@ def assemble(alerts: Iterable[Alert], profiles: Mapping[str, Profile]) -> Assemb
         assembly.entries[alert.customer_id] = result.entry
         assembly.outcomes[result.result] += 1
     # then related subjects, as the worker links them on each alert and on its timer
-    linked = link_cases({s: e.case for s, e in assembly.entries.items() if e.case is not None}, profiles)
+    linked = link_cases(
+        {s: e.case for s, e in assembly.entries.items() if e.case is not None}, profiles
+    )
     for subject, case in linked.items():
         assembly.entries[subject] = msgspec.structs.replace(assembly.entries[subject], case=case)
     return assembly
@@ -256,4 +258,3 @@ def _headline(message: str) -> str:
     """The first line and the first failing path of an :class:`ExportValidationError`."""
     head, _, rest = message.partition("\n")
     return f"{head} {rest.strip().splitlines()[0]}" if rest.strip() else head
-

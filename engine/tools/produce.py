@@ -23,7 +23,10 @@ _KEY = msgspec.json.Decoder(_Keyed)
 def topic_for(path: Path, settings: Settings) -> str:
     """``transactions*.jsonl`` → transactions topic, ``profiles*.jsonl`` → profiles topic."""
     name = path.name.lower()
-    for prefix, topic in (("transactions", settings.transactions_topic), ("profiles", settings.profiles_topic)):
+    for prefix, topic in (
+        ("transactions", settings.transactions_topic),
+        ("profiles", settings.profiles_topic),
+    ):
         if name.startswith(prefix):
             return topic
     raise ValueError(f"{path}: cannot tell the topic from the file name; use --topic")
@@ -38,8 +41,9 @@ def key_of(line: bytes) -> bytes | None:
         return None
 
 
-async def produce_files(settings: Settings, paths: list[Path], topic: str | None = None,
-                        progress: bool = True) -> dict[str, int]:
+async def produce_files(
+    settings: Settings, paths: list[Path], topic: str | None = None, progress: bool = True
+) -> dict[str, int]:
     """Send every line of every file; returns messages sent per topic."""
     await ensure_topics(settings)
     producer = make_producer(settings, linger_ms=20, acks=1)
@@ -50,8 +54,16 @@ async def produce_files(settings: Settings, paths: list[Path], topic: str | None
             target = topic or topic_for(path, settings)
             total = _count_lines(path)
             started = time.perf_counter()
-            with open(path, "rb") as handle, tqdm(total=total, desc=f"produce {path.name} → {target}",
-                                                  unit="msg", disable=not progress, unit_scale=True) as bar:
+            with (
+                open(path, "rb") as handle,
+                tqdm(
+                    total=total,
+                    desc=f"produce {path.name} → {target}",
+                    unit="msg",
+                    disable=not progress,
+                    unit_scale=True,
+                ) as bar,
+            ):
                 pending = 0
                 for line in handle:
                     line = line.rstrip(b"\r\n")
@@ -78,5 +90,7 @@ def _count_lines(path: Path) -> int:
         return sum(buf.count(b"\n") for buf in iter(lambda: handle.read(1 << 20), b""))
 
 
-def produce(settings: Settings, paths: list[Path], topic: str | None = None, progress: bool = True) -> dict[str, int]:
+def produce(
+    settings: Settings, paths: list[Path], topic: str | None = None, progress: bool = True
+) -> dict[str, int]:
     return asyncio.run(produce_files(settings, paths, topic, progress))

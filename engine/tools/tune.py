@@ -56,7 +56,9 @@ def parse_sweep(text: str) -> tuple[str, list[float | int]]:
     key, sep, values = text.partition("=")
     key = key.strip()
     if not sep or not key or not values.strip():
-        raise ConfigError(f"--sweep {text!r}: expected KEY=V1,V2,... e.g. constellation.score_threshold=6,7,8")
+        raise ConfigError(
+            f"--sweep {text!r}: expected KEY=V1,V2,... e.g. constellation.score_threshold=6,7,8"
+        )
     out: list[float | int] = []
     for raw in values.split(","):
         raw = raw.strip()
@@ -90,30 +92,47 @@ def apply(base: Settings, assignment: dict[str, float | int]) -> Settings:
             raise ConfigError(
                 f"--sweep {key}: unknown key; use constellation.<{'|'.join(sorted(_CONSTELLATION_FIELDS))}>, "
                 f"constellation.weights.<ID or FAMILY>, <ID>.<parameter> (ids: {', '.join(REGISTRY)}) "
-                f"or {', '.join(_TOP_LEVEL)}")
-    casts = {"window_days": int, "min_families": int, "realert_days": int, "score_threshold": float,
-             "same_family_factor": float, "family_min_weight": float}
+                f"or {', '.join(_TOP_LEVEL)}"
+            )
+    casts = {
+        "window_days": int,
+        "min_families": int,
+        "realert_days": int,
+        "score_threshold": float,
+        "same_family_factor": float,
+        "family_min_weight": float,
+    }
     new_constellation = dataclasses.replace(
-        base.constellation, weights=weights, **{k: casts[k](v) for k, v in constellation.items()})
+        base.constellation, weights=weights, **{k: casts[k](v) for k, v in constellation.items()}
+    )
     extra: dict[str, Any] = {k: int(v) for k, v in top.items()}
-    settings = dataclasses.replace(base, constellation=new_constellation, indicator_params=params, **extra)
+    settings = dataclasses.replace(
+        base, constellation=new_constellation, indicator_params=params, **extra
+    )
     settings.validate()
     settings.check_detection()
     return settings
 
 
-def settings_grid(sweeps: Sequence[tuple[str, list]], mode: str = "grid") -> list[dict[str, float | int]]:
+def settings_grid(
+    sweeps: Sequence[tuple[str, list]], mode: str = "grid"
+) -> list[dict[str, float | int]]:
     """Assignments to try: every combination, or one key at a time (others at base)."""
     keys = [k for k, _ in sweeps]
     if len(set(keys)) != len(keys):
         raise ConfigError(f"--sweep: a key is given twice in {keys}")
     if mode == "grid":
-        combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(v for _, v in sweeps))]
+        combos = [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*(v for _, v in sweeps))
+        ]
     else:
         combos = [{}] + [{k: v} for k, values in sweeps for v in values]
     if len(combos) > MAX_SETTINGS:
-        raise ConfigError(f"--sweep: {len(combos):,} settings to run (more than {MAX_SETTINGS}); "
-                          "use --mode one-at-a-time or fewer values")
+        raise ConfigError(
+            f"--sweep: {len(combos):,} settings to run (more than {MAX_SETTINGS}); "
+            "use --mode one-at-a-time or fewer values"
+        )
     return combos
 
 
@@ -121,10 +140,20 @@ def choose(rows: list[dict], max_false_per_10k: float) -> tuple[int, bool]:
     """Index of the chosen row, and whether it meets the false-alert budget."""
     within = [i for i, r in enumerate(rows) if r["falsely_alerted_per_10k"] <= max_false_per_10k]
     if within:
-        best = max(within, key=lambda i: (rows[i]["recall"] or 0.0, -rows[i]["falsely_alerted_per_10k"],
-                                         -rows[i]["alerts"], rows[i]["role_accuracy"] or 0.0))
+        best = max(
+            within,
+            key=lambda i: (
+                rows[i]["recall"] or 0.0,
+                -rows[i]["falsely_alerted_per_10k"],
+                -rows[i]["alerts"],
+                rows[i]["role_accuracy"] or 0.0,
+            ),
+        )
         return best, True
-    best = min(range(len(rows)), key=lambda i: (rows[i]["falsely_alerted_per_10k"], -(rows[i]["recall"] or 0.0)))
+    best = min(
+        range(len(rows)),
+        key=lambda i: (rows[i]["falsely_alerted_per_10k"], -(rows[i]["recall"] or 0.0)),
+    )
     return best, False
 
 
@@ -138,7 +167,8 @@ def summary_row(assignment: dict, report: dict, seconds: float) -> dict:
         "falsely_alerted": report["customers"]["falsely_alerted"],
         "recall": report["customers"]["recall"],
         "precision": report["customers"]["precision"],
-        "falsely_alerted_per_10k": report["alerts"]["falsely_alerted_customers_per_10k_outside"] or 0.0,
+        "falsely_alerted_per_10k": report["alerts"]["falsely_alerted_customers_per_10k_outside"]
+        or 0.0,
         "role_accuracy": report["roles"]["accuracy"],
         "precision_at_prevalence": report["prevalence"]["precision_implied"],
         "rings_caught": report["rings"]["caught"],
@@ -154,16 +184,22 @@ def _describe(assignment: dict) -> str:
 def format_table(rows: list[dict], chosen: int, max_false: float) -> str:
     """Settings ordered by alert volume, with the false-alert budget drawn as a line."""
     width = max([len(_describe(r["setting"])) for r in rows] + [7])
-    head = (f"{'setting':<{width}}  {'alerts':>7}  {'/10k':>7}  {'alerted':>7}  {'recall':>6}  {'precis':>6}  "
-            f"{'false/10k':>9}  {'roles':>5}  {'@1:2000':>7}  {'rings':>5}")
+    head = (
+        f"{'setting':<{width}}  {'alerts':>7}  {'/10k':>7}  {'alerted':>7}  {'recall':>6}  {'precis':>6}  "
+        f"{'false/10k':>9}  {'roles':>5}  {'@1:2000':>7}  {'rings':>5}"
+    )
     lines = [head, "-" * len(head)]
-    order = sorted(range(len(rows)), key=lambda i: (rows[i]["falsely_alerted_per_10k"], rows[i]["alerts"]))
+    order = sorted(
+        range(len(rows)), key=lambda i: (rows[i]["falsely_alerted_per_10k"], rows[i]["alerts"])
+    )
     drawn = False
     for i in order:
         r = rows[i]
         if not drawn and r["falsely_alerted_per_10k"] > max_false:
-            lines.append(f"{'':-<{width}}  over the budget of {max_false:g} falsely alerted customers per 10,000 "
-                         "below this line")
+            lines.append(
+                f"{'':-<{width}}  over the budget of {max_false:g} falsely alerted customers per 10,000 "
+                "below this line"
+            )
             drawn = True
 
         def pct(x):
@@ -173,7 +209,8 @@ def format_table(rows: list[dict], chosen: int, max_false: float) -> str:
             f"{_describe(r['setting']):<{width}}  {r['alerts']:>7,}  {r['alerts_per_10k']:>7,.1f}  {r['alerted']:>7,}  "
             f"{pct(r['recall'])}  {pct(r['precision'])}  {r['falsely_alerted_per_10k']:>9.2f}  "
             f"{pct(r['role_accuracy'])}  {pct(r['precision_at_prevalence'])}  "
-            f"{r['rings_caught']:>2}/{r['rings']:<2}" + ("  ◀ chosen" if i == chosen else ""))
+            f"{r['rings_caught']:>2}/{r['rings']:<2}" + ("  ◀ chosen" if i == chosen else "")
+        )
     return "\n".join(lines)
 
 
@@ -200,12 +237,20 @@ def settings_toml(settings: Settings, header: Sequence[str] = ()) -> str:
             lines.append(f"{name} = {_toml_value(value)}")
     c = settings.constellation
     lines += ["", "[constellation]"]
-    lines += [f"{f.name} = {_toml_value(getattr(c, f.name))}" for f in dataclasses.fields(c) if f.name != "weights"]
+    lines += [
+        f"{f.name} = {_toml_value(getattr(c, f.name))}"
+        for f in dataclasses.fields(c)
+        if f.name != "weights"
+    ]
     if c.weights:
         lines += ["", "[constellation.weights]"]
         lines += [f"{k} = {_toml_value(float(v))}" for k, v in sorted(c.weights.items())]
     if settings.disabled_indicators:
-        lines += ["", "[indicators]", f"disabled = {_toml_value(list(settings.disabled_indicators))}"]
+        lines += [
+            "",
+            "[indicators]",
+            f"disabled = {_toml_value(list(settings.disabled_indicators))}",
+        ]
     if settings.indicator_params:
         for ind, params in sorted(settings.indicator_params.items()):
             if params:
@@ -215,8 +260,14 @@ def settings_toml(settings: Settings, header: Sequence[str] = ()) -> str:
 
 
 # ---------------------------------------------------------------------------- run
-def tune(decoded: DecodedInput, labels: dict, base: Settings, combos: list[dict], days: float | None = None,
-         progress: bool = True) -> tuple[list[dict], list[dict]]:
+def tune(
+    decoded: DecodedInput,
+    labels: dict,
+    base: Settings,
+    combos: list[dict],
+    days: float | None = None,
+    progress: bool = True,
+) -> tuple[list[dict], list[dict]]:
     """Run every assignment over the decoded input; (summary rows, full reports)."""
     settings = [apply(base, c) for c in combos]  # all validated before the first run
     rows, reports = [], []
@@ -241,18 +292,26 @@ def run_tune(args: argparse.Namespace, base: Settings) -> int:
         apply(base, c)  # fail on a bad key or value before decoding anything
     labels = read_labels(Path(args.labels))
     started = time.perf_counter()
-    decoded = DecodedInput.load(Path(args.transactions), Path(args.profiles) if args.profiles else None, base,
-                                progress=not args.quiet)
+    decoded = DecodedInput.load(
+        Path(args.transactions),
+        Path(args.profiles) if args.profiles else None,
+        base,
+        progress=not args.quiet,
+    )
     decode_s = time.perf_counter() - started
     days = decoded.days()
-    print(f"decoded {decoded.transactions:,} transactions once in {decode_s:,.1f}s "
-          f"({decoded.dead:,} dead letters, {days:g} days); {len(combos)} settings ({args.mode})")
+    print(
+        f"decoded {decoded.transactions:,} transactions once in {decode_s:,.1f}s "
+        f"({decoded.dead:,} dead letters, {days:g} days); {len(combos)} settings ({args.mode})"
+    )
     rows, reports = tune(decoded, labels, base, combos, days=days, progress=not args.quiet)
     chosen, met = choose(rows, args.max_false_per_10k)
     print()
     print(format_table(rows, chosen, args.max_false_per_10k))
     per_run = sum(r["seconds"] for r in rows) / len(rows)
-    print(f"\n{per_run:,.1f}s per setting ({decoded.transactions / per_run:,.0f} transactions/s, detection only)")
+    print(
+        f"\n{per_run:,.1f}s per setting ({decoded.transactions / per_run:,.0f} transactions/s, detection only)"
+    )
     best = apply(base, combos[chosen])
     header = [
         f"protect tune: chosen {_describe(combos[chosen])}",
@@ -268,15 +327,28 @@ def run_tune(args: argparse.Namespace, base: Settings) -> int:
     out.write_text(settings_toml(best, header))
     Settings.load(out, env={})  # what we wrote must load
     if not met:
-        print(f"\nwarning: no setting had <= {args.max_false_per_10k:g} falsely alerted customers per 10,000; "
-              "wrote the one with the fewest")
+        print(
+            f"\nwarning: no setting had <= {args.max_false_per_10k:g} falsely alerted customers per 10,000; "
+            "wrote the one with the fewest"
+        )
     print(f"\nchosen: {_describe(combos[chosen])} → {out}")
     if args.report:
         folder = Path(args.report)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "tune.json").write_text(json.dumps({
-            "mode": args.mode, "max_false_per_10k": args.max_false_per_10k, "decode_seconds": round(decode_s, 2),
-            "chosen": chosen, "met_budget": met, "rows": rows}, indent=2) + "\n")
+        (folder / "tune.json").write_text(
+            json.dumps(
+                {
+                    "mode": args.mode,
+                    "max_false_per_10k": args.max_false_per_10k,
+                    "decode_seconds": round(decode_s, 2),
+                    "chosen": chosen,
+                    "met_budget": met,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         write_report(reports[chosen], folder)
         print(f"report: {folder / 'tune.json'}, {folder / 'evaluation.html'} (chosen setting)")
         print()
