@@ -50,7 +50,8 @@ def bench_settings(bootstrap: str, tag: str, partitions: int = PARTITIONS) -> Se
             "dead_letter_topic": f"bench-{tag}-dead-letters",
             "identifiers_topic": f"bench-{tag}-identifiers",
             "findings_topic": f"bench-{tag}-findings",
-            # the cross-customer stage is eventually consistent: off, so alerts must equal the backtest
+            # the cross-customer stage is eventually consistent: off, so alerts must equal the
+            # backtest
             "cross_customer": False,
             "group_id": f"bench-{tag}",
             "partitions": partitions,

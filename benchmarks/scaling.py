@@ -208,7 +208,8 @@ def run(
         sent, produce_rate = produce(settings, [folder / "profiles.jsonl", txn_file])
         n_txn = sent[settings.transactions_topic]
         log(
-            f"scaling: produced {sum(sent.values()):,} messages ({produce_rate:,.0f}/s) to {partitions} partitions"
+            f"scaling: produced {sum(sent.values()):,} messages ({produce_rate:,.0f}/s) "
+            f"to {partitions} partitions"
         )
         for r in range(repeats):
             for k in workers:
@@ -220,8 +221,9 @@ def run(
                 )
                 runs.append(result)
                 log(
-                    f"scaling: {k} worker(s): {result['transactions_per_second']:,} tx/s overall, steady "
-                    f"{result['steady_transactions_per_second'] or 0:,} tx/s, {result['replayed']:,} replayed, "
+                    f"scaling: {k} worker(s): {result['transactions_per_second']:,} tx/s overall, "
+                    f"steady {result['steady_transactions_per_second'] or 0:,} tx/s, "
+                    f"{result['replayed']:,} replayed, "
                     f"{result['transactions_per_worker_cpu_second']:,} tx per worker CPU-second"
                 )
     finally:

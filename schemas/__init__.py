@@ -32,7 +32,8 @@ from schemas.contract import (
 __all__ = [
     "CASE_STATUSES",
     "DISPOSITION_ACTIONS",
-    "CHANNELS", "CONTRACT_TYPES", "FIELD_PATTERNS", "FAMILIES", "FLAG_TYPES", "ROLE_HYPOTHESES", "TXN_TYPES",
+    "CHANNELS", "CONTRACT_TYPES", "FIELD_PATTERNS", "FAMILIES", "FLAG_TYPES", "ROLE_HYPOTHESES",
+    "TXN_TYPES",
     "Alert", "AlertIndicator", "DeadLetter", "Profile", "ProfileFlag", "Transaction",
     "data_path", "json_schema", "write_json_schemas",
 ]  # fmt: skip

@@ -9,8 +9,9 @@ Each worker that serves the analyst view follows it:
   :class:`~engine.cases.model.CaseSummary` per case (the queue row) and where the case's latest
   record is (partition, offset), and keeps the raw packages of the most recently
   published or viewed cases in a cache bounded in bytes.
-* :class:`~engine.stream.case_reader.DisclosuresReader` (the Kafka adapter) runs one consumer with no group, assigned to
-  every partition of ``disclosures``, that reads from offset 0 and then follows the topic;
+* :class:`~engine.stream.case_reader.DisclosuresReader` (the Kafka adapter) runs one consumer
+  with no group, assigned to every partition of ``disclosures``, that reads from offset 0 and
+  then follows the topic;
   a package not in the cache is read back from its known offset by a second consumer.
   Compaction never removes the latest record of a key, so the offset stays valid.
 * :func:`merge` combines the worker's own table summaries with the index: per case the

@@ -214,8 +214,9 @@ class Constellation:
         s = self.settings
         evaluate_constellation(
             cust, ts, fired, state.profile["profile_flags"], self.rule_flag_bits, self.weights,
-            self.families, self.family_index, np.int64(self.anchor_families), np.int64(self.strong_bits),
-            state.last_fire, state.last_alert_ts, state.last_alert_mask, np.int64(s.window_days * DAY),
+            self.families, self.family_index, np.int64(self.anchor_families),
+            np.int64(self.strong_bits), state.last_fire, state.last_alert_ts,
+            state.last_alert_mask, np.int64(s.window_days * DAY),
             np.int64(s.min_families), float(s.score_threshold), np.int64(s.realert_days * DAY),
             float(s.same_family_factor), float(s.family_min_weight), np.int64(self.nexus_bits),
             np.int64(self.collector_bits), np.int64(self.spend_bits), bool(s.nexus),

@@ -44,8 +44,10 @@ PERSONAS = {
                                   ("Entertainer, self-employed", "711510", 45_000)), (21, 48)),
     "gift_card_buyer": ((("Office manager", "561110", 58_000), ("Teacher", "611110", 78_000),
                          ("Retail store manager", "452000", 52_000)), (25, 72)),
-    "crypto_hobbyist": ((("Software developer", "541511", 95_000), ("Electrician", "238210", 70_000),
-                         ("Student", "611310", 12_000), ("Data analyst", "541611", 72_000)), (19, 48)),
+    "crypto_hobbyist": ((("Software developer", "541511", 95_000),
+                         ("Electrician", "238210", 70_000),
+                         ("Student", "611310", 12_000),
+                         ("Data analyst", "541611", 72_000)), (19, 48)),
 }  # fmt: skip
 
 

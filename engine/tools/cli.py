@@ -38,7 +38,8 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
     process = start_broker(args.port)
     print(
-        f"embedded Kafka-protocol broker (Tansu) on 127.0.0.1:{args.port}; Ctrl-C or SIGTERM stops it"
+        f"embedded Kafka-protocol broker (Tansu) on 127.0.0.1:{args.port}; "
+        "Ctrl-C or SIGTERM stops it"
     )
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
@@ -126,7 +127,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_alerts(result.alerts, out)
     print(
-        f"{result.transactions:,} transactions in {seconds:,.1f}s ({result.transactions / max(seconds, 1e-9):,.0f}/s), "
+        f"{result.transactions:,} transactions in {seconds:,.1f}s "
+        f"({result.transactions / max(seconds, 1e-9):,.0f}/s), "
         f"{len(result.dead):,} dead letters, {len(result.alerts):,} alerts for "
         f"{len({a.customer_id for a in result.alerts}):,} customers → {out}"
     )

@@ -81,11 +81,13 @@ def wait_until_healthy(port: int, worker: subprocess.Popen, timeout: float = 180
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise ProtectError(f"the worker exited with code {worker.returncode}; see its log")
-        with contextlib.suppress(OSError, ValueError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                health = json.loads(response.read())
-                if health.get("status") == "ok":
-                    return health
+        with (
+            contextlib.suppress(OSError, ValueError),
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response,
+        ):
+            health = json.loads(response.read())
+            if health.get("status") == "ok":
+                return health
         time.sleep(0.25)
     raise ProtectError(f"the worker was not healthy after {timeout:.0f}s")
 
@@ -184,7 +186,8 @@ def run_demo(
         worker = start_worker(bootstrap, web_port, state_dir, out / "worker.log")
         try:
             print(
-                "    starting: the first start compiles the numba kernels (about a minute), later ones load them"
+                "    starting: the first start compiles the numba kernels (about a minute), "
+                "later ones load them"
             )
             wait_until_healthy(web_port, worker, timeout=600)
             samples, busy_s = wait_until_consumed(web_port, expected, worker)
@@ -253,11 +256,12 @@ def _role_matches(hypothesis: str, role: str) -> bool:
 
 def format_summary(r: dict, alerts_path: Path) -> str:
     lines = [
-        f"transactions processed   {r['transactions_processed']:>10,}   ({r['transactions_per_second'] or 0:,.0f}/s "
-        f"through the broker, {r['seconds']}s)",
+        f"transactions processed   {r['transactions_processed']:>10,}   "
+        f"({r['transactions_per_second'] or 0:,.0f}/s through the broker, {r['seconds']}s)",
         f"dead letters             {r['dead_letters']:>10,}",
         f"alerts                   {r['alerts']:>10,}   for {r['customers_alerted']:,} customers",
-        f"ring members alerted     {r['ring_members_alerted']:>10,}   of {r['ring_members']:,} (labels.csv)",
+        f"ring members alerted     {r['ring_members_alerted']:>10,}   "
+        f"of {r['ring_members']:,} (labels.csv)",
         f"others alerted           {r['customers_outside_rings_alerted']:>10,}   "
         f"({r['false_alerted_per_10k']} per 10,000 customers outside the rings)",
         "",

@@ -1,4 +1,5 @@
-"""Detection quality against labelled data: ``protect evaluate --labels labels.csv --alerts ALERTS``.
+"""Detection quality against labelled data:
+``protect evaluate --labels labels.csv --alerts ALERTS``.
 
 Labels are the generator's ``labels.csv`` (or any file with its columns: ``customer_id``,
 ``role`` in victim / trafficker / collector for ring members, anything else for the rest,
@@ -483,8 +484,12 @@ def format_report(r: dict) -> str:
     pop, cust, al, rings = r["population"], r["customers"], r["alerts"], r["rings"]
     bars = r["quality_bars"]
     ok = {True: "met", False: "NOT met"}
+    in_this_data = r["prevalence"]["in_this_data"]
+    one_member_per = round(1 / in_this_data) if in_this_data else "n/a"
+    delay = r["detection_delay_days"]
     lines = [
-        f"population        {pop['customers']:>9,} customers, {pop['ring_members']:,} ring members in "
+        f"population        {pop['customers']:>9,} customers, "
+        f"{pop['ring_members']:,} ring members in "
         f"{pop['rings']} rings, {pop['outside_rings']:,} outside"
         + (f", {pop['days']:g} days" if pop["days"] else ""),
         f"alerts            {al['total']:>9,}   for {cust['alerted']:,} customers "
@@ -495,23 +500,29 @@ def format_report(r: dict) -> str:
         f"{cust['falsely_alerted']:>6,} of {pop['outside_rings']:,}",
         f"alerts              {al['on_ring_members']:>6,}             {al['outside_rings']:>6,}",
         "",
-        f"customer recall     {_pct(cust['recall']):>7}   (bar >= {BAR_RECALL:.0%}: {ok[bars['recall']['met']]})",
+        f"customer recall     {_pct(cust['recall']):>7}   "
+        f"(bar >= {BAR_RECALL:.0%}: {ok[bars['recall']['met']]})",
         f"customer precision  {_pct(cust['precision']):>7}   (in this data: 1 member per "
-        f"{round(1 / r['prevalence']['in_this_data']) if r['prevalence']['in_this_data'] else 'n/a'} customers)",
-        f"falsely alerted     {_num(al['falsely_alerted_customers_per_10k_outside']):>7}   per 10,000 outside the rings "
+        f"{one_member_per} customers)",
+        f"falsely alerted     {_num(al['falsely_alerted_customers_per_10k_outside']):>7}   "
+        "per 10,000 outside the rings "
         f"(bar <= {BAR_FALSE_PER_10K:g}: {ok[bars['falsely_alerted_per_10k']['met']]})",
         f"role hypothesis     {_pct(r['roles']['accuracy']):>7}   right for members found "
         f"(bar >= {BAR_ROLE_ACCURACY:.0%}: {ok[bars['role_accuracy']['met']]})",
-        f"rings caught        {rings['caught']:>3} of {rings['total']:<3}   mean {_pct(rings['mean_fraction_of_members_alerted'])} "
+        f"rings caught        {rings['caught']:>3} of {rings['total']:<3}   "
+        f"mean {_pct(rings['mean_fraction_of_members_alerted'])} "
         f"of each ring's members alerted; case precision {_pct(rings['case_precision'])}",
-        f"detection delay     {_num(r['detection_delay_days']['median'], '{:.1f}'):>7}   days, median "
-        f"(p25 {_num(r['detection_delay_days']['p25'], '{:.1f}')}, p75 {_num(r['detection_delay_days']['p75'], '{:.1f}')})",
-        f"at 1:{r['prevalence']['one_member_per']:,} prevalence  precision {_pct(r['prevalence']['precision_implied'])} "
-        f"({_pct(r['prevalence']['false_positive_share_implied'])} false positives; industry rule-based: 85-95%)",
+        f"detection delay     {_num(delay['median'], '{:.1f}'):>7}   days, median "
+        f"(p25 {_num(delay['p25'], '{:.1f}')}, p75 {_num(delay['p75'], '{:.1f}')})",
+        f"at 1:{r['prevalence']['one_member_per']:,} prevalence  "
+        f"precision {_pct(r['prevalence']['precision_implied'])} "
+        f"({_pct(r['prevalence']['false_positive_share_implied'])} false positives; "
+        "industry rule-based: 85-95%)",
     ]
     if "per_10k_customers_per_30_days" in al:
         lines.append(
-            f"per 30 days         {al['per_10k_customers_per_30_days']:>7,}   alerts per 10,000 customers, "
+            f"per 30 days         {al['per_10k_customers_per_30_days']:>7,}   "
+            "alerts per 10,000 customers, "
             f"{al['false_alerts_per_10k_outside_per_30_days']:,} of them false"
         )
     lines += ["", "recall by role              members  alerted  recall   delay(d)  role right"]
@@ -530,7 +541,8 @@ def format_report(r: dict) -> str:
     lines += ["", "false positives by type     customers  alerted    rate  per 10,000"]
     for kind, row in r["false_positives_by_lookalike_type"].items():
         lines.append(
-            f"  {kind:<24} {row['customers']:>9,}  {row['falsely_alerted']:>7}  {_fine_pct(row['rate']):>6}  "
+            f"  {kind:<24} {row['customers']:>9,}  {row['falsely_alerted']:>7}  "
+            f"{_fine_pct(row['rate']):>6}  "
             f"{row['per_10k']:>10,.1f}"
         )
     lines += ["", "indicators in alerts   alerts  customers  members  others  precision"]
@@ -542,12 +554,14 @@ def format_report(r: dict) -> str:
     conf = r["roles"]["confusion"]
     lines += [
         "",
-        "role hypothesis (latest alert)  possible_victim  suspected_trafficker  collector_nominee  unknown",
+        "role hypothesis (latest alert)  possible_victim  suspected_trafficker  "
+        "collector_nominee  unknown",
     ]
     for role in RING_ROLES:
         c = conf[role]
         lines.append(
-            f"  {role:<29} {c.get('possible_victim', 0):>15}  {c.get('suspected_trafficker', 0):>20}  "
+            f"  {role:<29} {c.get('possible_victim', 0):>15}  "
+            f"{c.get('suspected_trafficker', 0):>20}  "
             f"{c.get('collector_nominee', 0):>17}  {c.get('unknown', 0):>7}"
         )
     if r["roles"]["outside_rings"]:
@@ -592,7 +606,8 @@ def _svg_lines(
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-        f'role="img" aria-label="{html.escape(title)}" font-family="system-ui,sans-serif" font-size="12">',
+        f'role="img" aria-label="{html.escape(title)}" '
+        'font-family="system-ui,sans-serif" font-size="12">',
         f'<text x="{left}" y="18" font-size="14" font-weight="600">{html.escape(title)}</text>',
     ]
     for k in range(6):
@@ -601,12 +616,14 @@ def _svg_lines(
             f'<line x1="{left}" x2="{left + pw}" y1="{Y(y):.1f}" y2="{Y(y):.1f}" stroke="#e5e5e5"/>'
         )
         out.append(
-            f'<text x="{left - 6}" y="{Y(y) + 4:.1f}" text-anchor="end" fill="#555">{y_fmt.format(y)}</text>'
+            f'<text x="{left - 6}" y="{Y(y) + 4:.1f}" text-anchor="end" fill="#555">'
+            f"{y_fmt.format(y)}</text>"
         )
     for k in range(6):
         x = x0 + (x1 - x0) * k / 5
         out.append(
-            f'<text x="{X(x):.1f}" y="{top + ph + 16}" text-anchor="middle" fill="#555">{x:.1f}</text>'
+            f'<text x="{X(x):.1f}" y="{top + ph + 16}" text-anchor="middle" fill="#555">'
+            f"{x:.1f}</text>"
         )
     out.append(
         f'<text x="{left + pw / 2}" y="{h - 6}" text-anchor="middle" fill="#333">'
@@ -641,7 +658,8 @@ def _svg_lines(
             f'stroke="{color}" stroke-width="3"/>'
         )
         out.append(
-            f'<text x="{left + pw + 36}" y="{ly}" fill="#222" font-size="11">{html.escape(labels[key])}</text>'
+            f'<text x="{left + pw + 36}" y="{ly}" fill="#222" font-size="11">'
+            f"{html.escape(labels[key])}</text>"
         )
     out.append("</svg>")
     return "\n".join(out)
@@ -666,7 +684,8 @@ def _svg_bars(
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{h}" viewBox="0 0 560 {h}" '
-        f'role="img" aria-label="{html.escape(title)}" font-family="system-ui,sans-serif" font-size="12">',
+        f'role="img" aria-label="{html.escape(title)}" '
+        'font-family="system-ui,sans-serif" font-size="12">',
         f'<text x="8" y="18" font-size="14" font-weight="600">{html.escape(title)}</text>',
     ]
     for k in range(5):
@@ -682,19 +701,20 @@ def _svg_bars(
     for n, (label, value, note) in enumerate(items):
         y = top + row * n
         out.append(
-            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" fill="#222">{html.escape(label)}</text>'
+            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" fill="#222">'
+            f"{html.escape(label)}</text>"
         )
         out.append(
-            f'<rect x="{left}" y="{y + 4}" width="{max(X(value) - left, 1.5):.1f}" height="{row - 8}" '
-            f'fill="{color}" rx="2"/>'
+            f'<rect x="{left}" y="{y + 4}" width="{max(X(value) - left, 1.5):.1f}" '
+            f'height="{row - 8}" fill="{color}" rx="2"/>'
         )
         out.append(
             f'<text x="{X(value) + 6:.1f}" y="{y + 16}" fill="#333">{html.escape(note)}</text>'
         )
     if ref is not None and ref[0] <= x_max:
         out.append(
-            f'<line x1="{X(ref[0]):.1f}" x2="{X(ref[0]):.1f}" y1="{top - 4}" y2="{top + row * len(items)}" '
-            'stroke="#c00" stroke-dasharray="5,4"/>'
+            f'<line x1="{X(ref[0]):.1f}" x2="{X(ref[0]):.1f}" y1="{top - 4}" '
+            f'y2="{top + row * len(items)}" stroke="#c00" stroke-dasharray="5,4"/>'
         )
         out.append(
             f'<text x="{X(ref[0]) + 4:.1f}" y="{top - 8}" fill="#c00">{html.escape(ref[1])}</text>'
@@ -724,11 +744,16 @@ def render_html(r: dict, title: str = "Project Protect: detection quality") -> s
             None,
         ),
     ]
-    card_html = "".join(
-        f'<div class="card {"" if bar is None else ("ok" if bar["met"] else "bad")}"><div class="v">{html.escape(v)}</div>'
-        f'<div class="k">{html.escape(k)}{"" if bar is None else " (bar " + html.escape(bar["bar"]) + ")"}</div></div>'
-        for k, v, bar in cards
-    )
+
+    def card(k: str, v: str, bar: dict | None) -> str:
+        state = "" if bar is None else ("ok" if bar["met"] else "bad")
+        note = "" if bar is None else " (bar " + html.escape(bar["bar"]) + ")"
+        return (
+            f'<div class="card {state}"><div class="v">{html.escape(v)}</div>'
+            f'<div class="k">{html.escape(k)}{note}</div></div>'
+        )
+
+    card_html = "".join(card(k, v, bar) for k, v, bar in cards)
     charts = []
     if curve:
         charts.append(
@@ -806,11 +831,16 @@ def render_html(r: dict, title: str = "Project Protect: detection quality") -> s
         for role in RING_ROLES
     )
     ind_rows = "".join(
-        f"<tr><td>{html.escape(i['id'])}</td><td>{html.escape(i['family'])}</td><td>{i['alerts']:,}</td>"
+        f"<tr><td>{html.escape(i['id'])}</td><td>{html.escape(i['family'])}</td>"
+        f"<td>{i['alerts']:,}</td>"
         f"<td>{i['customers']:,}</td><td>{i['ring_members']:,}</td><td>{i['others']:,}</td>"
-        f"<td><span class=\"pbar\" style=\"width:{80 * (i['precision'] or 0):.0f}px\"></span> {_pct(i['precision'])}</td></tr>"
+        f'<td><span class="pbar" style="width:{80 * (i["precision"] or 0):.0f}px"></span> '
+        f"{_pct(i['precision'])}</td></tr>"
         for i in r["indicators"]
     )
+    in_this_data = r["prevalence"]["in_this_data"]
+    one_member_per = round(1 / in_this_data) if in_this_data else "n/a"
+    # a backslash at the end of a line below continues the line: the page has no newline there
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -818,26 +848,33 @@ body{{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1180px}}
 h1{{font-size:22px;margin:0 0 4px}} .sub{{color:#555;margin-bottom:16px}}
 .cards{{display:flex;flex-wrap:wrap;gap:10px;margin-bottom:18px}}
 .card{{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:150px}}
-.card.ok{{border-color:#2ca02c;background:#f1fbf1}} .card.bad{{border-color:#d62728;background:#fdf0f0}}
+.card.ok{{border-color:#2ca02c;background:#f1fbf1}} \
+.card.bad{{border-color:#d62728;background:#fdf0f0}}
 .v{{font-size:22px;font-weight:600}} .k{{font-size:12px;color:#555}}
 .grid{{display:grid;grid-template-columns:repeat(2,560px);gap:18px 24px}}
-table{{border-collapse:collapse;font-size:13px;margin:8px 0 18px}} td,th{{border-bottom:1px solid #eee;padding:3px 10px;text-align:right}}
+table{{border-collapse:collapse;font-size:13px;margin:8px 0 18px}} \
+td,th{{border-bottom:1px solid #eee;padding:3px 10px;text-align:right}}
 td:first-child,th:first-child,td:nth-child(2){{text-align:left}}
 .pbar{{display:inline-block;height:9px;background:#1f77b4;vertical-align:middle}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<div class="sub">{pop['customers']:,} customers ({pop['ring_members']:,} ring members in {pop['rings']} rings),
-{al['total']:,} alerts for {cust['alerted']:,} customers; precision {_pct(cust['precision'])} at this data's prevalence
-(1 member per {round(1 / r['prevalence']['in_this_data']) if r['prevalence']['in_this_data'] else 'n/a'}).</div>
+<div class="sub">{pop['customers']:,} customers \
+({pop['ring_members']:,} ring members in {pop['rings']} rings),
+{al['total']:,} alerts for {cust['alerted']:,} customers; \
+precision {_pct(cust['precision'])} at this data's prevalence
+(1 member per {one_member_per}).</div>
 <div class="cards">{card_html}</div>
 <div class="grid">{''.join(f'<div>{c}</div>' for c in charts)}</div>
 <h2 style="font-size:16px">Role hypothesis of ring members found (latest alert)</h2>
-<table><tr><th>label</th><th>possible_victim</th><th>suspected_trafficker</th><th>collector_nominee</th><th>unknown</th></tr>
+<table><tr><th>label</th><th>possible_victim</th><th>suspected_trafficker</th>\
+<th>collector_nominee</th><th>unknown</th></tr>
 {role_rows}</table>
 <h2 style="font-size:16px">Indicators in alerts</h2>
-<table><tr><th>id</th><th>family</th><th>alerts</th><th>customers</th><th>ring members</th><th>others</th><th>precision</th></tr>
+<table><tr><th>id</th><th>family</th><th>alerts</th><th>customers</th>\
+<th>ring members</th><th>others</th><th>precision</th></tr>
 {ind_rows}</table>
-<p class="sub">Definitions: engine/tools/evaluate.py. Threshold curves are post hoc (customers' highest alert score).</p>
+<p class="sub">Definitions: engine/tools/evaluate.py. \
+Threshold curves are post hoc (customers' highest alert score).</p>
 </body></html>
 """
 

@@ -90,8 +90,10 @@ def apply(base: Settings, assignment: dict[str, float | int]) -> Settings:
             top[parts[0]] = value
         else:
             raise ConfigError(
-                f"--sweep {key}: unknown key; use constellation.<{'|'.join(sorted(_CONSTELLATION_FIELDS))}>, "
-                f"constellation.weights.<ID or FAMILY>, <ID>.<parameter> (ids: {', '.join(REGISTRY)}) "
+                f"--sweep {key}: unknown key; use "
+                f"constellation.<{'|'.join(sorted(_CONSTELLATION_FIELDS))}>, "
+                "constellation.weights.<ID or FAMILY>, <ID>.<parameter> "
+                f"(ids: {', '.join(REGISTRY)}) "
                 f"or {', '.join(_TOP_LEVEL)}"
             )
     casts = {
@@ -185,7 +187,8 @@ def format_table(rows: list[dict], chosen: int, max_false: float) -> str:
     """Settings ordered by alert volume, with the false-alert budget drawn as a line."""
     width = max([len(_describe(r["setting"])) for r in rows] + [7])
     head = (
-        f"{'setting':<{width}}  {'alerts':>7}  {'/10k':>7}  {'alerted':>7}  {'recall':>6}  {'precis':>6}  "
+        f"{'setting':<{width}}  {'alerts':>7}  {'/10k':>7}  {'alerted':>7}  "
+        f"{'recall':>6}  {'precis':>6}  "
         f"{'false/10k':>9}  {'roles':>5}  {'@1:2000':>7}  {'rings':>5}"
     )
     lines = [head, "-" * len(head)]
@@ -197,8 +200,8 @@ def format_table(rows: list[dict], chosen: int, max_false: float) -> str:
         r = rows[i]
         if not drawn and r["falsely_alerted_per_10k"] > max_false:
             lines.append(
-                f"{'':-<{width}}  over the budget of {max_false:g} falsely alerted customers per 10,000 "
-                "below this line"
+                f"{'':-<{width}}  over the budget of {max_false:g} "
+                "falsely alerted customers per 10,000 below this line"
             )
             drawn = True
 
@@ -206,7 +209,8 @@ def format_table(rows: list[dict], chosen: int, max_false: float) -> str:
             return "  n/a" if x is None else f"{100 * x:5.1f}%"
 
         lines.append(
-            f"{_describe(r['setting']):<{width}}  {r['alerts']:>7,}  {r['alerts_per_10k']:>7,.1f}  {r['alerted']:>7,}  "
+            f"{_describe(r['setting']):<{width}}  {r['alerts']:>7,}  "
+            f"{r['alerts_per_10k']:>7,.1f}  {r['alerted']:>7,}  "
             f"{pct(r['recall'])}  {pct(r['precision'])}  {r['falsely_alerted_per_10k']:>9.2f}  "
             f"{pct(r['role_accuracy'])}  {pct(r['precision_at_prevalence'])}  "
             f"{r['rings_caught']:>2}/{r['rings']:<2}" + ("  ◀ chosen" if i == chosen else "")
@@ -310,14 +314,17 @@ def run_tune(args: argparse.Namespace, base: Settings) -> int:
     print(format_table(rows, chosen, args.max_false_per_10k))
     per_run = sum(r["seconds"] for r in rows) / len(rows)
     print(
-        f"\n{per_run:,.1f}s per setting ({decoded.transactions / per_run:,.0f} transactions/s, detection only)"
+        f"\n{per_run:,.1f}s per setting "
+        f"({decoded.transactions / per_run:,.0f} transactions/s, detection only)"
     )
     best = apply(base, combos[chosen])
     header = [
         f"protect tune: chosen {_describe(combos[chosen])}",
-        f"over {Path(args.transactions).name} ({decoded.transactions:,} transactions) against {Path(args.labels).name}:",
+        f"over {Path(args.transactions).name} ({decoded.transactions:,} transactions) "
+        f"against {Path(args.labels).name}:",
         f"recall {rows[chosen]['recall']}, precision {rows[chosen]['precision']}, "
-        f"{rows[chosen]['falsely_alerted_per_10k']} falsely alerted customers per 10,000 outside the rings, "
+        f"{rows[chosen]['falsely_alerted_per_10k']} falsely alerted customers per 10,000 "
+        "outside the rings, "
         f"role accuracy {rows[chosen]['role_accuracy']}",
         f"rule: highest recall with <= {args.max_false_per_10k:g} falsely alerted per 10,000"
         + ("" if met else " (NO setting met it: fewest false alerts chosen)"),
@@ -328,8 +335,8 @@ def run_tune(args: argparse.Namespace, base: Settings) -> int:
     Settings.load(out, env={})  # what we wrote must load
     if not met:
         print(
-            f"\nwarning: no setting had <= {args.max_false_per_10k:g} falsely alerted customers per 10,000; "
-            "wrote the one with the fewest"
+            f"\nwarning: no setting had <= {args.max_false_per_10k:g} falsely alerted customers "
+            "per 10,000; wrote the one with the fewest"
         )
     print(f"\nchosen: {_describe(combos[chosen])} → {out}")
     if args.report:
