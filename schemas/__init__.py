@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -46,7 +47,7 @@ def data_path(name: str) -> Path:
     return _HERE / name
 
 
-def json_schema(name: str) -> dict:
+def json_schema(name: str) -> dict[str, Any]:
     """The JSON Schema generated from the struct registered under ``name``."""
     schema = msgspec.json.schema(CONTRACT_TYPES[name])
     if name == "transaction":
@@ -66,7 +67,7 @@ def write_json_schemas(folder: Path = _HERE) -> list[Path]:
     return paths
 
 
-def _inject_patterns(properties: dict) -> None:
+def _inject_patterns(properties: dict[str, Any]) -> None:
     """Put the decoder-checked FIELD_PATTERNS into the string branches of the properties."""
     for field, pattern in FIELD_PATTERNS.items():
         node = properties[field]

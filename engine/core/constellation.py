@@ -26,9 +26,12 @@ customer's previous alert did not have, or the previous alert is older than
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engine.config import ConstellationSettings
 from indicators.columns import DAY
@@ -37,6 +40,12 @@ from indicators.profile_rules import PROFILE_RULES
 from indicators.profile_spec import ProfileRuleSpec
 from indicators.spec import IndicatorSpec
 from schemas import FAMILIES
+
+if TYPE_CHECKING:
+    from engine.core.state import PartitionState
+
+I64s = NDArray[np.int64]
+F64s = NDArray[np.float64]
 
 ANCHOR_FAMILIES = ("ADV", "LODGE", "FUNNEL", "ID")
 
@@ -47,33 +56,33 @@ def family_bit(family: str) -> int:
 
 @kernel
 def evaluate_constellation(
-    cust,
-    ts,
-    fired,
-    profile_flags,
-    rule_flag_bits,
-    weights,
-    families,
-    family_index,
-    anchor_families,
-    strong_bits,
-    last_fire,
-    last_alert_ts,
-    last_alert_mask,
-    window,
-    min_families,
-    score_threshold,
-    realert,
-    same_family,
-    family_min_weight,
-    nexus_bits,
-    collector_bits,
-    spend_bits,
-    require_nexus,
-    alert,
-    score,
-    active,
-):
+    cust: I64s,
+    ts: I64s,
+    fired: NDArray[np.uint8],
+    profile_flags: I64s,
+    rule_flag_bits: I64s,
+    weights: F64s,
+    families: I64s,
+    family_index: I64s,
+    anchor_families: np.int64,
+    strong_bits: np.int64,
+    last_fire: I64s,
+    last_alert_ts: I64s,
+    last_alert_mask: I64s,
+    window: np.int64,
+    min_families: np.int64,
+    score_threshold: float,
+    realert: np.int64,
+    same_family: float,
+    family_min_weight: float,
+    nexus_bits: np.int64,
+    collector_bits: np.int64,
+    spend_bits: np.int64,
+    require_nexus: bool,
+    alert: NDArray[np.uint8],
+    score: F64s,
+    active: I64s,
+) -> None:
     """Per row: update last-fire times, then score the active set and decide on an alert.
 
     ``fired`` is uint8[n, K] (one column per enabled transaction rule); bits ``0..K-1`` of
@@ -124,7 +133,7 @@ def evaluate_constellation(
                 fam_sum[f] += weights[k_rules + m]
                 fam_max[f] = max(fam_max[f], weights[k_rules + m])
         s = 0.0
-        n_fam = 0
+        n_fam: int | np.int64 = 0  # a local annotation: not evaluated, numba never sees it
         for f in range(n_families):
             if same_family == 1.0:
                 s += fam_sum[f]
@@ -171,10 +180,10 @@ class Constellation:
     specs: tuple[IndicatorSpec, ...]
     rules: tuple[ProfileRuleSpec, ...]
     settings: ConstellationSettings
-    rule_flag_bits: np.ndarray
-    weights: np.ndarray
-    families: np.ndarray
-    family_index: np.ndarray
+    rule_flag_bits: I64s
+    weights: F64s
+    families: I64s
+    family_index: I64s
     anchor_families: int
     strong_bits: int
     nexus_bits: int
@@ -187,7 +196,7 @@ class Constellation:
         everyone: list[IndicatorSpec | ProfileRuleSpec] = [*specs, *rules]
         members = [(member_weight(s, settings), s.family) for s in everyone]
 
-        def bits(test) -> int:
+        def bits(test: Callable[[IndicatorSpec | ProfileRuleSpec], bool]) -> int:
             return sum(1 << k for k, s in enumerate(everyone) if test(s))
 
         nexus = set(settings.nexus)
@@ -210,7 +219,16 @@ class Constellation:
             spend_bits=bits(lambda s: s.role_signal == "victim" and s.family in ("ADV", "LODGE")),
         )
 
-    def run(self, cust, ts, fired, state, alert, score, active) -> None:
+    def run(
+        self,
+        cust: I64s,
+        ts: I64s,
+        fired: NDArray[np.uint8],
+        state: PartitionState,
+        alert: NDArray[np.uint8],
+        score: F64s,
+        active: I64s,
+    ) -> None:
         s = self.settings
         evaluate_constellation(
             cust, ts, fired, state.profile["profile_flags"], self.rule_flag_bits, self.weights,
