@@ -133,6 +133,9 @@ class Settings:
     # The analyst web view (/cases): off until the operator sets a token; every case route
     # requires it (Authorization: Bearer, or the cookie /login?token= sets).
     analyst_token: Secret = Secret("")
+    # HMAC key of the packages on `disclosures` (engine/cases/disclosure/seal.py): readers
+    # show only packages the engine sealed with it. Required with the analyst view on.
+    package_key: Secret = Secret("")
     case_republish_s: float = 3600.0
     cross_customer: bool = True
     shared_identifier_min_holders: int = 3
@@ -208,6 +211,11 @@ class Settings:
         _check_range("case_republish_s", self.case_republish_s, 1.0, 7 * 86_400)
         if self.analyst_token and len(self.analyst_token.reveal()) < 16:
             raise ConfigError("analyst_token: use at least 16 characters (e.g. `openssl rand -hex 24`)")
+        if self.package_key and len(self.package_key.reveal()) < 32:
+            raise ConfigError("package_key: use at least 32 characters (`openssl rand -hex 32`)")
+        if self.analyst_token and not self.package_key:
+            raise ConfigError("package_key: required with analyst_token (the view shows only "
+                              "packages sealed with it); e.g. `openssl rand -hex 32`")
         for host_port in self.bootstrap.split(","):
             host, _, port = host_port.strip().rpartition(":")
             if not host or not port.isdigit():
@@ -336,7 +344,7 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
         if name == "disabled_indicators":
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(i.strip() for i in items if i.strip())
-        if name in ("sasl_password", "analyst_token"):
+        if name in ("sasl_password", "analyst_token", "package_key"):
             return Secret(str(value))
         if kind.startswith("Path"):
             return None if value in (None, "") else Path(value)

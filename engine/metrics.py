@@ -31,6 +31,7 @@ DEAD_LETTER_REASON_CLASSES = (
     "invalid_json", "invalid_type", "invalid_field", "missing_field", "key_mismatch",
     "empty_message", "oversize", "too_deep", "out_of_range", "invalid_reference",
     "invalid_signal", "handler_error", "case_refused",
+    "unverified_package",
 )
 # What folding an alert into a case did (engine/cases/model.py AlertResult keeps these in step).
 CASE_UPDATE_RESULTS = ("opened", "joined", "duplicate", "snoozed", "reopened")

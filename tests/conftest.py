@@ -11,6 +11,8 @@ import pytest
 from engine.config import Settings
 from engine.stream.broker import embedded_broker
 
+PACKAGE_KEY = "test-package-key-0123456789abcdef0123456789"  # seals packages (seal.py)
+
 
 @pytest.fixture(scope="session")
 def bootstrap():
@@ -45,6 +47,7 @@ def topics(bootstrap) -> Settings:
         "partitions": 2,
         "session_timeout_ms": 6000,
         "checkpoint_interval_s": 1.0,
+        "package_key": PACKAGE_KEY,
     })
 
 

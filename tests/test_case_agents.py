@@ -34,7 +34,7 @@ class FaustLikeTable(collections.UserDict):
 def agents():
     sent = []
 
-    async def send(topic, key, value):
+    async def send(topic, key, value, headers=None):
         sent.append((topic, key, value))
 
     store = CaseStore(FaustLikeTable(), FaustLikeTable(), Metrics())

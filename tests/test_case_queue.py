@@ -24,9 +24,10 @@ from aiokafka import AIOKafkaProducer
 
 from engine.cases.assembly import apply_alert, apply_disposition, package_for
 from engine.cases.disclosure import validate_fintrac, validate_goaml
+from engine.cases.disclosure.seal import HEADER, seal
 from engine.cases.index import CaseIndex, merge
 from engine.cases.model import CaseEntry, CaseSummary
-from engine.config import Settings
+from engine.config import Secret, Settings
 from engine.stream.broker import free_port
 from engine.stream.case_reader import DisclosuresReader
 from engine.stream.kafka import ensure_topics
@@ -36,6 +37,7 @@ from engine.tools.produce import produce_files
 from engine.web.render import case_page, queue_page
 from engine.web.routes import TOPIC_ORIGIN
 from schemas import Profile
+from tests.conftest import PACKAGE_KEY
 from tests.test_cases import disposition
 from tests.test_integration import worker_env
 from tests.test_web import TOKEN, get, wait_for
@@ -158,12 +160,22 @@ def test_the_queue_page_says_where_cases_come_from(cases):
 
 
 # ---------------------------------------------------------------------- with the broker
-async def _produce(settings, messages) -> list[tuple[int, int]]:
-    """Send (topic, key, value) messages; returns (partition, offset) of each."""
+async def _produce(settings, messages, sealed=True) -> list[tuple[int, int]]:
+    """Send (topic, key, value) messages, packages sealed as the engine seals them unless
+    ``sealed`` is false; returns (partition, offset) of each."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, max_request_size=8_388_608)
+    key = settings.package_key.reveal().encode()
+
+    def headers(t, v):
+        wanted = sealed and v and t == settings.disclosures_topic
+        return [(HEADER, seal(key, v))] if wanted else None
+
     await producer.start()
     try:
-        sent = [await producer.send_and_wait(t, v, key=k) for t, k, v in messages]
+        sent = [
+            await producer.send_and_wait(t, v, key=k, headers=headers(t, v))
+            for t, k, v in messages
+        ]
     finally:
         await producer.stop()
     return [(m.partition, m.offset) for m in sent]
@@ -215,8 +227,17 @@ def test_the_reader_follows_every_partition_of_the_topic(topics, cases):
             )
             assert reader.index.entry(case_id).summary.version == versions[-1].case.version
             assert await reader.package(case_id) == msgspec.json.decode(newer)
+            # a forgery (unsealed, or sealed with another key) with version 2**62, and an
+            # unsealed tombstone: refused, the real case stays
+            forged = msgspec.json.decode(newer) | {"version": 2**62, "narrative": EVIL}
+            other = dataclasses.replace(topics, package_key=Secret("x" * 40))
+            forgeries = [(topic, case_id.encode(), msgspec.json.encode(forged))]
+            await _produce(topics, forgeries, sealed=False)
+            await _produce(other, forgeries)
             await _produce(topics, [(topic, case_id.encode(), None)])
-            await _until(lambda: reader.index.entry(case_id) is None, what="the tombstone")
+            await _until(lambda: reader.refused == 3, what="the forgeries")
+            assert reader.index.entry(case_id).summary.version == versions[-1].case.version
+            assert await reader.package(case_id) == msgspec.json.decode(newer)
         finally:
             await reader.stop()
             task.cancel()
@@ -242,6 +263,7 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
     settings = dataclasses.replace(topics, case_republish_s=3600.0)
     env = worker_env(settings) | {
         "PROTECT_ANALYST_TOKEN": TOKEN,
+        "PROTECT_PACKAGE_KEY": PACKAGE_KEY,
         "PROTECT_CASE_REPUBLISH_S": "3600",
     }
     asyncio.run(ensure_topics(settings))
@@ -307,7 +329,12 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
 
         # a decision sent to this worker reaches the worker that holds the case, once
         form = urllib.parse.urlencode(
-            {"action": "escalate", "analyst": "R. Remote", "reason": "seen <i>elsewhere</i>"}
+            {
+                "action": "escalate",
+                "analyst": "R. Remote",
+                "reason": "seen <i>elsewhere</i>",
+                "version": re.search(r'name="version" value="(\d+)"', page)[1],
+            }
         )
         status, headers, _ = get(views[port], f"/cases/{case_id}", data=form.encode())
         assert status == 303 and headers["Location"].startswith(f"/cases/{case_id}")

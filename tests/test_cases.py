@@ -60,6 +60,7 @@ def disposition(entry, action, **extra):
         "reason": "reviewed",
         "analyst": "a.analyst",
         "at": "2026-03-01T10:00:00+00:00",
+        "case_version": case.version,
     } | extra
     return decode_disposition(msgspec.json.encode(fields))
 
@@ -137,17 +138,21 @@ def test_dispositions_update_status_keep_who_and_when_and_are_idempotent(pipelin
     )
     again = apply_disposition(r1.entry, escalate)
     assert not again.publish and again.refused is None and again.entry is r1.entry
+    # a decision made on the version before the escalation is refused: it is stale
+    stale = apply_disposition(r1.entry, disposition(entry, "file", at="2026-03-02T08:00:00Z"))
+    assert not stale.publish and "version" in stale.refused
     info = apply_disposition(
-        r1.entry, disposition(entry, "needs_information", at="2026-03-02T09:00:00+00:00")
+        r1.entry, disposition(r1.entry, "needs_information", at="2026-03-02T09:00:00+00:00")
     )
     assert info.entry.case.status == "needs_information" and len(info.entry.case_decisions()) == 2
     closed = apply_disposition(
-        info.entry, disposition(entry, "close_false_positive", at="2026-03-03T09:00:00+00:00")
+        info.entry,
+        disposition(info.entry, "close_false_positive", at="2026-03-03T09:00:00+00:00"),
     )
     assert closed.entry.case.status == "closed_false_positive"
     assert closed.outcomes and {o for _, o in closed.outcomes} == {"false_positive"}
     refused = apply_disposition(
-        closed.entry, disposition(entry, "file", at="2026-03-04T09:00:00+00:00")
+        closed.entry, disposition(closed.entry, "file", at="2026-03-04T09:00:00+00:00")
     )
     assert refused.refused and "already closed_false_positive" in refused.refused
     wrong = apply_disposition(entry, disposition(entry, "escalate", case_id="CASE-NOPE"))
@@ -210,6 +215,7 @@ def test_bad_dispositions_are_refused_with_a_reason(fields, message):
         "reason": "r",
         "analyst": "a",
         "at": "2026-03-01T10:00:00+00:00",
+        "case_version": 1,
     }
     with pytest.raises(CaseError, match=message):
         decode_disposition(msgspec.json.encode(base | fields))

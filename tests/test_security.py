@@ -8,14 +8,21 @@ router endpoints are not served at all.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import html.parser
 import re
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from engine.cases.assembly import apply_alert, package_for
+from engine.cases.model import CaseEntry, CaseSummary
 from engine.config import Settings
 from engine.stream.app import create_app
+from engine.web.render import case_page, queue_page
 from engine.web.routes import install_analyst_view
+from tests.conftest import PACKAGE_KEY
+from tests.test_cases import pipeline  # noqa: F401 - the fixture
 
 TOKEN = "unit-test-analyst-token-0123456789"
 OPEN = {"/health", "/metrics", "/login"}
@@ -35,7 +42,11 @@ def answers(tmp_path_factory):
     the servers are built as `protect worker` builds them. One event loop: an aiohttp
     application is bound to the loop it first served on."""
     settings = Settings.build(
-        {"checkpoint_dir": tmp_path_factory.mktemp("state"), "analyst_token": TOKEN}
+        {
+            "checkpoint_dir": tmp_path_factory.mktemp("state"),
+            "analyst_token": TOKEN,
+            "package_key": PACKAGE_KEY,
+        }
     )
     views = []
     app, _ = create_app(
@@ -88,3 +99,41 @@ def test_the_analyst_view_is_not_on_the_metrics_port(answers):
     assert answers["ops", "GET", "/cases with the token"][1] == 404
     assert answers["analyst", "GET", "/cases with the token"][1] == 200
     assert answers["ops", "GET", "/metrics"][1] == 200
+
+
+# ------------------------------------------------------- hostile values reaching HTML
+HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>\u202e'
+
+
+def _poison(value):
+    """Every string in ``value`` replaced by markup (dict keys kept: the renderer's own)."""
+    if isinstance(value, str):
+        return HOSTILE + value
+    if isinstance(value, list):
+        return [_poison(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _poison(v) for k, v in value.items()}
+    return value
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attrs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += [name for name, _ in attrs]
+
+
+def test_pages_from_packages_with_hostile_values_in_every_field_stay_inert(pipeline):
+    alerts, profiles = pipeline
+    entry = apply_alert(CaseEntry(), alerts[0], profiles.get(alerts[0].customer_id)).entry
+    package = _poison(package_for(entry, profiles))
+    package["version"] = HOSTILE  # a number in a real package; a reader may meet anything
+    summary = dataclasses.replace(CaseSummary.of(entry.case), case_id=HOSTILE, name=HOSTILE)
+    for text in (case_page(package, HOSTILE, origin=HOSTILE), queue_page([summary], HOSTILE)):
+        parsed = _Tags()
+        parsed.feed(text)
+        assert "script" not in parsed.tags and "img" not in parsed.tags
+        assert not [a for a in parsed.attrs if a.startswith("on")]

@@ -39,6 +39,7 @@ from engine.tools.demo import (
     wait_until_healthy,
 )
 from engine.tools.produce import produce_files
+from tests.conftest import PACKAGE_KEY
 from tests.test_integration import worker_env
 
 pytestmark = pytest.mark.integration
@@ -100,6 +101,7 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
     view = free_port()  # the analyst view's own port
     env = worker_env(settings) | {
         "PROTECT_ANALYST_TOKEN": TOKEN,
+        "PROTECT_PACKAGE_KEY": PACKAGE_KEY,
         "PROTECT_CASE_REPUBLISH_S": "3600",
         "PROTECT_ANALYST_PORT": str(view),
     }
@@ -192,8 +194,14 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         validate_goaml(body.decode())
 
         # a disposition through the form: the case is filed, who and when are kept
+        seen = re.search(r'name="version" value="(\d+)"', get(view, f"/cases/{top}")[2].decode())
         form = urllib.parse.urlencode(
-            {"action": "file", "analyst": "J. Analyst", "reason": "evidence <b>clear</b>"}
+            {
+                "action": "file",
+                "analyst": "J. Analyst",
+                "reason": "evidence <b>clear</b>",
+                "version": seen[1],
+            }
         )
         status, headers, _ = get(view, f"/cases/{top}", data=form.encode())
         assert status == 303 and headers["Location"].startswith(f"/cases/{top}")
@@ -218,7 +226,11 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
 
     # `protect export` reads the latest package (the filed version) from the topic
     out = tmp_path / "report.xml"
-    cli_env = {**os.environ, "PROTECT_DISCLOSURES_TOPIC": settings.disclosures_topic}
+    cli_env = {
+        **os.environ,
+        "PROTECT_DISCLOSURES_TOPIC": settings.disclosures_topic,
+        "PROTECT_PACKAGE_KEY": PACKAGE_KEY,
+    }
     done = subprocess.run(
         [
             sys.executable,

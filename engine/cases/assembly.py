@@ -101,6 +101,13 @@ def apply_disposition(entry: CaseEntry, d: Disposition) -> DispositionResult:
         for x in entry.decisions
     ):
         return DispositionResult(entry, False)  # the same message again (a replay): nothing new
+    if d.case_version != case.version:
+        return DispositionResult(
+            entry,
+            False,
+            refused=f"{d.case_id} was decided at version {d.case_version}, it is now at "
+            f"version {case.version}: reload the case and decide again",
+        )
     if case.status in FINAL_STATUSES:
         return DispositionResult(entry, False, refused=f"{d.case_id} is already {case.status}")
     before = case.status

@@ -38,6 +38,9 @@ class Disposition(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: str
     analyst: str
     at: str  # ISO 8601 with offset: when the analyst decided
+    # the case version the analyst saw: a decision on a version since changed is refused
+    # (new evidence may have arrived that the analyst did not see)
+    case_version: int
     indicator: str | None = None  # snooze: the indicator id
     until: str | None = None  # snooze: ISO 8601 end of the snooze
 

@@ -32,6 +32,7 @@ import msgspec
 
 from engine.cases.assembly import apply_alert, apply_disposition, package_for, relink
 from engine.cases.disclosure import Case, CaseError, DisclosureError
+from engine.cases.disclosure.seal import HEADER, seal
 from engine.cases.links import dealt_with_signals
 from engine.cases.model import (
     FINAL_STATUSES,
@@ -61,6 +62,7 @@ class CaseStore:
         self.index: dict[str, CaseSummary] = {}  # customer_id → summary of the current case
         self._indexed = False
         self.dispositions = None  # the dispositions topic, once the agents are installed
+        self.dead_letters = None  # the dead-letters topic, likewise
 
     def entry(self, customer_id: str) -> CaseEntry:
         return decode_entry(self.cases.get(customer_id))
@@ -237,7 +239,10 @@ class CaseHandlers:
             log.exception("case %s: the package could not be built", entry.case.case_id)
             return
         value = msgspec.json.encode(package)
-        await self.send(self.settings.disclosures_topic, entry.case.case_id.encode(), value)
+        key = self.settings.package_key.reveal().encode()
+        headers = [(HEADER, seal(key, value))] if key else None  # readers refuse it unsealed
+        case_key = entry.case.case_id.encode()
+        await self.send(self.settings.disclosures_topic, case_key, value, headers)
         self.metrics.disclosures.inc()
 
 
@@ -264,8 +269,8 @@ def install_case_assembly(app, settings, metrics, parties: PartyIndex | None = N
         app.Table("protect-cases", **table), app.Table("protect-case-profiles", **table), metrics
     )
 
-    async def send(topic: str, key: bytes | None, value: bytes) -> None:
-        await topics[topic].send(key=key, value=value)
+    async def send(topic: str, key: bytes | None, value: bytes, headers=None) -> None:
+        await topics[topic].send(key=key, value=value, headers=headers)
 
     handlers = CaseHandlers(settings, store, send, parties)
 
@@ -284,4 +289,5 @@ def install_case_assembly(app, settings, metrics, parties: PartyIndex | None = N
     agent(settings.dispositions_topic, handlers.on_disposition)
     app.timer(interval=settings.case_republish_s)(handlers.republish)
     store.dispositions = topics[settings.dispositions_topic]  # the analyst view sends here
+    store.dead_letters = topics[settings.dead_letter_topic]  # and refused packages here
     return store

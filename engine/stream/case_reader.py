@@ -14,6 +14,7 @@ import time
 import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from engine.cases.disclosure.seal import verified
 from engine.cases.index import PACKAGE_CACHE_BYTES, CaseIndex, Located
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,16 @@ class DisclosuresReader:
 
     ``run()`` is the long-running task (it never raises on broker errors: it logs, waits
     and resumes where it was); ``package(case_id)`` serves a page; ``stop()`` closes both
-    consumers.
+    consumers. A record not sealed with ``package_key`` (a forgery, a tombstone, a package
+    of an engine with another key) is never folded: it is counted in ``refused`` and handed
+    to ``on_refused(record)`` (the worker dead-letters it).
     """
 
-    def __init__(self, settings, cache_bytes: int = PACKAGE_CACHE_BYTES):
+    def __init__(self, settings, cache_bytes: int = PACKAGE_CACHE_BYTES, on_refused=None):
         self.settings = settings
+        self.key = settings.package_key.reveal().encode()
+        self.refused = 0
+        self.on_refused = on_refused
         self.topic = settings.disclosures_topic
         self.index = CaseIndex(cache_bytes)
         self.caught_up = False  # True once the records present at start-up have been read
@@ -93,8 +99,13 @@ class DisclosuresReader:
             batch = await consumer.getmany(timeout_ms=1000, max_records=500)
             for tp, records in batch.items():
                 for record in records:
-                    self.index.fold(tp.partition, record.offset, record.key, record.value)
                     self.next_offsets[tp.partition] = record.offset + 1
+                    if verified(self.key, record.value, record.headers):
+                        self.index.fold(tp.partition, record.offset, record.key, record.value)
+                        continue
+                    self.refused += 1
+                    if self.on_refused is not None:
+                        await self.on_refused(record)
             if not batch and not self.caught_up:
                 positions = [await consumer.position(tp) for tp in tps]
                 if all(pos >= ends[tp] for pos, tp in zip(positions, tps, strict=True)):
@@ -147,7 +158,9 @@ class DisclosuresReader:
 
 async def latest_package(settings, case_id: str, timeout: float = 60.0) -> dict | None:
     """The highest-version package of ``case_id`` on the ``disclosures`` topic (read from the
-    start of every partition until caught up, or ``timeout`` seconds)."""
+    start of every partition until caught up, or ``timeout`` seconds); only packages sealed
+    with ``package_key`` count."""
+    key = settings.package_key.reveal().encode()
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap,
         enable_auto_commit=False,
@@ -174,7 +187,7 @@ async def latest_package(settings, case_id: str, timeout: float = 60.0) -> dict 
             batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
             records = [r for rs in batch.values() for r in rs]
             for record in records:
-                if record.key != wanted or not record.value:
+                if record.key != wanted or not verified(key, record.value, record.headers):
                     continue
                 package = msgspec.json.decode(record.value)
                 if best is None or package.get("version", 0) >= best.get("version", 0):

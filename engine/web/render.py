@@ -256,7 +256,7 @@ def disposition_form(p: dict) -> str:
     )
     return f"""<h2>Disposition</h2>
 <form method="post" action="/cases/{quote(p["case_id"])}" id="disposition">
-<input type="hidden" name="version" value="{p["version"]}">
+<input type="hidden" name="version" value="{e(str(p["version"]))}">
 <p><label>Action <select name="action">{options}</select></label>
 <label>Analyst <input name="analyst" required maxlength="80"></label></p>
 <p><label>Reason<br><textarea name="reason" required rows="3" cols="80" maxlength="2000"></textarea></label></p>

@@ -39,6 +39,7 @@ from aiohttp import web
 from engine.cases.disclosure import FORMATS, DisclosureError, ExportValidationError, export
 from engine.cases.index import merge
 from engine.cases.model import CaseSummary
+from engine.core.decode import Message, dead_letter, encode_dead_letter
 from engine.stream.case_reader import DisclosuresReader
 from engine.web.auth import is_authorized, sign_in_page, token_of
 from engine.web.render import SECURITY_HEADERS, case_page, e, page, queue_page, quote
@@ -59,8 +60,11 @@ def disposition_message(form, case_id: str, customer_id: str, now: datetime) -> 
     action = form.get("action", "")
     reason, analyst = form.get("reason", "").strip(), form.get("analyst", "").strip()
     problem = ""
+    version = form.get("version", "")
     if action not in DISPOSITION_ACTIONS:
         problem = "choose an action"
+    elif not version.isdigit():
+        problem = "the form names no case version; reload the case"
     elif not reason or not analyst:
         problem = "the analyst and a reason are required"
     message = {
@@ -70,6 +74,7 @@ def disposition_message(form, case_id: str, customer_id: str, now: datetime) -> 
         "reason": reason[:2000],
         "analyst": analyst[:80],
         "at": now.isoformat(timespec="seconds"),
+        "case_version": int(version) if version.isdigit() else 0,
     }
     if action == "snooze" and not problem:
         indicator = form.get("indicator", "")
@@ -233,8 +238,17 @@ def install_analyst_view(app, settings, store) -> web.Application | None:
     if not token:
         log.info("analyst view off: no analyst_token configured")
         return None
+    async def refuse(record) -> None:
+        # a package the engine did not seal: never shown, kept for whoever investigates
+        message = Message(record.topic, record.partition, record.offset, record.key, record.value)
+        reason = "a package not sealed with package_key (forged, or another engine's key)"
+        letter = dead_letter(message, reason, "unverified_package")
+        store.metrics.dead_letters.labels(letter.reason_class).inc()
+        log.warning("disclosures[%d]@%d: unsealed package refused", record.partition, record.offset)
+        await store.dead_letters.send(key=record.key, value=encode_dead_letter(letter))
+
     # The cases of the other workers, from `disclosures` (engine/cases/index.py).
-    reader = DisclosuresReader(settings)
+    reader = DisclosuresReader(settings, on_refused=refuse)
     application = analyst_app(token, CaseSource(store, reader), store.dispositions)
 
     @app.service
