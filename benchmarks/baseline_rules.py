@@ -34,7 +34,7 @@ from engine.core.reference import ReferenceLists
 from engine.core.state import _FLAG_BITS, _TRAVEL_OCCUPATION, _VENUE_NAICS  # same profile semantics
 from indicators import columns as col
 from indicators.profile_rules import PROFILE_RULES
-from indicators.registry import REGISTRY
+from indicators.registry import LAYOUT, REGISTRY
 
 DAY = 86_400
 EVIDENCE = col.EVIDENCE_SLOTS
@@ -205,10 +205,10 @@ class Baseline:
             flags |= _FLAG_BITS.get(flag.get("type"), 0)
         occupation = event.get("occupation")
         if occupation and _TRAVEL_OCCUPATION.search(occupation):
-            flags |= col.PROFILE_TRAVEL_OCCUPATION
+            flags |= LAYOUT.bit("profile", "travel_occupation")
         industry = event.get("industry_code")
         if industry and industry.startswith(_VENUE_NAICS):
-            flags |= col.PROFILE_VENUE_INDUSTRY
+            flags |= LAYOUT.bit("profile", "venue_industry")
         c.flags = flags
         c.home = place_key(event.get("home_city"), event.get("home_province"))
 
@@ -315,7 +315,7 @@ class Baseline:
         n_stays = sum(1 for s in c.stays if stay_lo < s[0] <= t)
         velocity = n_stays >= p["min_stays"]
         multi_city = big_spend = False
-        if not c.flags & col.PROFILE_TRAVEL_OCCUPATION:
+        if not c.flags & LAYOUT.bit("profile", "travel_occupation"):
             city_lo = t - p["city_days"] * DAY
             multi_city = (
                 len({s[5] for s in c.stays if city_lo < s[0] <= t and s[5]}) >= p["min_cities"]

@@ -71,7 +71,7 @@ def decode_all(
         t2 = time.perf_counter()
         columns["cust"] = state.slots_for([r.customer_id for r in out.rows])
         columns["cp_flags"] = detector.parties.counterparty_flags(
-            [r.customer_id for r in out.rows], columns
+            [r.customer_id for r in out.rows], columns, detector._cp_bits
         )
         t3 = time.perf_counter()
         timing["msgspec_s"] += t1 - t0

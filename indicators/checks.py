@@ -8,7 +8,7 @@ offending values, so whoever adds a rule learns what to fix without reading the 
   :func:`indicators.runner.run_indicator` passes (inputs, state, parameters, input bits,
   outputs), by name, so a reordered spec cannot silently feed a column to the wrong argument;
 * ``capacity``: a parameter's upper bound fits the state array that holds what it counts;
-* ``64-bit masks``: indicator masks and the bit columns hold at most 64 names.
+* ``64-bit masks``: indicator masks and each bit column hold at most 63 names (int64).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable
 from indicators.spec import IndicatorSpec, SpecError
 
 KERNEL_OUTPUTS = ("fired", "observed", "evidence", "touched")
-MASK_BITS = 64  # masks and bit columns are int64
+MASK_BITS = 63  # masks and bit columns are int64: bit 63 is the sign
 
 
 def check_unique_id(rule_id: str, known: Collection[str], module: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='ID',
     sources=('FINTRAC-2016-OA003 C1', 'FINTRAC-2016-OA003 C2'),
-    flag_bit=col.PROFILE_ADVERSE_MEDIA,
+    facts=("adverse_media",),
     weight=2.0,
     role_signal='trafficker',
     strong=False,

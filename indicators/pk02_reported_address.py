@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='ID',
     sources=('FINTRAC-2016-OA003 C3', 'FINTRAC-2016-OA003 T10', 'FINTRAC-2021-OA001 R5', 'FINTRAC-2021-OA001 S3'),
-    flag_bit=col.PROFILE_REPORTED_ADDRESS,
+    facts=("reported_address",),
     weight=1.5,
     role_signal='context',
     strong=False,

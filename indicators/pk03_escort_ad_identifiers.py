@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='ID',
     sources=('FINTRAC-2016-OA003 K2', 'FINTRAC-2016-OA003 C4', 'FINTRAC-2021-OA001 G31', 'FIN-2020-A008 #6'),
-    flag_bit=col.PROFILE_ESCORT_AD_MATCH,
+    facts=("escort_ad_match",),
     weight=2.5,
     role_signal='victim',
     strong=False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='ID',
     sources=('FINTRAC-2016-OA003 C5', 'FINTRAC-2016-OA003 C6', 'FIN-2020-A008 behavioral'),
-    flag_bit=col.PROFILE_BRANCH_OBSERVATION,
+    facts=("branch_observation",),
     weight=3.0,
     role_signal='victim',
     strong=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='KYC',
     sources=('FINTRAC-2016-OA003 K3',),
-    flag_bit=col.PROFILE_ID_CONCERN | col.PROFILE_MINOR,
+    facts=("id_concern", "minor"),
     weight=3.0,
     role_signal='victim',
     strong=False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='KYC',
     sources=('FINTRAC-2016-OA003 K4', 'FINTRAC-2016-OA003 K5'),
-    flag_bit=col.PROFILE_ALIASES,
+    facts=("aliases",),
     weight=1.0,
     role_signal='trafficker',
     strong=False,

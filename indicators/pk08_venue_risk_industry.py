@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='KYC',
     sources=('FINTRAC-2021-OA001 G36', 'FINTRAC-2021-OA001 G37'),
-    flag_bit=col.PROFILE_VENUE_INDUSTRY,
+    facts=("venue_industry",),
     weight=1.0,
     role_signal='trafficker',
     strong=False,

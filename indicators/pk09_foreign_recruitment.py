@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -13,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='ID',
     sources=('FINTRAC-2021-OA001 X1', 'FINTRAC-2021-OA001 X2', 'FINTRAC-2021-OA001 X3', 'FINTRAC-2021-OA001 X4', 'FINTRAC-2021-OA001 X5', 'FINTRAC-2021-OA001 X6'),
-    flag_bit=col.PROFILE_FOREIGN_RECRUITMENT,
+    facts=("foreign_recruitment",),
     weight=1.5,
     role_signal='context',
     strong=False,

@@ -12,7 +12,7 @@ SPEC = ProfileRuleSpec(
     ),
     family='KYC',
     sources=('FINTRAC-2021-OA001 G38',),
-    flag_bit=0,
+    facts=(),
     weight=1.0,
     role_signal='trafficker',
     strong=False,

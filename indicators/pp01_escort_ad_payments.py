@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE, REF_AD_PREMIUM, REF_ESCORT_AD
+from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -17,6 +17,7 @@ RING = 16
 def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags, attempted,
                        ring_ts, ring_ref, ring_small,
                        window_days, min_payments, min_small_multiples, small_max,
+                       ref_escort_ad_platforms, ref_ad_premium_terms,
                        fired, observed, evidence, touched):
     """Count payments to escort / classified-ad platforms in a sliding event-time window.
 
@@ -28,7 +29,8 @@ def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags, attempted,
     width = np.int64(window_days * DAY)
     for i in range(cust.shape[0]):
         t_type = txn_type[i]
-        if (t_type != PURCHASE and t_type != PREAUTH) or (ref_flags[i] & REF_ESCORT_AD) == 0:
+        if ((t_type != PURCHASE and t_type != PREAUTH)
+                or (ref_flags[i] & ref_escort_ad_platforms) == 0):
             continue
         if attempted[i]:
             continue
@@ -42,7 +44,7 @@ def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags, attempted,
         lo = t - width
         n = ring_count(ring_ts, c, lo, t)
         n_small = ring_sum(ring_ts, ring_small, c, lo, t)
-        premium = (ref_flags[i] & REF_AD_PREMIUM) != 0
+        premium = (ref_flags[i] & ref_ad_premium_terms) != 0
         if n >= min_payments or n_small >= min_small_multiples or premium:
             fired[i] = 1
             observed[i] = n
@@ -88,7 +90,7 @@ SPEC = IndicatorSpec(
         Param("small_max", 30.0, 3.0, 300.0, "largest amount counted as a small multiple (CAD)"),
     ),
     kernel=escort_ad_payments,
-    reference_lists=("escort_ad_platforms",),
+    reference_lists=("escort_ad_platforms", "ad_premium_terms"),
     must_fire=(
         example(
             "three ad payments in ten days",

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    DAY,
-    EMPTY_TS,
-    PREAUTH,
-    PROFILE_ENTITY,
-    PURCHASE,
-    REF_ESCORT_PROCESSOR,
-    REF_PAYMENT_SERVICE,
-    REFUND,
-    TXN_CODE,
-)
+from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE, REFUND, TXN_CODE
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -29,6 +19,7 @@ REVERSAL = TXN_CODE["reversal"]
 def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flags,
                      esc_ts, esc_ref, cred_ts, cred_ref,
                      window_days, min_escort, min_credits, generic_processors,
+                     ref_escort_processors, ref_online_payment_services, fact_entity,
                      fired, observed, evidence, touched):
     """Transfers with escort-linked processors, and processor credits to a personal account.
 
@@ -55,9 +46,9 @@ def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flag
         t_type = txn_type[i]
         card = (t_type == PURCHASE or t_type == PREAUTH or t_type == REFUND
                 or t_type == REVERSAL)
-        escort = (flags & REF_ESCORT_PROCESSOR) != 0 and not card
+        escort = (flags & ref_escort_processors) != 0 and not card
         credit = is_transfer_in(t_type) and (
-            escort or (generic_processors != 0 and (flags & REF_PAYMENT_SERVICE) != 0))
+            escort or (generic_processors != 0 and (flags & ref_online_payment_services) != 0))
         if not escort and not credit:
             continue
         c = cust[i]
@@ -71,7 +62,7 @@ def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flag
         n_esc = ring_count(esc_ts, c, lo, t)
         n_cred = ring_count(cred_ts, c, lo, t)
         hit_esc = n_esc >= min_escort
-        hit_cred = (profile_flags[c] & PROFILE_ENTITY) == 0 and n_cred >= min_credits
+        hit_cred = (profile_flags[c] & fact_entity) == 0 and n_cred >= min_credits
         if hit_esc or hit_cred:
             fired[i] = 1
             observed[i] = n_esc if hit_esc else n_cred
@@ -134,6 +125,7 @@ SPEC = IndicatorSpec(
     ),
     kernel=escort_processor,
     reference_lists=("escort_processors", "online_payment_services"),
+    profile_facts=("entity",),
     coverage="partial",
     coverage_note=(
         "G15 needs an intel list of individuals who advertise virtual-currency services on "

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    BILL_PAYMENT,
-    DAY,
-    EMPTY_TS,
-    PREAUTH,
-    PURCHASE,
-    REF_AD_PREMIUM,
-    REF_ESCORT_AD,
-)
+from indicators.columns import BILL_PAYMENT, DAY, EMPTY_TS, PREAUTH, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -32,6 +24,7 @@ def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
                     ad_ts, ad_ref, ad_small, ad_hit, host_ts, host_ref,
                     window_days, ad_window_days, min_payments, min_small_multiples, small_max,
                     min_hosting,
+                    ref_escort_ad_platforms, ref_ad_premium_terms,
                     fired, observed, evidence, touched):
     """PP-01's escort-ad pattern and hosting / marketing payments in the same window.
 
@@ -55,9 +48,9 @@ def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
             continue
         t_type = txn_type[i]
         flags = ref_flags[i]
-        ad = (t_type == PURCHASE or t_type == PREAUTH) and (flags & REF_ESCORT_AD) != 0
+        ad = (t_type == PURCHASE or t_type == PREAUTH) and (flags & ref_escort_ad_platforms) != 0
         hosting = ((t_type == PURCHASE or t_type == PREAUTH or t_type == BILL_PAYMENT)
-                   and (flags & REF_ESCORT_AD) == 0 and is_hosting_mcc(mcc[i]))
+                   and (flags & ref_escort_ad_platforms) == 0 and is_hosting_mcc(mcc[i]))
         if not ad and not hosting:
             continue
         c = cust[i]
@@ -70,7 +63,7 @@ def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
             lo_ad = t - ad_width
             hit = (ring_count(ad_ts, c, lo_ad, t) >= min_payments
                    or ring_sum(ad_ts, ad_small, c, lo_ad, t) >= min_small_multiples
-                   or (flags & REF_AD_PREMIUM) != 0)
+                   or (flags & ref_ad_premium_terms) != 0)
             ad_hit[c, slot] = 1 if hit else 0
         else:
             ring_insert(host_ts, host_ref, c, t, seq[i])

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    DAY,
-    EMPTY_TS,
-    PREAUTH,
-    PROFILE_TRAVEL_OCCUPATION,
-    PURCHASE,
-)
+from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -55,6 +49,7 @@ def short_stay_lodging(cust, seq, ts, local_day, txn_type, amount, mcc, city, me
                        stay_ts, stay_ref, stay_merchant, stay_day, stay_city,
                        spend_day, spend_sum,
                        stay_days, min_stays, city_days, min_cities, spend_days, max_spend_cad,
+                       ref_lodging_platforms, fact_travel_occupation,
                        fired, observed, evidence, touched):
     """Group lodging payments into stays and count stays, cities and spend in sliding windows.
 
@@ -75,7 +70,8 @@ def short_stay_lodging(cust, seq, ts, local_day, txn_type, amount, mcc, city, me
         if attempted[i] != 0:
             continue
         t_type = txn_type[i]
-        if (t_type != PURCHASE and t_type != PREAUTH) or not is_lodging(mcc[i], ref_flags[i]):
+        if (t_type != PURCHASE and t_type != PREAUTH) or not is_lodging(
+                mcc[i], ref_flags[i], ref_lodging_platforms):
             continue
         c = cust[i]
         t = ts[i]
@@ -106,7 +102,7 @@ def short_stay_lodging(cust, seq, ts, local_day, txn_type, amount, mcc, city, me
         velocity = n_stays >= min_stays
         multi_city = False
         big_spend = False
-        if (profile_flags[c] & PROFILE_TRAVEL_OCCUPATION) == 0:
+        if (profile_flags[c] & fact_travel_occupation) == 0:
             multi_city = ring_distinct(stay_ts, stay_city, c, t - city_w, t) >= min_cities
             spend = bucket_sum(spend_day, spend_sum, c, d - spend_days + 1, d, 0)
             big_spend = spend > max_spend_cad
@@ -179,6 +175,7 @@ SPEC = IndicatorSpec(
     ),
     kernel=short_stay_lodging,
     reference_lists=("lodging_platforms",),
+    profile_facts=("travel_occupation",),
     must_fire=(
         example(
             "four motels in ten days",

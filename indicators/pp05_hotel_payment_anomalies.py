@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    DAY,
-    EMPTY_TS,
-    PREAUTH,
-    PROFILE_TRAVEL_OCCUPATION,
-    PURCHASE,
-    REFUND,
-    TXN_CODE,
-)
+from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE, REFUND, TXN_CODE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -56,6 +48,7 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
                             chg_amount, chg_type, chg_kind,
                             pre_ts, pre_ref, pre_key, pre_merchant, pre_status, pre_due,
                             window_days, min_rounded, round_unit, refund_days, settle_days,
+                            ref_lodging_platforms, fact_travel_occupation,
                             fired, observed, evidence, touched):
     """Four hotel-payment anomalies; a row fires on any of them.
 
@@ -114,7 +107,7 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
         a = amount[i]
         merch = merchant[i]
         link = linked[i]
-        lodging = is_lodging(m, flags)
+        lodging = is_lodging(m, flags, ref_lodging_platforms)
         kind = LODGING if lodging else (CAR_RENTAL if is_car_rental(m) else 0)
         keep = False  # the row joins a table (and so may be evidence later)
 
@@ -170,7 +163,7 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
             if t_type == PURCHASE and kind == LODGING and a == a and a > 0 \
                     and a % round_unit == 0.0:
                 ring_insert(rnd_ts, rnd_ref, c, t, ref)
-                if (profile_flags[c] & PROFILE_TRAVEL_OCCUPATION) == 0 \
+                if (profile_flags[c] & fact_travel_occupation) == 0 \
                         and ring_count(rnd_ts, c, t - width, t) >= min_rounded:
                     for k in range(rnd_ts.shape[1]):
                         if t - width < rnd_ts[c, k] <= t:
@@ -314,6 +307,7 @@ SPEC = IndicatorSpec(
     ),
     kernel=hotel_payment_anomalies,
     reference_lists=("lodging_platforms",),
+    profile_facts=("travel_occupation",),
     coverage="partial",
     coverage_note=(
         "(b) needs folio numbers or arrival / departure dates (Level-3 lodging data, e.g. "

@@ -11,7 +11,6 @@ from indicators.columns import (
     DAY,
     EMPTY_TS,
     PREAUTH,
-    PROFILE_TRAVEL_OCCUPATION,
     PURCHASE,
 )
 from indicators.examples import example, txn
@@ -37,6 +36,7 @@ def lodging_cash_colocation(cust, seq, ts, txn_type, channel, mcc, city, ref_fla
                             profile_flags, lod_ts, lod_ref, lod_city,
                             pair_ts, pair_ref, pair_city, pair_lts, pair_lref,
                             pair_hours, window_days, min_pairs, min_cities,
+                            ref_lodging_platforms, fact_travel_occupation,
                             fired, observed, evidence, touched):
     """Cash deposits or ATM withdrawals within ``pair_hours`` after a lodging payment in the
     same city, counted over ``window_days``.
@@ -67,7 +67,8 @@ def lodging_cash_colocation(cust, seq, ts, txn_type, channel, mcc, city, ref_fla
         t_type = txn_type[i]
         c = cust[i]
         t = ts[i]
-        if (t_type == PURCHASE or t_type == PREAUTH) and is_lodging(mcc[i], ref_flags[i]):
+        if (t_type == PURCHASE or t_type == PREAUTH) and is_lodging(mcc[i], ref_flags[i],
+                                                                   ref_lodging_platforms):
             k = ring_insert(lod_ts, lod_ref, c, t, seq[i])
             lod_city[c, k] = cy
             touched[i] = 1
@@ -92,7 +93,7 @@ def lodging_cash_colocation(cust, seq, ts, txn_type, channel, mcc, city, ref_fla
         lo = t - width
         n_pairs = ring_count(pair_ts, c, lo, t)
         n_cities = ring_distinct(pair_ts, pair_city, c, lo, t)
-        if (profile_flags[c] & PROFILE_TRAVEL_OCCUPATION) != 0:
+        if (profile_flags[c] & fact_travel_occupation) != 0:
             continue
         if n_pairs >= min_pairs or n_cities >= min_cities:
             n = 0
@@ -161,6 +162,7 @@ SPEC = IndicatorSpec(
     ),
     kernel=lodging_cash_colocation,
     reference_lists=("lodging_platforms",),
+    profile_facts=("travel_occupation",),
     coverage="partial",
     coverage_note=(
         "The rule asks for cash within 10 km of the lodging; the contract has no coordinates, "

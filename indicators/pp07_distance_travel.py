@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    DAY,
-    EMPTY_TS,
-    PROFILE_TRAVEL_OCCUPATION,
-    PURCHASE,
-    REF_SOURCE_JURISDICTION,
-)
+from indicators.columns import DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -29,6 +23,7 @@ def is_ticket_mcc(mcc):
 def distance_travel(cust, seq, ts, txn_type, mcc, ref_flags, foreign, attempted, profile_flags,
                     tk_ts, tk_ref, tk_source,
                     window_days, min_tickets, min_source_tickets,
+                    ref_source_jurisdictions, fact_travel_occupation,
                     fired, observed, evidence, touched):
     """Long-distance ticket purchases in a sliding window, and tickets abroad in source
     jurisdictions.
@@ -50,14 +45,14 @@ def distance_travel(cust, seq, ts, txn_type, mcc, ref_flags, foreign, attempted,
             continue
         c = cust[i]
         t = ts[i]
-        source = foreign[i] != 0 and (ref_flags[i] & REF_SOURCE_JURISDICTION) != 0
+        source = foreign[i] != 0 and (ref_flags[i] & ref_source_jurisdictions) != 0
         k = ring_insert(tk_ts, tk_ref, c, t, seq[i])
         tk_source[c, k] = 1.0 if source else 0.0
         touched[i] = 1
         lo = t - width
         n = ring_count(tk_ts, c, lo, t)
         n_source = ring_sum(tk_ts, tk_source, c, lo, t)
-        travel = (profile_flags[c] & PROFILE_TRAVEL_OCCUPATION) != 0
+        travel = (profile_flags[c] & fact_travel_occupation) != 0
         if (n >= min_tickets and not travel) or n_source >= min_source_tickets:
             fired[i] = 1
             observed[i] = n
@@ -108,6 +103,7 @@ SPEC = IndicatorSpec(
     ),
     kernel=distance_travel,
     reference_lists=("source_jurisdictions",),
+    profile_facts=("travel_occupation",),
     coverage="partial",
     coverage_note=(
         "The ticket count is complete. X7 needs the route and the passengers (Level-3 airline "

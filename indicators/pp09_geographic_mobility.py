@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import CHANNEL_CODE, DAY, EMPTY_TS, PROFILE_TRAVEL_OCCUPATION
+from indicators.columns import CHANNEL_CODE, DAY, EMPTY_TS
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -27,6 +27,7 @@ def geographic_mobility(cust, seq, ts, channel, city, province, attempted, home_
                         profile_flags,
                         cty_key, cty_ts, cty_ref, prv_key, prv_ts, prv_ref, home_key, home_prov,
                         window_days, min_cities, min_provinces,
+                        fact_travel_occupation,
                         fired, observed, evidence, touched):
     """Distinct cities and provinces of in-person transactions, away from home, in a window.
 
@@ -64,7 +65,7 @@ def geographic_mobility(cust, seq, ts, channel, city, province, attempted, home_
                 home_key[c] = home
                 home_prov[c] = pv
             continue
-        if (profile_flags[c] & PROFILE_TRAVEL_OCCUPATION) != 0:
+        if (profile_flags[c] & fact_travel_occupation) != 0:
             continue
         t = ts[i]
         keyed_touch(cty_key, cty_ts, cty_ref, c, cy, t, seq[i])
@@ -144,6 +145,7 @@ SPEC = IndicatorSpec(
               capacity="prv_key", spare=1),
     ),
     kernel=geographic_mobility,
+    profile_facts=("travel_occupation",),
     coverage="partial",
     coverage_note=(
         "The profile's home province is not a kernel column: it is learned from the province "

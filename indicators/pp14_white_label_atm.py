@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import CASH_WITHDRAWAL, DAY, EMPTY_TS, REF_WHITE_LABEL_ATM
+from indicators.columns import CASH_WITHDRAWAL, DAY, EMPTY_TS
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -26,17 +26,18 @@ def white_label_atm(cust, seq, ts, txn_type, ref_flags, attempted,
                     wl_ts, wl_ref, wd_ts, wd_wl,
                     window_days, min_white_label, min_share, share_min_white_label,
                     share_min_withdrawals,
+                    ref_white_label_atms,
                     fired, observed, evidence, touched):
     """Count cash withdrawals at white-label (non-FI) ATMs in a sliding window.
 
     A withdrawal is white-label when its ``terminal_owner`` is ``white_label`` or its
-    ``location_id`` is on the ``white_label_atms`` registry (both set ``REF_WHITE_LABEL_ATM``).
+    ``location_id`` is on the ``white_label_atms`` registry (both set ``ref_white_label_atms``).
     Two rings, as in PP-12: white-label withdrawals ``(ts, ref)`` for the count and the
     evidence, and all withdrawals ``(ts, white-label flag)`` for the share. Under saturation
     the share is taken over the most recent ``RING`` withdrawals.
 
     polars equivalent, per customer: filter ``cash_withdrawal`` rows, ``wl = ref_flags &
-    REF_WHITE_LABEL_ATM != 0``, ``rolling(index_column="ts", period=f"{window_days}d")`` with
+    ref_white_label_atms != 0``, ``rolling(index_column="ts", period=f"{window_days}d")`` with
     ``wl.sum()`` and ``len()``; fire on white-label rows where ``wl_sum >= min_white_label``
     or (``wl_sum >= share_min_white_label`` and ``len >= share_min_withdrawals`` and
     ``wl_sum / len >= min_share``).
@@ -47,7 +48,7 @@ def white_label_atm(cust, seq, ts, txn_type, ref_flags, attempted,
             continue
         c = cust[i]
         t = ts[i]
-        wl = (ref_flags[i] & REF_WHITE_LABEL_ATM) != 0
+        wl = (ref_flags[i] & ref_white_label_atms) != 0
         slot = ring_oldest(wd_ts, c)
         wd_ts[c, slot] = t
         wd_wl[c, slot] = 1 if wl else 0

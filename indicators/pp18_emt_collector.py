@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    CP_ESCORT_EMT,
-    DAY,
-    EMPTY_TS,
-    EMT_IN,
-    EMT_OUT,
-    REF_BRACKET_ALIAS,
-    REF_ESCORT_MEMO,
-    TRANSFER_IN,
-    TRANSFER_OUT,
-)
+from indicators.columns import DAY, EMPTY_TS, EMT_IN, EMT_OUT, TRANSFER_IN, TRANSFER_OUT
 from indicators.examples import example, flagged_party, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -37,6 +27,7 @@ OUT = 4  # recent onward e-transfers (only whether one exists matters)
 def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, attempted,
                   esc_ts, esc_ref, snd_key, snd_ts, snd_ref, alias_ts, alias_ref, out_ts, out_ref,
                   window_days, min_escort_emts, min_senders, min_aliases, min_network_emts,
+                  ref_escort_memo_lexicon, ref_bracket_alias, signal_escort_emt,
                   fired, observed, evidence, touched):
     """Escort-referenced e-transfers collected from several senders and passed on.
 
@@ -48,7 +39,7 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, at
     takings on), or on any e-transfer once ``min_aliases`` bracketed aliases were seen.
 
     The network half (two hops): an onward e-transfer to a recipient who *itself* receives
-    escort-referenced e-transfers (``CP_ESCORT_EMT`` in ``cp_flags``, from the party index)
+    escort-referenced e-transfers (``signal_escort_emt`` in ``cp_flags``, from the party index)
     fires once the sender received ``min_network_emts`` escort-referenced e-transfers in
     the window: the recipient's own pattern corroborates a smaller fan-in. Its evidence is
     the onward transfer followed by those credits.
@@ -74,14 +65,14 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, at
         if outbound:
             ring_insert(out_ts, out_ref, c, t, seq[i])
             touched[i] = 1
-            network = (cp_flags[i] & CP_ESCORT_EMT) != 0
-        escort = inbound and (flags & REF_ESCORT_MEMO) != 0
+            network = (cp_flags[i] & signal_escort_emt) != 0
+        escort = inbound and (flags & ref_escort_memo_lexicon) != 0
         if escort:
             ring_insert(esc_ts, esc_ref, c, t, seq[i])
             if counterparty[i] != 0:
                 keyed_touch(snd_key, snd_ts, snd_ref, c, counterparty[i], t, seq[i])
             touched[i] = 1
-        alias = (flags & REF_BRACKET_ALIAS) != 0
+        alias = (flags & ref_bracket_alias) != 0
         if alias:
             ring_insert(alias_ts, alias_ref, c, t, seq[i])
             touched[i] = 1
@@ -169,13 +160,14 @@ SPEC = IndicatorSpec(
               integer=True, capacity="esc_ts"),
     ),
     kernel=emt_collector,
-    reference_lists=("escort_memo_lexicon",),
+    reference_lists=("escort_memo_lexicon", "bracket_alias"),
+    party_signals=("escort_emt",),
     coverage="full",
     coverage_note=(
         "The network half (onward recipients who themselves receive escort-referenced "
         "e-transfers) needs the cross-customer stage (cross_customer = true) and recipients who "
         "are customers of the same reporting entity, named by customer / account id or by the "
-        "e-mail / phone on their profile (engine/parties.py). The two-hop subgraph is drawn in "
+        "e-mail / phone on their profile (engine/crosscustomer/parties.py). The two-hop subgraph is drawn in "
         "the case's link graph, not in the alert."
     ),
     must_fire=(

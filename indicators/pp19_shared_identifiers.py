@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from indicators import columns as col
 from indicators.profile_spec import ProfileRuleSpec
 
 SPEC = ProfileRuleSpec(
@@ -21,7 +20,7 @@ SPEC = ProfileRuleSpec(
     ),
     family="ID",
     sources=("FINTRAC-2016-OA003 P13", "FIN-2020-A008 #6", "FIN-2020-A008 behavioral"),
-    flag_bit=col.PROFILE_SHARED_IDENTIFIER,
+    facts=("shared_identifier",),
     weight=2.0,
     role_signal="context",
     strong=False,

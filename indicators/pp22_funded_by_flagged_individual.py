@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    CP_ADV_LODGE,
-    DAY,
-    EMPTY_TS,
-)
+from indicators.columns import DAY, EMPTY_TS
 from indicators.examples import example, flagged_party, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -29,13 +25,14 @@ CREDITS = 32  # most recent credits kept per customer (the window is cut to them
 def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, attempted,
                       cr_ts, cr_ref, cr_key, cr_amount,
                       window_days, min_share, min_credits, min_total,
+                      signal_adv_lodge,
                       fired, observed, evidence, touched):
     """A credit from an individual who provides most of the account's money and whose own
     account fired an ADV or LODGE rule.
 
     Every completed credit (cash deposit, e-transfer, transfer, wire, EFT) enters a ring
     with its amount and, for person-to-person credits, the sender. On a person-to-person
-    credit whose sender carries ``CP_ADV_LODGE`` in ``cp_flags`` (the party index: the
+    credit whose sender carries ``signal_adv_lodge`` in ``cp_flags`` (the party index: the
     sender is a customer whose own ADV or LODGE rule fired before this credit), the sender's
     share of the credits in the window is computed; the rule fires when it is at least
     ``min_share``, from at least ``min_credits`` credits, totalling at least ``min_total``.
@@ -43,7 +40,7 @@ def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, a
 
     polars equivalent, per customer: rolling ``window_days`` sums of ``amount`` over
     credits, grouped by ``counterparty``; ``share = sum_by_sender / sum_all`` on rows with
-    ``cp_flags & CP_ADV_LODGE``.
+    ``cp_flags & signal_adv_lodge``.
     """
     width = np.int64(window_days * DAY)
     for i in range(cust.shape[0]):
@@ -62,7 +59,7 @@ def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, a
         cr_key[c, slot] = sender
         cr_amount[c, slot] = a
         touched[i] = 1
-        if sender == 0 or (cp_flags[i] & CP_ADV_LODGE) == 0:
+        if sender == 0 or (cp_flags[i] & signal_adv_lodge) == 0:
             continue
         lo = t - width
         total = ring_sum(cr_ts, cr_amount, c, lo, t)
@@ -95,7 +92,7 @@ SPEC = IndicatorSpec(
         "lodging and ad costs from an account that itself pays for escort ads or short-stay "
         "lodging. Fires on a credit from such a person when they provided at least 60 % of the "
         "account's credits in 30 days. The funder's signals live in another customer's state: "
-        "the engine's party index (engine/parties.py, topic `party-signals`) tells each row "
+        "the engine's party index (engine/crosscustomer/parties.py, topic `party-signals`) tells each row "
         "whether its counterparty is a customer whose own ADV or LODGE rule fired before it."
     ),
     family="FUNNEL",
@@ -127,6 +124,7 @@ SPEC = IndicatorSpec(
         Param("min_total", 200.0, 0.0, 100_000.0, "CAD from the funder in the window"),
     ),
     kernel=funded_by_flagged,
+    party_signals=("adv_lodge",),
     coverage="full",
     coverage_note=(
         "Needs the cross-customer stage (cross_customer = true): the funder must be a customer "

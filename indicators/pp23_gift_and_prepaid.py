@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import DAY, EMPTY_TS, PURCHASE, REF_GIFT_CARD
+from indicators.columns import DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -25,13 +25,14 @@ def gift_and_prepaid(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
                      rd_ts, rd_ref, sg_ts, sg_ref,
                      window_days, min_rounded, rounded_min_cad, round_unit_cad,
                      convenience_max_cad, gift_min_cad,
+                     ref_gift_card_sellers,
                      fired, observed, evidence, touched):
     """Rounded purchases where gift cards are sold, big convenience-store and gift-card buys.
 
     On a purchase with a known amount: *rounded* when the MCC sells gift cards and
     ``amount >= rounded_min_cad`` and ``amount % round_unit_cad == 0``; *single hit* when a
     convenience store (5499) purchase is above ``convenience_max_cad`` or a gift-card seller
-    (``REF_GIFT_CARD``) purchase is at least ``gift_min_cad``. Fires on a rounded purchase
+    (``ref_gift_card_sellers``) purchase is at least ``gift_min_cad``. Fires on a rounded purchase
     when rounded purchases in ``(t - window_days, t]`` reach ``min_rounded`` (evidence:
     rounded purchases), else on any single hit (evidence: single hits in the window).
 
@@ -48,7 +49,7 @@ def gift_and_prepaid(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
         m = mcc[i]
         rounded = sells_gift_cards(m) and a >= rounded_min_cad and a % round_unit_cad == 0.0
         single = ((m == CONVENIENCE and a > convenience_max_cad)
-                  or ((ref_flags[i] & REF_GIFT_CARD) != 0 and a >= gift_min_cad))
+                  or ((ref_flags[i] & ref_gift_card_sellers) != 0 and a >= gift_min_cad))
         if not rounded and not single:
             continue
         c = cust[i]

@@ -11,7 +11,6 @@ from indicators.columns import (
     EMT_IN,
     EMT_OUT,
     PURCHASE,
-    REF_VC_DEALER,
     TRANSFER_OUT,
     VC_BUY,
     WIRE_OUT,
@@ -34,11 +33,12 @@ VC_MCC = 6051  # non-FI currency / money orders; crypto purchases often post her
 
 
 @helper
-def is_vc_purchase(t_type, mcc, flags):
-    """``vc_buy``; a card purchase at a VC dealer or MCC 6051; an outgoing transfer to one."""
+def is_vc_purchase(t_type, mcc, flags, ref_vc_dealers):
+    """``vc_buy``; a card purchase at a VC dealer or MCC 6051; an outgoing transfer to one
+    (``ref_vc_dealers``: the bit of the ``vc_dealers`` list)."""
     if t_type == VC_BUY:
         return True
-    dealer = (flags & REF_VC_DEALER) != 0
+    dealer = (flags & ref_vc_dealers) != 0
     if t_type == PURCHASE:
         return dealer or mcc == VC_MCC
     return dealer and (t_type == EMT_OUT or t_type == WIRE_OUT or t_type == EFT_OUT
@@ -51,6 +51,7 @@ def virtual_currency_on_ramp(cust, seq, ts, txn_type, amount, mcc, counterparty,
                              snd_key, snd_ts, snd_ref, sm_ts, sm_ref, fd_ts, fd_ref,
                              window_days, min_small, small_max, fund_hours, min_senders,
                              min_funded,
+                             ref_vc_dealers,
                              fired, observed, evidence, touched):
     """VC purchases in small multiples of $3, or funded by EMTs from several people.
 
@@ -79,7 +80,7 @@ def virtual_currency_on_ramp(cust, seq, ts, txn_type, amount, mcc, counterparty,
                 keyed_touch(snd_key, snd_ts, snd_ref, c, counterparty[i], t, seq[i])
                 touched[i] = 1
             continue
-        if not is_vc_purchase(t_type, mcc[i], ref_flags[i]):
+        if not is_vc_purchase(t_type, mcc[i], ref_flags[i], ref_vc_dealers):
             continue
         a = amount[i]
         lo = t - width

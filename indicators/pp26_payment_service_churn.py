@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import CARD_TO_CARD, DAY, EMPTY_TS, REF_PAYMENT_SERVICE
+from indicators.columns import CARD_TO_CARD, DAY, EMPTY_TS
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.pp25_virtual_currency_on_ramp import is_vc_purchase
@@ -19,12 +19,13 @@ def payment_service_churn(cust, seq, ts, txn_type, amount, mcc, counterparty, re
                           attempted,
                           pr_ts, pr_ref, on_ts, on_ref,
                           window_days, min_processor, under_cad, min_onward,
+                          ref_online_payment_services, ref_vc_dealers,
                           fired, observed, evidence, touched):
     """Many small payment-service transactions and onward VC or third-party card payments.
 
     *Processor* rows: any transaction (credit or debit) with an online payment service
-    (``REF_PAYMENT_SERVICE``) and a known ``amount < under_cad``. *Onward* rows: VC purchases
-    (as PP-25) and ``card_to_card`` payments to a peer card. Fires on either kind when, in
+    (``ref_online_payment_services``) and a known ``amount < under_cad``. *Onward* rows: VC
+    purchases (as PP-25) and ``card_to_card`` payments to a peer card. Fires on either kind when, in
     ``(t - window_days, t]``, processor rows reach ``min_processor`` and onward rows reach
     ``min_onward``. Evidence: both kinds merged, newest first.
 
@@ -37,8 +38,8 @@ def payment_service_churn(cust, seq, ts, txn_type, amount, mcc, counterparty, re
             continue
         t_type = txn_type[i]
         a = amount[i]
-        processor = (ref_flags[i] & REF_PAYMENT_SERVICE) != 0 and a == a and a < under_cad
-        onward = (is_vc_purchase(t_type, mcc[i], ref_flags[i])
+        processor = (ref_flags[i] & ref_online_payment_services) != 0 and a == a and a < under_cad
+        onward = (is_vc_purchase(t_type, mcc[i], ref_flags[i], ref_vc_dealers)
                   or (t_type == CARD_TO_CARD and counterparty[i] != 0))
         if not processor and not onward:
             continue

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    CASINO_BUY_IN,
-    DAY,
-    EFT_IN,
-    EMPTY_TS,
-    REF_GAMING_OPERATOR,
-    REF_INVESTMENT_PLATFORM,
-    TXN_CODE,
-)
+from indicators.columns import CASINO_BUY_IN, DAY, EFT_IN, EMPTY_TS, TXN_CODE
 from indicators.examples import example, txn
 from indicators.jit import kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -41,6 +33,7 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
                           rt_ts, rt_ref, rt_kind, rt_left, tr_ts, tr_ref,
                           window_days, fund_hours, min_senders, min_funded, trip_days,
                           return_share, min_trip_cad, min_trips,
+                          ref_gaming_operators, ref_investment_platforms,
                           fired, observed, evidence, touched):
     """Gambling paid for with third parties' money; casino or investment money round trips.
 
@@ -75,10 +68,10 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         a = amount[i]
         flags = ref_flags[i]
         lo = t - width
-        investment = (flags & REF_INVESTMENT_PLATFORM) != 0
+        investment = (flags & ref_investment_platforms) != 0
         if is_transfer_in(t_type):
             if (t_type != EFT_IN and counterparty[i] != 0
-                    and (flags & (REF_GAMING_OPERATOR | REF_INVESTMENT_PLATFORM)) == 0):
+                    and (flags & (ref_gaming_operators | ref_investment_platforms)) == 0):
                 keyed_touch(snd_key, snd_ts, snd_ref, c, counterparty[i], t, seq[i])
             if not investment:
                 continue
@@ -102,7 +95,7 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
             continue
         payment_out = is_payment_out(t_type)
         gambling = t_type == CASINO_BUY_IN or (payment_out and (
-            mcc[i] == 7801 or mcc[i] == 7995 or (flags & REF_GAMING_OPERATOR) != 0))
+            mcc[i] == 7801 or mcc[i] == 7995 or (flags & ref_gaming_operators) != 0))
         # A round trip starts here.
         start = 0
         if a == a and a >= min_trip_cad:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import BILL_PAYMENT, DAY, EMPTY_TS, PURCHASE, REF_LUXURY
+from indicators.columns import BILL_PAYMENT, DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -16,7 +16,7 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @helper
-def is_luxury(mcc, ref_flags, amount, high_ticket_cad):
+def is_luxury(mcc, ref_flags, amount, high_ticket_cad, ref_luxury_merchants):
     """A tier-1 merchant: luxury descriptor, a luxury MCC, or a high ticket at a restaurant / limo.
 
     MCCs (INDICATORS.md, LUX row): 5511 car dealers, 5944 jewellery, 5681 furriers,
@@ -24,7 +24,7 @@ def is_luxury(mcc, ref_flags, amount, high_ticket_cad):
     Restaurants (5812) and taxis / limousines (4121) count only from ``high_ticket_cad`` up,
     a price-band proxy for "higher-end" (F21-G5) and "limousine" (F21-G4).
     """
-    if (ref_flags & REF_LUXURY) != 0:
+    if (ref_flags & ref_luxury_merchants) != 0:
         return True
     if (mcc == 5511 or mcc == 5944 or mcc == 5681 or mcc == 5813 or mcc == 8099
             or mcc == 8011 or mcc == 7298 or mcc == 7997):
@@ -37,6 +37,7 @@ def lavish_lifestyle(cust, seq, ts, local_day, txn_type, amount, mcc, ref_flags,
                      declared_income,
                      lux_ts, lux_ref, spend_day, spend_sum,
                      window_days, income_share, min_spend_cad, low_income_cad, high_ticket_cad,
+                     ref_luxury_merchants,
                      fired, observed, evidence, touched):
     """Luxury spend over ``window_days`` local days against the declared income for that period.
 
@@ -61,7 +62,8 @@ def lavish_lifestyle(cust, seq, ts, local_day, txn_type, amount, mcc, ref_flags,
         if t_type != PURCHASE and t_type != BILL_PAYMENT:
             continue
         a = amount[i]
-        if a != a or not is_luxury(mcc[i], ref_flags[i], a, high_ticket_cad):
+        if a != a or not is_luxury(mcc[i], ref_flags[i], a, high_ticket_cad,
+                                    ref_luxury_merchants):
             continue
         c = cust[i]
         t = ts[i]

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    BILL_PAYMENT,
-    DAY,
-    EFT_OUT,
-    EMPTY_TS,
-    EMT_OUT,
-    PURCHASE,
-    REF_RENT,
-)
+from indicators.columns import BILL_PAYMENT, DAY, EFT_OUT, EMPTY_TS, EMT_OUT, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -87,13 +79,14 @@ def multiple_rents(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_fla
                    rent_key, rent_ts, rent_ref, rent_prev, tax_key, tax_ts, tax_ref,
                    rent_days, min_payees, min_payee_payments, recur_days, tax_days,
                    min_municipalities,
+                   ref_rent_terms,
                    fired, observed, evidence, touched):
     """Distinct rent payees in a month, and distinct property-tax payees in 60 days.
 
     Payments are bill payments, EMTs out, EFTs out and purchases; the payee is the
     counterparty hash, else the merchant hash (rows with neither are ignored). A *rent*
     payment is one at MCC 6513 (rentals, property managers) or a non-purchase whose memo /
-    payee matches the rent terms (``REF_RENT``; card descriptors are left out because
+    payee matches the rent terms (``ref_rent_terms``; card descriptors are left out because
     "RENT-A-CAR" and "RENTALS" match them too). A rent payee counts when its latest payment
     is in the last ``rent_days`` and, with ``min_payee_payments`` = 2, the payment before it
     is in the last ``recur_days`` (rent recurs; moving house pays two landlords once each). A
@@ -117,7 +110,7 @@ def multiple_rents(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_fla
                 and t_type != PURCHASE:
             continue
         m = mcc[i]
-        rent = m == 6513 or (t_type != PURCHASE and (ref_flags[i] & REF_RENT) != 0)
+        rent = m == 6513 or (t_type != PURCHASE and (ref_flags[i] & ref_rent_terms) != 0)
         tax = m == 9311
         if not rent and not tax:
             continue

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indicators.columns import (
-    BILL_PAYMENT,
-    DAY,
-    EFT_OUT,
-    EMPTY_TS,
-    EMT_OUT,
-    PURCHASE,
-    REF_INMATE_CALL,
-)
+from indicators.columns import BILL_PAYMENT, DAY, EFT_OUT, EMPTY_TS, EMT_OUT, PURCHASE
 from indicators.examples import example, txn
 from indicators.jit import helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
@@ -40,13 +32,14 @@ def telecom_jail_calls(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref
                        attempted,
                        tel_key, tel_ts, tel_ref, call_ts, call_ref,
                        window_days, min_providers, min_inmate_calls,
+                       ref_inmate_call_providers,
                        fired, observed, evidence, touched):
     """Distinct telecom providers paid in a window, and payments to inmate-call providers.
 
     Telecom rows are purchases and bill payments at a telecom MCC; the provider is the
     merchant hash, else the counterparty hash (rows with neither are ignored). Inmate-call
     rows are purchases, bill payments, EMTs out and EFTs out whose descriptor or payee is
-    on the inmate-call list (``REF_INMATE_CALL``); a row can be both. Observed: distinct
+    on the inmate-call list (``ref_inmate_call_providers``); a row can be both. Observed: distinct
     providers when the telecom sub-rule fires, else inmate-call payments in the window.
 
     polars equivalent, per customer: ``rolling(index_column="ts", period=f"{window_days}d")``
@@ -60,7 +53,8 @@ def telecom_jail_calls(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref
         t_type = txn_type[i]
         bill = t_type in (PURCHASE, BILL_PAYMENT)
         telecom = bill and is_telecom(mcc[i])
-        inmate = (bill or t_type in (EMT_OUT, EFT_OUT)) and (ref_flags[i] & REF_INMATE_CALL) != 0
+        inmate = ((bill or t_type in (EMT_OUT, EFT_OUT))
+                  and (ref_flags[i] & ref_inmate_call_providers) != 0)
         if not telecom and not inmate:
             continue
         c = cust[i]

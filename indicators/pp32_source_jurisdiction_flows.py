@@ -11,8 +11,6 @@ from indicators.columns import (
     EFT_OUT,
     EMPTY_TS,
     EMT_OUT,
-    REF_SOURCE_JURISDICTION,
-    REF_VAGUE_PURPOSE,
     TRANSFER_OUT,
     WIRE_IN,
     WIRE_OUT,
@@ -30,11 +28,12 @@ MSB = CHANNEL_CODE["msb"]
 def source_jurisdiction_flows(cust, seq, ts, txn_type, channel, amount, ref_flags, attempted,
                               x_ts, x_ref, x_amount,
                               window_days, min_transfers, min_total_cad,
+                              ref_source_jurisdictions, ref_vague_purpose_terms,
                               fired, observed, evidence, touched):
     """Count and total of vague-purpose transfers to or from source jurisdictions in a window.
 
-    Qualifying rows carry both ``REF_SOURCE_JURISDICTION`` (country or counterparty country
-    on the list) and ``REF_VAGUE_PURPOSE`` (memo such as "living expenses", "consulting",
+    Qualifying rows carry both ``ref_source_jurisdictions`` (country or counterparty country
+    on the list) and ``ref_vague_purpose_terms`` (memo such as "living expenses", "consulting",
     "training"), and are outgoing (``wire_out``, ``eft_out``, ``emt_out``, or an MSB
     ``transfer_out``) or incoming (``wire_in``, ``eft_in``). Unknown CAD amounts count as
     transfers, not towards the total. The ring keeps the newest ``RING`` transfers: while
@@ -51,7 +50,7 @@ def source_jurisdiction_flows(cust, seq, ts, txn_type, channel, amount, ref_flag
         if attempted[i] != 0:
             continue
         flags = ref_flags[i]
-        if (flags & REF_SOURCE_JURISDICTION) == 0 or (flags & REF_VAGUE_PURPOSE) == 0:
+        if (flags & ref_source_jurisdictions) == 0 or (flags & ref_vague_purpose_terms) == 0:
             continue
         t_type = txn_type[i]
         outgoing = (t_type in (WIRE_OUT, EFT_OUT, EMT_OUT)

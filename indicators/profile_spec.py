@@ -1,11 +1,12 @@
 """What a profile / outside-information rule (PK-nn) declares about itself.
 
 Profile rules are per-customer facts from the ``profiles`` topic (flags, occupation,
-industry, aliases, birth date), not kernels: :func:`engine.state.profile_facts` turns a
-profile into ``PROFILE_*`` bits and a rule holds while any bit of its ``flag_bit`` mask
-is set. They raise the constellation score and add families; per INDICATORS.md only
-PK-04 (direct observation of a controlling third party) and PK-05 (someone else's ID,
-an unqualified minor) may trigger together with any single transaction rule (``strong``).
+industry, aliases, birth date), not kernels: :func:`engine.core.state.profile_facts` turns a
+profile into the bits of the named facts (:mod:`indicators.inputs`) and a rule holds while
+any of its ``facts`` is set. They raise the constellation score and add families; per
+INDICATORS.md only PK-04 (direct observation of a controlling third party) and PK-05
+(someone else's ID, an unqualified minor) may trigger together with any single transaction
+rule (``strong``).
 PK-07 compares transactions with the profile, so it is a kernel (an IndicatorSpec).
 """
 
@@ -24,7 +25,7 @@ class ProfileRuleSpec:
     description: str
     family: str
     sources: tuple[str, ...]
-    flag_bit: int  # PROFILE_* mask; 0 when the contract cannot carry the signal yet
+    facts: tuple[str, ...]  # profile facts (indicators/inputs.py); () when none exists yet
     weight: float
     role_signal: str
     strong: bool
@@ -33,6 +34,7 @@ class ProfileRuleSpec:
     status: str = "stable"
     coverage: str = "full"
     coverage_note: str = ""
+    flag_bit: int = 0  # the facts' bits in ``profile_flags``, filled in by the registry
 
     def __post_init__(self) -> None:
         problems = []
@@ -44,8 +46,8 @@ class ProfileRuleSpec:
             problems.append(f"status {self.status!r} not in {STATUSES}")
         if self.coverage not in ("full", "partial", "none"):
             problems.append(f"coverage {self.coverage!r} not in ('full', 'partial', 'none')")
-        if (self.flag_bit == 0) != (self.coverage == "none"):
-            problems.append("flag_bit 0 exactly when coverage is 'none'")
+        if (not self.facts) != (self.coverage == "none"):
+            problems.append("no facts exactly when coverage is 'none'")
         if self.coverage != "full" and not self.coverage_note:
             problems.append("a coverage_note must say what is missing")
         if not self.sources:

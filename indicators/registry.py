@@ -10,6 +10,7 @@ order, a bound its ring cannot hold, more than 64 masks bits) fails at import.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import pkgutil
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from indicators import checks
+from indicators import checks, inputs
 from indicators.profile_spec import ProfileRuleSpec
 from indicators.spec import IndicatorSpec, SpecError
 
@@ -55,7 +56,7 @@ def _discover(packages: Iterable[str]) -> Specs:
             raise SpecError(f"{module_name} defines no SPEC (IndicatorSpec or ProfileRuleSpec)")
         checks.check_unique_id(spec.id, kernels.keys() | profile.keys(), module_name)
         if isinstance(spec, IndicatorSpec):
-            checks.check_kernel_arguments(spec)
+            checks.check_kernel_arguments(spec, bit_arguments(spec))
             checks.check_capacities(spec)
             kernels[spec.id] = spec
         else:
@@ -64,8 +65,35 @@ def _discover(packages: Iterable[str]) -> Specs:
     return dict(sorted(kernels.items())), dict(sorted(profile.items()))
 
 
+def bit_arguments(spec: IndicatorSpec) -> list[str]:
+    """Names of the kernel arguments that carry the spec's declared bits."""
+    return [inputs.argument_name(kind, name) for kind, name in spec.bit_inputs]
+
+
+def _layout(kernels: Iterable[IndicatorSpec], profile: Iterable[ProfileRuleSpec]) -> inputs.Layout:
+    declared = [(kind, (name,)) for spec in kernels for kind, name in spec.bit_inputs]
+    declared += [("profile", spec.facts) for spec in profile]
+    layout = inputs.allocate(declared)
+    for kind in inputs.KINDS:
+        checks.check_mask_limit(f"{kind} inputs", layout.names(kind))
+    return layout
+
+
 REGISTRY, PROFILE_REGISTRY = _discover(rule_packages())
 """Rules with kernels (every PP rule, and PK-07); profile-fact rules (the other PK rules)."""
+
+LAYOUT = _layout(REGISTRY.values(), PROFILE_REGISTRY.values())
+"""The bit of every reference list, profile fact and party signal a rule declares."""
+
+PROFILE_REGISTRY = {  # each profile rule with the bits of its facts
+    i: dataclasses.replace(s, flag_bit=LAYOUT.mask("profile", s.facts))
+    for i, s in PROFILE_REGISTRY.items()
+}
+
+
+def bit_values(spec: IndicatorSpec) -> list[int]:
+    """The kernel's bit arguments under :data:`LAYOUT`, in argument order."""
+    return [LAYOUT.bit(kind, name) for kind, name in spec.bit_inputs]
 
 
 def get(indicator_id: str) -> IndicatorSpec:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indicators.columns import EVIDENCE_SLOTS
+from indicators.registry import bit_values
 from indicators.spec import IndicatorSpec
 
 
@@ -50,5 +51,6 @@ def run_indicator(
     args = [columns[name] for name in spec.inputs]
     args += [state[s.name] for s in spec.state]
     args += [params[p.name] for p in spec.params]
+    args += bit_values(spec)
     spec.kernel(*args, out.fired, out.observed, out.evidence, touched)
     return out

@@ -98,7 +98,7 @@ class Example:
     name: str
     transactions: tuple[Mapping[str, Any], ...]
     profile: Mapping[str, Any] | None = None
-    # Signals other customers announced to the party index (engine/parties.py) before the
+    # Signals other customers announced to the party index (engine/crosscustomer/parties.py) before the
     # example runs: {"signal": "adv_lodge" | "escort_emt" | "alerted", "customer_id": ...,
     # "counterparty_id" or "counterparty_email": how the example's rows name that customer}.
     parties: tuple[Mapping[str, Any], ...] = ()
@@ -129,7 +129,11 @@ class IndicatorSpec:
     must_not_fire: tuple[Example, ...] = ()
     coverage: str = "full"
     coverage_note: str = ""
+    # What the kernel reads from the bit columns, by name (indicators/inputs.py): each name
+    # becomes a kernel argument after the parameters, in this order.
     reference_lists: tuple[str, ...] = field(default=())
+    profile_facts: tuple[str, ...] = ()
+    party_signals: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -174,6 +178,13 @@ class IndicatorSpec:
                 f"valid: {[p.name for p in self.params]}"
             )
         return values
+
+    @property
+    def bit_inputs(self) -> tuple[tuple[str, str], ...]:
+        """``(kind, name)`` of every declared bit input, in kernel-argument order."""
+        return (*(("reference", n) for n in self.reference_lists),
+                *(("profile", n) for n in self.profile_facts),
+                *(("party", n) for n in self.party_signals))
 
     @property
     def state_bytes_per_customer(self) -> int:

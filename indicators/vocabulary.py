@@ -19,7 +19,6 @@ from indicators.columns import (
     EMT_OUT,
     PREPAID_LOAD,
     PURCHASE,
-    REF_LODGING_PLATFORM,
     TRANSFER_IN,
     TRANSFER_OUT,
     VC_BUY,
@@ -32,10 +31,11 @@ from indicators.jit import helper
 
 
 @helper
-def is_lodging(mcc, ref_flags):
-    """Hotel / motel / timeshare MCC, hotel-brand MCC 3501-3999, or a short-stay platform."""
+def is_lodging(mcc, ref_flags, ref_lodging_platforms):
+    """Hotel / motel / timeshare MCC, hotel-brand MCC 3501-3999, or a short-stay platform
+    (``ref_lodging_platforms``: the bit of the ``lodging_platforms`` list)."""
     return (mcc == 7011 or mcc == 7012 or (3501 <= mcc <= 3999)
-            or (ref_flags & REF_LODGING_PLATFORM) != 0)
+            or (ref_flags & ref_lodging_platforms) != 0)
 
 
 # ----------------------------------------------------------------- transaction types

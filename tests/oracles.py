@@ -39,16 +39,18 @@ from indicators.columns import (
     EVIDENCE_SLOTS,
     PREAUTH,
     PREPAID_LOAD,
-    PROFILE_TRAVEL_OCCUPATION,
     PURCHASE,
-    REF_AD_PREMIUM,
-    REF_ESCORT_AD,
-    REF_LODGING_PLATFORM,
     TRANSFER_IN,
     TRANSFER_OUT,
     VC_BUY,
     WIRE_IN,
     WIRE_OUT,
+)
+from tests.bits import (
+    PROFILE_TRAVEL_OCCUPATION,
+    REF_AD_PREMIUM,
+    REF_ESCORT_AD,
+    REF_LODGING_PLATFORM,
 )
 
 Event = tuple[int, int]  # (ts, ref)

@@ -24,19 +24,21 @@ from indicators.columns import (
     EFT_IN,
     EMT_IN,
     PREAUTH,
+    PURCHASE,
+    REFUND,
+    TRANSFER_IN,
+    TXN_CODE,
+    WIRE_IN,
+)
+from tests.bits import (
     PROFILE_ENTITY,
     PROFILE_TRAVEL_OCCUPATION,
-    PURCHASE,
     REF_AD_PREMIUM,
     REF_ESCORT_AD,
     REF_ESCORT_PROCESSOR,
     REF_LODGING_PLATFORM,
     REF_PAYMENT_SERVICE,
     REF_SOURCE_JURISDICTION,
-    REFUND,
-    TRANSFER_IN,
-    TXN_CODE,
-    WIRE_IN,
 )
 from tests.oracles import NOT_FIRED, Event, OracleRow, _known, _rows, in_window
 

@@ -21,17 +21,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from indicators.columns import (
-    CP_ADV_LODGE,
-    CP_ESCORT_EMT,
-    DAY,
-    EMT_IN,
-    EMT_OUT,
-    REF_BRACKET_ALIAS,
-    REF_ESCORT_MEMO,
-    TRANSFER_IN,
-    TRANSFER_OUT,
-)
+from indicators.columns import DAY, EMT_IN, EMT_OUT, TRANSFER_IN, TRANSFER_OUT
+from tests.bits import CP_ADV_LODGE, CP_ESCORT_EMT, REF_BRACKET_ALIAS, REF_ESCORT_MEMO
 from tests.oracles import (
     _CREDIT_TYPES,
     _THIRD_PARTY_TYPES,

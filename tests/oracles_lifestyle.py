@@ -25,15 +25,17 @@ from indicators.columns import (
     EMT_IN,
     EMT_OUT,
     PURCHASE,
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    WIRE_IN,
+    WIRE_OUT,
+)
+from tests.bits import (
     REF_INMATE_CALL,
     REF_LUXURY,
     REF_RENT,
     REF_SOURCE_JURISDICTION,
     REF_VAGUE_PURPOSE,
-    TRANSFER_IN,
-    TRANSFER_OUT,
-    WIRE_IN,
-    WIRE_OUT,
 )
 from tests.oracles import NOT_FIRED, Event, OracleRow, _known, _rows, in_window
 

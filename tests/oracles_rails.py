@@ -29,18 +29,20 @@ from indicators.columns import (
     EMT_OUT,
     PREPAID_LOAD,
     PURCHASE,
-    REF_GAMING_OPERATOR,
-    REF_GIFT_CARD,
-    REF_INVESTMENT_PLATFORM,
-    REF_PAYMENT_SERVICE,
-    REF_VC_DEALER,
-    REF_WHITE_LABEL_ATM,
     TRANSFER_IN,
     TRANSFER_OUT,
     TXN_CODE,
     VC_BUY,
     WIRE_IN,
     WIRE_OUT,
+)
+from tests.bits import (
+    REF_GAMING_OPERATOR,
+    REF_GIFT_CARD,
+    REF_INVESTMENT_PLATFORM,
+    REF_PAYMENT_SERVICE,
+    REF_VC_DEALER,
+    REF_WHITE_LABEL_ATM,
 )
 from tests.oracles import NOT_FIRED, Event, OracleRow, _known, _rows, in_window
 

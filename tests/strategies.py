@@ -23,20 +23,16 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from indicators.columns import (
-    BATCH_COLUMNS,
-    CHANNEL_CODE,
-    DAY,
+from indicators.columns import BATCH_COLUMNS, CHANNEL_CODE, DAY, PROFILE_COLUMNS, TXN_CODE
+from indicators.spec import IndicatorSpec
+from tests.bits import (
     PROFILE_ADVERSE_MEDIA,
-    PROFILE_COLUMNS,
     PROFILE_TRAVEL_OCCUPATION,
     PROFILE_VENUE_INDUSTRY,
     REF_AD_PREMIUM,
     REF_ESCORT_AD,
     REF_LODGING_PLATFORM,
-    TXN_CODE,
 )
-from indicators.spec import IndicatorSpec
 
 T0 = 1_772_470_800  # 2026-03-02T17:00:00Z
 HOUR = 3600

@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from indicators.columns import (
+from indicators.columns import TXN_CODE
+from tests.bits import (
     PROFILE_ENTITY,
     PROFILE_TRAVEL_OCCUPATION,
     REF_AD_PREMIUM,
@@ -34,7 +35,6 @@ from indicators.columns import (
     REF_LODGING_PLATFORM,
     REF_PAYMENT_SERVICE,
     REF_SOURCE_JURISDICTION,
-    TXN_CODE,
 )
 from tests.strategies import FOCUS, LODGING_MCCS, Focus, batches
 

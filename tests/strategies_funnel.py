@@ -30,16 +30,16 @@ from collections import Counter
 import numpy as np
 from hypothesis import strategies as st
 
-from indicators.columns import (
+from indicators.columns import TXN_CODE
+from indicators.pp18_emt_collector import ALIASES, RING
+from tests.bits import (
     CP_ADV_LODGE,
     CP_ALERTED,
     CP_ESCORT_EMT,
     REF_BRACKET_ALIAS,
     REF_ESCORT_AD,
     REF_ESCORT_MEMO,
-    TXN_CODE,
 )
-from indicators.pp18_emt_collector import ALIASES, RING
 from tests.strategies import FOCUS, Focus, _vocabulary, batches
 from tests.strategies_lifestyle import DAY_HOURS, DAY_STEPS, _day_grid
 

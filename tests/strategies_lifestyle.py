@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from indicators.columns import (
-    BATCH_COLUMNS,
-    DAY,
+from indicators.columns import BATCH_COLUMNS, DAY
+from tests.bits import (
     REF_ESCORT_AD,
     REF_INMATE_CALL,
     REF_LUXURY,

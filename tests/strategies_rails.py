@@ -20,14 +20,14 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from indicators.columns import (
+from indicators.columns import TXN_CODE
+from tests.bits import (
     REF_GAMING_OPERATOR,
     REF_GIFT_CARD,
     REF_INVESTMENT_PLATFORM,
     REF_PAYMENT_SERVICE,
     REF_VC_DEALER,
     REF_WHITE_LABEL_ATM,
-    TXN_CODE,
 )
 from tests.strategies import FOCUS, Focus, batches
 

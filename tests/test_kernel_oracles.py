@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
-from indicators.columns import CHANNEL_CODE, PROFILE_TRAVEL_OCCUPATION, REF_ESCORT_AD, TXN_CODE
+from indicators.columns import CHANNEL_CODE, TXN_CODE
+from tests.bits import PROFILE_TRAVEL_OCCUPATION, REF_ESCORT_AD
 from tests.kernel_harness import (
     KERNEL_IDS,
     KERNEL_SETTINGS,

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
-from indicators.columns import (
-    CHANNEL_CODE,
+from indicators.columns import CHANNEL_CODE, TXN_CODE
+from tests.bits import (
     PROFILE_ENTITY,
     PROFILE_TRAVEL_OCCUPATION,
     REF_AD_PREMIUM,
@@ -22,7 +22,6 @@ from indicators.columns import (
     REF_ESCORT_PROCESSOR,
     REF_PAYMENT_SERVICE,
     REF_SOURCE_JURISDICTION,
-    TXN_CODE,
 )
 from tests.kernel_harness import (
     assert_chunk_invariant,

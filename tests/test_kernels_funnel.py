@@ -17,17 +17,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from indicators import registry
-from indicators.columns import (
-    BATCH_COLUMNS,
-    CP_ADV_LODGE,
-    CP_ALERTED,
-    CP_ESCORT_EMT,
-    PROFILE_COLUMNS,
-    REF_BRACKET_ALIAS,
-    REF_ESCORT_MEMO,
-    TXN_CODE,
-)
+from indicators.columns import BATCH_COLUMNS, PROFILE_COLUMNS, TXN_CODE
 from indicators.runner import KernelOutput
+from tests.bits import CP_ADV_LODGE, CP_ALERTED, CP_ESCORT_EMT, REF_BRACKET_ALIAS, REF_ESCORT_MEMO
 from tests.kernel_harness import (
     assert_chunk_invariant,
     assert_empty_batch_fires_nothing,

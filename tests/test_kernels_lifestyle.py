@@ -15,14 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
-from indicators.columns import (
-    CHANNEL_CODE,
+from indicators.columns import CHANNEL_CODE, TXN_CODE
+from tests.bits import (
     REF_INMATE_CALL,
     REF_LUXURY,
     REF_RENT,
     REF_SOURCE_JURISDICTION,
     REF_VAGUE_PURPOSE,
-    TXN_CODE,
 )
 from tests.kernel_harness import (
     assert_chunk_invariant,

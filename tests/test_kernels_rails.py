@@ -14,15 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import registry
-from indicators.columns import (
-    CHANNEL_CODE,
+from indicators.columns import CHANNEL_CODE, TXN_CODE
+from tests.bits import (
     REF_GAMING_OPERATOR,
     REF_GIFT_CARD,
     REF_INVESTMENT_PLATFORM,
     REF_PAYMENT_SERVICE,
     REF_VC_DEALER,
     REF_WHITE_LABEL_ATM,
-    TXN_CODE,
 )
 from tests.kernel_harness import (
     assert_chunk_invariant,

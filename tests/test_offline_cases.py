@@ -13,8 +13,8 @@ import json
 import msgspec
 import pytest
 
-from engine.tools import offline_cases
 from engine.cases.disclosure import validate_fintrac, validate_goaml
+from engine.tools import offline_cases
 from engine.tools.cli import main
 from engine.tools.offline_cases import (
     assemble,

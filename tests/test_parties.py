@@ -22,8 +22,15 @@ from engine.crosscustomer.parties import (
     related_subjects,
 )
 from engine.tools.backtest import backtest
-from indicators.columns import CP_ADV_LODGE, CP_ALERTED, CP_ESCORT_EMT
 from schemas import Profile
+from tests.bits import (
+    CP_ADV_LODGE,
+    CP_ALERTED,
+    CP_ESCORT_EMT,
+    SIGNAL_ADV_LODGE,
+    SIGNAL_ALERTED,
+    SIGNAL_ESCORT_EMT,
+)
 
 
 def signal(key: int, customer: str, bit: int, since: int = 0) -> PartySignal:
@@ -37,22 +44,23 @@ def columns(counterparty: list[int], contact: list[int], ts: list[int]) -> dict[
 
 def test_the_earliest_announcement_wins_and_repeats_change_nothing():
     index = PartyIndex()
-    assert index.add(signal(7, "A", CP_ADV_LODGE, since=500))
-    assert index.add(signal(7, "A", CP_ADV_LODGE, since=100))
-    assert not index.add(signal(7, "A", CP_ADV_LODGE, since=900))
-    assert index.entries[7] == {("A", CP_ADV_LODGE): 100}
-    assert decode_signal(encode_signal(signal(7, "A", CP_ADV_LODGE))[1]) == signal(7, "A", CP_ADV_LODGE)
+    assert index.add(signal(7, "A", SIGNAL_ADV_LODGE, since=500))
+    assert index.add(signal(7, "A", SIGNAL_ADV_LODGE, since=100))
+    assert not index.add(signal(7, "A", SIGNAL_ADV_LODGE, since=900))
+    assert index.entries[7] == {("A", SIGNAL_ADV_LODGE): 100}
+    assert decode_signal(encode_signal(signal(7, "A", SIGNAL_ADV_LODGE))[1]) == signal(7, "A", SIGNAL_ADV_LODGE)
     assert decode_signal(b"not json") is None
 
 
 def test_rows_see_other_customers_signals_from_their_time_on():
     ash = contact_key("Ash@Example.com")
     index = PartyIndex()
-    index.add_all([signal(ash, "FUNDER", CP_ADV_LODGE, since=100), signal(ash, "FUNDER", CP_ESCORT_EMT, since=300),
-                   signal(stable_hash("C-HUB"), "HUB", CP_ALERTED, since=0)])
+    index.add_all([signal(ash, "FUNDER", SIGNAL_ADV_LODGE, since=100), signal(ash, "FUNDER", SIGNAL_ESCORT_EMT, since=300),
+                   signal(stable_hash("C-HUB"), "HUB", SIGNAL_ALERTED, since=0)])
     flags = index.counterparty_flags(
         ["V", "V", "FUNDER", "V", "V"],
         columns([0, 0, 0, stable_hash("C-HUB"), 99], [ash, ash, ash, 0, 0], [50, 200, 200, 10, 10]),
+        {SIGNAL_ADV_LODGE: CP_ADV_LODGE, SIGNAL_ESCORT_EMT: CP_ESCORT_EMT, SIGNAL_ALERTED: CP_ALERTED},
     )
     # before the signal; after the first signal only; the funder's own row; by customer id; unknown
     assert flags.tolist() == [0, CP_ADV_LODGE, 0, CP_ALERTED, 0]
@@ -64,8 +72,8 @@ def test_related_subjects_name_the_reason():
     index = PartyIndex()
     phone, hub, client, other_client, biller = 11, 22, 33, 34, 44
     index.add_all([
-        signal(phone, "B", CP_ALERTED),  # B gave the same phone as A
-        signal(hub, "C", CP_ALERTED),  # A sent money to C
+        signal(phone, "B", SIGNAL_ALERTED),  # B gave the same phone as A
+        signal(hub, "C", SIGNAL_ALERTED),  # A sent money to C
         signal(client, "D", DEALT_WITH), signal(other_client, "D", DEALT_WITH),  # two counterparties in common
         signal(client, "F", DEALT_WITH),  # one in common: not enough
         *[signal(biller, f"E{i}", DEALT_WITH) for i in range(MAX_SHARED_COUNTERPARTY + 1)],  # too common

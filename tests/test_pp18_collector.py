@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from indicators import registry
-from indicators.columns import DAY, REF_BRACKET_ALIAS, REF_ESCORT_MEMO, TXN_CODE
+from indicators.columns import DAY, TXN_CODE
+from tests.bits import REF_BRACKET_ALIAS, REF_ESCORT_MEMO
 from tests.kernel_harness import chunk, evidence_refs, run
 from tests.strategies import T0, columns_from_rows
 

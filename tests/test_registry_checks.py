@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from indicators import checks, registry
+from indicators import checks, inputs, registry
 from indicators.spec import SpecError
 
 PP02 = registry.get("PP-02")
@@ -15,7 +15,7 @@ PP02 = registry.get("PP-02")
 
 def test_the_shipped_rules_pass_every_check() -> None:
     for spec in registry.REGISTRY.values():
-        checks.check_kernel_arguments(spec)
+        checks.check_kernel_arguments(spec, registry.bit_arguments(spec))
         checks.check_capacities(spec)
 
 
@@ -77,7 +77,32 @@ def test_a_capacity_naming_no_state_array_fails() -> None:
         checks.check_capacities(bad)
 
 
-def test_more_than_64_mask_bits_fail() -> None:
-    checks.check_mask_limit("kernel indicators", [f"R{i}" for i in range(64)])
-    with pytest.raises(SpecError, match=r"rule '64-bit masks': 65 kernel indicators"):
-        checks.check_mask_limit("kernel indicators", [f"R{i}" for i in range(65)])
+def test_more_than_63_mask_bits_fail() -> None:
+    checks.check_mask_limit("kernel indicators", [f"R{i}" for i in range(63)])
+    with pytest.raises(SpecError, match=r"rule '64-bit masks': 64 kernel indicators"):
+        checks.check_mask_limit("kernel indicators", [f"R{i}" for i in range(64)])
+
+
+def test_a_declared_bit_the_kernel_does_not_take_fails() -> None:
+    bad = dataclasses.replace(PP02, reference_lists=(*PP02.reference_lists, "vc_dealers"))
+    with pytest.raises(SpecError, match=r"kernel arguments in spec order.*argument 17 is "
+                                        r"'fact_entity', the runner passes 'ref_vc_dealers'"):
+        checks.check_kernel_arguments(bad, registry.bit_arguments(bad))
+
+
+def test_bits_are_allocated_from_declared_names() -> None:
+    layout = inputs.allocate([("reference", ("a", "b")), ("reference", ("b", "c")),
+                              ("profile", ("a",))])
+    assert layout.reference == {"a": 1, "b": 2, "c": 4} and layout.profile == {"a": 1}
+    assert layout.bit("party", "a") == 0 and layout.mask("reference", ("a", "c")) == 5
+
+
+def test_every_declared_name_has_its_own_bit() -> None:
+    layout = registry.LAYOUT
+    for kind in inputs.KINDS:
+        bits = list(getattr(layout, kind).values())
+        assert len(set(bits)) == len(bits) and all(b & (b - 1) == 0 for b in bits)
+    for spec in registry.REGISTRY.values():
+        assert all(registry.bit_values(spec)), spec.id
+    for rule in registry.PROFILE_REGISTRY.values():
+        assert rule.flag_bit == layout.mask("profile", rule.facts)

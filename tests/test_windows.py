@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indicators.columns import EMPTY_TS, REF_LODGING_PLATFORM, TXN_CODE
+from indicators.columns import EMPTY_TS, TXN_CODE
 from indicators.vocabulary import (
     count_or_share,
     counterparty_key_text,
@@ -52,6 +52,7 @@ from indicators.windows import (
     tagged_window,
     window,
 )
+from tests.bits import REF_LODGING_PLATFORM
 from tests.kernel_harness import kernel_settings
 
 SETTINGS = kernel_settings(max_examples=200)
@@ -341,9 +342,10 @@ def test_transaction_groups_and_lodging_are_the_named_sets() -> None:
     for predicate, names in named.items():
         got = {name for name, code in TXN_CODE.items() if predicate(np.int8(code))}
         assert got == names, predicate.__name__
-    lodging = {m for m in range(10_000) if is_lodging(np.int16(m), np.int64(0))}
+    lodging = {m for m in range(10_000) if is_lodging(np.int16(m), np.int64(0), np.int64(1))}
     assert lodging == {7011, 7012} | set(range(3501, 4000))
-    assert is_lodging(np.int16(5411), np.int64(REF_LODGING_PLATFORM))
+    platform = np.int64(REF_LODGING_PLATFORM)
+    assert is_lodging(np.int16(5411), platform, platform)
 
 
 @SETTINGS

@@ -25,8 +25,13 @@ from datetime import datetime
 from engine.cases.disclosure import Case
 from engine.cases.disclosure.case import link
 from engine.core.hashing import contact_key, stable_hash
-from engine.crosscustomer.parties import DEALT_WITH, PartyIndex, PartySignal, related_subjects
-from indicators.columns import CP_ALERTED
+from engine.crosscustomer.parties import (
+    ALERTED,
+    DEALT_WITH,
+    PartyIndex,
+    PartySignal,
+    related_subjects,
+)
 from indicators.vocabulary import counterparty_key_text
 from schemas import Profile
 
@@ -96,7 +101,7 @@ def link_cases(cases: Mapping[str, Case], profiles: Mapping[str, Profile]) -> di
     for subject, case in cases.items():
         own, _ = case_keys(case, profiles.get(subject))
         index.add_all(
-            PartySignal(key=k, customer_id=subject, signal=CP_ALERTED, since=0) for k in sorted(own)
+            PartySignal(key=k, customer_id=subject, signal=ALERTED, since=0) for k in sorted(own)
         )
         index.add_all(dealt_with_signals(case, profiles.get(subject)))
     return {

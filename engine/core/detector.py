@@ -20,18 +20,12 @@ from engine.config import Settings
 from engine.core.constellation import Constellation, member_weight, role_hypothesis
 from engine.core.decode import Message, decode_profile, decode_transactions, transaction_columns
 from engine.core.reference import ReferenceLists
-from engine.core.state import FireSnapshot, PartitionState
+from engine.core.state import FireSnapshot, PartitionState, check_profile_facts
 from engine.crosscustomer.identifiers import profile_observations
-from engine.crosscustomer.parties import PartyIndex, PartySignal, own_keys
+from engine.crosscustomer.parties import SIGNAL_CODES, PartyIndex, PartySignal, own_keys
+from engine.errors import ConfigError
 from indicators import registry
-from indicators.columns import (
-    CP_ADV_LODGE,
-    CP_ALERTED,
-    CP_ESCORT_EMT,
-    EMT_IN,
-    REF_ESCORT_MEMO,
-    TRANSFER_IN,
-)
+from indicators.columns import EMT_IN, TRANSFER_IN
 from indicators.runner import KernelOutput, run_indicator
 from schemas import FAMILIES, Alert, AlertIndicator, DeadLetter, Profile, Transaction
 
@@ -62,6 +56,8 @@ class Detector:
         self.constellation = Constellation.build(self.specs, settings.constellation)
         self._signal_specs = [k for k, s in enumerate(self.specs) if s.family in ("ADV", "LODGE")]
         self.config_hash = settings.config_hash(self.reference.digest)
+        check_profile_facts()
+        self._cp_bits = _cp_bits()
 
     def new_state(self) -> PartitionState:
         return PartitionState(self.specs)
@@ -122,7 +118,7 @@ class Detector:
         n = len(rows)
         result.transactions += n
         customer_ids = [r.customer_id for r in rows]
-        columns["cp_flags"] = self.parties.counterparty_flags(customer_ids, columns)
+        columns["cp_flags"] = self.parties.counterparty_flags(customer_ids, columns, self._cp_bits)
         inputs = {**columns, **state.profile}  # profile arrays after any growth
         touched = np.zeros(n, dtype=np.uint8)
         fired = np.zeros((n, max(len(self.specs), 1)), dtype=np.uint8)
@@ -162,15 +158,18 @@ class Detector:
         if since <= 0:  # an escort-EMT signal without a firing: the partition's newest event
             since = state.newest_event_ts()
         return [PartySignal(key=k, customer_id=customer_id, signal=bit, since=since)
-                for bit in (CP_ADV_LODGE, CP_ESCORT_EMT, CP_ALERTED) if announced & bit for k in keys if k]
+                for bit in SIGNAL_CODES.values() if announced & bit for k in keys if k]
 
     def _party_signals(self, state: PartitionState, customer_ids: list[str], columns, fired, alert) -> list[PartySignal]:
         """Signals this batch announces to the party index, once per customer and signal."""
         inbound = (columns["txn_type"] == EMT_IN) | (columns["txn_type"] == TRANSFER_IN)
+        escort_memo = registry.LAYOUT.bit("reference", "escort_memo_lexicon")
         masks = {
-            CP_ADV_LODGE: fired[:, self._signal_specs].any(axis=1) if self._signal_specs else None,
-            CP_ESCORT_EMT: inbound & ((columns["ref_flags"] & REF_ESCORT_MEMO) != 0) & (columns["attempted"] == 0),
-            CP_ALERTED: alert != 0,
+            SIGNAL_CODES["adv_lodge"]: (fired[:, self._signal_specs].any(axis=1)
+                                        if self._signal_specs else None),
+            SIGNAL_CODES["escort_emt"]: inbound & ((columns["ref_flags"] & escort_memo) != 0)
+            & (columns["attempted"] == 0),
+            SIGNAL_CODES["alerted"]: alert != 0,
         }
         cust, announced = columns["cust"], state.profile["party_signals"]
         signals = []
@@ -288,3 +287,12 @@ def _iso(ts: int) -> str:
 
 def _encode(row) -> bytes:
     return msgspec.json.encode(row)
+
+
+def _cp_bits() -> dict[int, int]:
+    """Signal code on the party-signals topic -> its bit in ``cp_flags`` (declared signals)."""
+    unknown = sorted(set(registry.LAYOUT.party) - SIGNAL_CODES.keys())
+    if unknown:
+        raise ConfigError(f"rules declare party signals the engine never announces: {unknown}; "
+                          f"known: {sorted(SIGNAL_CODES)}")
+    return {SIGNAL_CODES[name]: bit for name, bit in registry.LAYOUT.party.items()}

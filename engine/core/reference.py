@@ -3,7 +3,9 @@
 The shipped defaults (``schemas/reference/default_lists.json``) are illustrative, not
 intelligence. A file with the same shape replaces lists by name. Matching is
 case-insensitive substring search (Aho-Corasick in polars) over the fields a list names;
-country and location lists match exactly. The result is one ``ref_flags`` bit mask per row.
+country and location lists match exactly. The result is one ``ref_flags`` bit mask per row,
+with the bits the registry allocated to the lists rules declare (``indicators.inputs``); a
+list no rule reads is parsed but not matched.
 """
 
 from __future__ import annotations
@@ -19,35 +21,24 @@ import numpy as np
 import polars as pl
 
 from engine.errors import ReferenceListError
-from indicators import columns as col
+from indicators.registry import LAYOUT
 from schemas import data_path
 
 DEFAULT_LISTS = data_path("reference/default_lists.json")
 
-# list name -> (bit, exact match?)
-LIST_BITS: dict[str, tuple[int, bool]] = {
-    "escort_ad_platforms": (col.REF_ESCORT_AD, False),
-    "ad_premium_terms": (col.REF_AD_PREMIUM, False),
-    "escort_processors": (col.REF_ESCORT_PROCESSOR, False),
-    "vc_dealers": (col.REF_VC_DEALER, False),
-    "gift_card_sellers": (col.REF_GIFT_CARD, False),
-    "inmate_call_providers": (col.REF_INMATE_CALL, False),
-    "luxury_merchants": (col.REF_LUXURY, False),
-    "lodging_platforms": (col.REF_LODGING_PLATFORM, False),
-    "escort_memo_lexicon": (col.REF_ESCORT_MEMO, False),
-    "source_jurisdictions": (col.REF_SOURCE_JURISDICTION, True),
-    "white_label_atms": (col.REF_WHITE_LABEL_ATM, True),
-    "rent_terms": (col.REF_RENT, False),
-    "gaming_operators": (col.REF_GAMING_OPERATOR, False),
-    "online_payment_services": (col.REF_PAYMENT_SERVICE, False),
-    "vague_purpose_terms": (col.REF_VAGUE_PURPOSE, False),
-    "investment_platforms": (col.REF_INVESTMENT_PLATFORM, False),
-}
 MATCHABLE_FIELDS = (
     "merchant_name", "counterparty_name", "memo", "country", "counterparty_country", "location_id",
 )  # fmt: skip
+# Codes and ids compare whole: "CA" must not match inside "CAD", nor ATM "W1" inside "W12".
+EXACT_FIELDS = ("country", "counterparty_country", "location_id")
 # An alias in brackets after a handle or address: ``jane@example.com (Bambi)`` (F16-P11).
 BRACKET_ALIAS = r"\S+\s*\([^()]{1,40}\)\s*$"
+PATTERNS = ("bracket_alias",)  # reference inputs the engine computes itself, not lists
+
+
+def known_lists() -> set[str]:
+    """Lists a file may name: the shipped ones and any a rule declares."""
+    return _SHIPPED | (set(LAYOUT.reference) - set(PATTERNS))
 
 
 @dataclass(frozen=True)
@@ -90,10 +81,10 @@ class ReferenceLists:
         """``ref_flags`` (int64 per row) for a frame with the ``MATCHABLE_FIELDS`` columns."""
         exprs = []
         for name, lst in self.lists.items():
-            bit, exact = LIST_BITS[name]
-            if not lst.terms:
+            bit = LAYOUT.bit("reference", name)
+            if not lst.terms or not bit:
                 continue
-            if exact:
+            if set(lst.fields) <= set(EXACT_FIELDS):
                 hits = [pl.col(f).is_in(list(lst.terms)) for f in lst.fields]
             elif lst.whole_words:
                 pattern = r"(?i)\b(?:" + "|".join(re.escape(t) for t in lst.terms) + r")\b"
@@ -104,7 +95,7 @@ class ReferenceLists:
             exprs.append(pl.any_horizontal(hits).fill_null(False).cast(pl.Int64) * bit)
         exprs.append(
             pl.col("counterparty_name").str.contains(BRACKET_ALIAS).fill_null(False).cast(pl.Int64)
-            * col.REF_BRACKET_ALIAS
+            * LAYOUT.bit("reference", "bracket_alias")
         )
         result = frame.select(pl.sum_horizontal(exprs).alias("ref_flags"))["ref_flags"]
         return result.to_numpy().astype(np.int64, copy=False)
@@ -117,8 +108,10 @@ def _parse(origin: Path, document: Mapping) -> dict[str, ReferenceList]:
     for name, body in document.items():
         if name.startswith("_"):
             continue  # comments such as "_notice"
-        if name not in LIST_BITS:
-            raise ReferenceListError(f"{origin}: unknown list {name!r}; known lists: {sorted(LIST_BITS)}")
+        if name not in known_lists():
+            raise ReferenceListError(
+                f"{origin}: unknown list {name!r}; known lists: {sorted(known_lists())}"
+            )
         if not isinstance(body, Mapping) or not isinstance(body.get("terms"), list):
             raise ReferenceListError(f"{origin}: list {name!r} needs {{'match': ..., 'terms': [...]}}")
         fields = tuple(str(body.get("match", "merchant_name")).split("|"))
@@ -130,3 +123,6 @@ def _parse(origin: Path, document: Mapping) -> dict[str, ReferenceList]:
         terms = tuple(str(t) for t in body["terms"] if str(t).strip())
         lists[name] = ReferenceList(name, fields, terms, bool(body.get("whole_words", False)))
     return lists
+
+
+_SHIPPED = {name for name in json.loads(DEFAULT_LISTS.read_text()) if not name.startswith("_")}

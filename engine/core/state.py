@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.hashing import contact_key, place_key, stable_hash
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, ConfigError
 from indicators import columns as col
-from indicators.registry import allocate_state
+from indicators.registry import LAYOUT, allocate_state
 from indicators.spec import IndicatorSpec
-from schemas import Profile
+from schemas import FLAG_TYPES, Profile
 
 _TRAVEL_OCCUPATION = re.compile(
     r"sales|truck|driver|pilot|flight|consult|travel|technician|contractor|musician|crew|courier"
@@ -35,15 +35,21 @@ _TRAVEL_OCCUPATION = re.compile(
 # NAICS prefixes of venue-risk industries (F21-G36/G37): accommodation, residential
 # lessors and property managers, personal care (spas), drinking places.
 _VENUE_NAICS = ("7211", "5311", "5313", "8121", "7224")
-_FLAG_BITS = {
-    "adverse_media": col.PROFILE_ADVERSE_MEDIA,
-    "escort_ad_match": col.PROFILE_ESCORT_AD_MATCH,
-    "reported_address": col.PROFILE_REPORTED_ADDRESS,
-    "branch_observation": col.PROFILE_BRANCH_OBSERVATION,
-    "id_concern": col.PROFILE_ID_CONCERN,
-    "foreign_recruitment": col.PROFILE_FOREIGN_RECRUITMENT,
-}
-FORMAT_VERSION = 3
+# Profile facts this module computes, beside each profile flag type (a fact of the same name).
+DERIVED_FACTS = ("travel_occupation", "venue_industry", "entity", "aliases", "minor")
+# Facts the cross-customer stage finds (engine/crosscustomer/identifiers.py): a new profile
+# does not clear them.
+FINDING_FACTS = ("shared_identifier",)
+FORMAT_VERSION = 4  # 4: profile_flags bits allocated from declared names, layout recorded
+
+
+def check_profile_facts() -> None:
+    """Fail at start-up when a rule declares a profile fact nothing sets."""
+    known = {*FLAG_TYPES, *DERIVED_FACTS, *FINDING_FACTS}
+    unknown = sorted(set(LAYOUT.names("profile")) - known)
+    if unknown:
+        raise ConfigError(f"rules declare profile facts the engine never sets: {unknown}; "
+                          f"known: {sorted(known)}")
 
 
 @dataclass(frozen=True)
@@ -59,19 +65,18 @@ class FireSnapshot:
 
 def profile_facts(profile: Profile) -> tuple[int, int, float, float]:
     """(home city hash, profile flag bits, declared income, expected monthly) for the profile columns."""
-    flags = 0
-    for flag in profile.flags:
-        flags |= _FLAG_BITS[flag.type]
+    facts = [flag.type for flag in profile.flags]
     if profile.occupation and _TRAVEL_OCCUPATION.search(profile.occupation):
-        flags |= col.PROFILE_TRAVEL_OCCUPATION
+        facts.append("travel_occupation")
     if profile.industry_code and profile.industry_code.startswith(_VENUE_NAICS):
-        flags |= col.PROFILE_VENUE_INDUSTRY
+        facts.append("venue_industry")
     if profile.party_type == "entity":
-        flags |= col.PROFILE_ENTITY
+        facts.append("entity")
     if len(profile.aliases) >= 2:
-        flags |= col.PROFILE_ALIASES
+        facts.append("aliases")
     if _is_minor(profile.birth_date):
-        flags |= col.PROFILE_MINOR
+        facts.append("minor")
+    flags = LAYOUT.mask("profile", facts)
     key = place_key(profile.home_city, profile.home_province)
     income = float(profile.declared_income_cad) if profile.declared_income_cad is not None else np.nan
     expected = float(profile.expected_monthly_cad) if profile.expected_monthly_cad is not None else np.nan
@@ -154,7 +159,8 @@ class PartitionState:
             home, flags, income, expected = profile_facts(profile)
             email = contact_key(profile.emails[0]) if profile.emails else 0
             phone = contact_key(None, profile.phones[0]) if profile.phones else 0
-        findings = int(self.profile["profile_flags"][slot]) & col.FINDING_BITS  # not the profile's to clear
+        # Findings are not the profile's to clear.
+        findings = int(self.profile["profile_flags"][slot]) & LAYOUT.mask("profile", FINDING_FACTS)
         self.profile["home_city"][slot] = home
         self.profile["profile_flags"][slot] = flags | findings
         self.profile["declared_income"][slot] = income
@@ -162,10 +168,10 @@ class PartitionState:
         self.profile["contact_email"][slot] = email
         self.profile["contact_phone"][slot] = phone
 
-    def apply_finding(self, customer_id: str, bit: int) -> None:
-        """Record a cross-customer finding (a ``FINDING_BITS`` bit) about a customer."""
+    def apply_finding(self, customer_id: str, fact: str) -> None:
+        """Record a cross-customer finding (one of ``FINDING_FACTS``) about a customer."""
         slot = int(self.slots_for([customer_id])[0])
-        self.profile["profile_flags"][slot] |= bit
+        self.profile["profile_flags"][slot] |= LAYOUT.bit("profile", fact)
 
     # -------------------------------------------------------------- evidence
     def remember(self, refs: np.ndarray, txn_ids: list[str], ts: np.ndarray, raws: list[bytes]) -> None:
@@ -216,6 +222,7 @@ class PartitionState:
             "format": FORMAT_VERSION,
             "config_hash": config_hash,
             "specs": [s.id for s in self.specs],
+            "profile_facts": LAYOUT.names("profile"),  # what each profile_flags bit means
             "offsets": self.offsets,
             "customer_ids": self.customer_ids,
             "evidence": [[r, t, ts, raw.decode()] for r, (t, ts, raw) in self.evidence.items()],
@@ -251,6 +258,12 @@ class PartitionState:
             raise CheckpointError(
                 f"checkpoint {path} was written with indicators {meta['specs']}, now enabled "
                 f"{[s.id for s in specs]}; move the checkpoint away to rebuild state from the topic"
+            )
+        if meta.get("profile_facts") != LAYOUT.names("profile"):
+            raise CheckpointError(
+                f"checkpoint {path} was written with profile facts "
+                f"{meta.get('profile_facts')}, the rules now declare {LAYOUT.names('profile')}; "
+                f"move the checkpoint away to rebuild state from the topic"
             )
         n = len(meta["customer_ids"])
         state = cls(specs, capacity=max(n, 1024))

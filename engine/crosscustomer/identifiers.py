@@ -20,7 +20,6 @@ import re
 
 import msgspec
 
-from indicators.columns import PROFILE_SHARED_IDENTIFIER
 from schemas import Profile
 
 MAX_HOLDERS = 32  # bounded per identifier: the finding needs a handful, not everyone
@@ -42,7 +41,8 @@ class Finding(msgspec.Struct, kw_only=True):
 
 _FINDING = msgspec.json.Decoder(Finding)
 _ENCODER = msgspec.json.Encoder()
-FINDING_BITS = {"PP-19": PROFILE_SHARED_IDENTIFIER}
+# The profile fact (indicators.inputs) each rule's finding sets in its holder's state.
+FINDING_FACTS = {"PP-19": "shared_identifier"}
 
 
 def _digest(kind: str, value: str) -> str:

@@ -33,7 +33,7 @@ from engine.core.decode import Message, dead_letter, encode_dead_letter, frame_p
 from engine.core.detector import BatchResult, Detector
 from engine.core.isolate import culprits, pure_stage
 from engine.core.state import PartitionState
-from engine.crosscustomer.identifiers import FINDING_BITS, decode_finding
+from engine.crosscustomer.identifiers import FINDING_FACTS, decode_finding
 from engine.crosscustomer.parties import decode_signal, encode_signal
 from engine.errors import CheckpointError
 from engine.metrics import Metrics
@@ -269,8 +269,8 @@ class Firehose:
                     for r in records]
         findings, dead = self._internal(messages, decode_finding, "an identifier finding")
         for finding in findings:
-            if finding.rule in FINDING_BITS:
-                state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
+            if finding.rule in FINDING_FACTS:
+                state.apply_finding(finding.customer_id, FINDING_FACTS[finding.rule])
         if records:
             state.offsets[topic] = records[-1].offset + 1
         return dead
