@@ -6,6 +6,7 @@ here (promtool; helm when installed). A real Prometheus against a real worker is
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -111,14 +112,104 @@ def test_compose_mounts_exist_and_prometheus_scrapes_both_workers():
     assert any(v.endswith(f":{path}/{DASHBOARD.name}:ro") for v in document["services"]["grafana"]["volumes"])
 
 
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?message}`` with ``env``; a
+    missing required variable raises, as compose refuses to start."""
+    def one(match: re.Match) -> str:
+        name, op, rest = match[1], match[2] or "", match[3] or ""
+        if env.get(name):
+            return env[name]
+        if op == ":?":
+            raise KeyError(f"{name}: {rest}")
+        return rest if op == ":-" else ""
+    return re.sub(r"\$\{(\w+)(:[-?])?([^}]*)\}", one, value)
+
+
 def test_engine_settings_files_and_variables_are_valid_settings(tmp_path):
     env = compose()["services"]["engine-1"]["environment"]
-    settings = Settings.load(DEPLOY / "protect.toml", env={k: v for k, v in env.items() if k != "PROTECT_CONFIG"})
+    shell = {"PROTECT_PACKAGE_KEY": "k" * 64, "PROTECT_ANALYST_TOKEN": "t" * 48}
+    variables = {k: interpolate(str(v), shell) for k, v in env.items() if k != "PROTECT_CONFIG"}
+    settings = Settings.load(DEPLOY / "protect.toml", env=variables)
     assert settings.web_host == "0.0.0.0" and settings.bootstrap == "kafka:9092"
+    assert settings.analyst_host == "0.0.0.0" and settings.analyst_port == 6080
+    assert settings.package_key.reveal() == "k" * 64 and settings.analyst_token.reveal() == "t" * 48
+    # without a token the view is off, and the stack still starts
+    off = {k: interpolate(str(v), {"PROTECT_PACKAGE_KEY": "k" * 64}) for k, v in env.items() if k != "PROTECT_CONFIG"}
+    assert not Settings.load(DEPLOY / "protect.toml", env=off).analyst_token
+    with pytest.raises(KeyError, match="PROTECT_PACKAGE_KEY"):
+        interpolate(env["PROTECT_PACKAGE_KEY"], {})
     texts = [(DEPLOY / "compose.yaml").read_text(), (DEPLOY / "Dockerfile").read_text(),
              *(p.read_text() for p in (CHART / "templates").iterdir())]
     for name in {n for text in texts for n in re.findall(r"PROTECT_([A-Z_]+)", text)}:
         assert name == "CONFIG" or name.lower() in SETTINGS_FIELDS, f"PROTECT_{name} is not a setting"
+
+
+def test_compose_publishes_every_port_on_loopback_only():
+    """Nothing of the stack (Kafka without authentication, the workers, Prometheus, Grafana)
+    listens on the host's other interfaces."""
+    published = 0
+    for name, service in compose()["services"].items():
+        for mapping in service.get("ports", []):
+            assert isinstance(mapping, str) and mapping.startswith("127.0.0.1:"), (name, mapping)
+            published += 1
+    assert published >= 7  # kafka, 2 × (metrics, analyst), prometheus, grafana
+
+
+def test_compose_takes_every_secret_from_the_environment():
+    services = compose()["services"]
+    grafana = services["grafana"]["environment"]
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    for name in ("engine-1", "engine-2"):
+        env = services[name]["environment"]
+        assert env["PROTECT_PACKAGE_KEY"].startswith("${PROTECT_PACKAGE_KEY:?")
+        assert env["PROTECT_ANALYST_TOKEN"].startswith("${PROTECT_ANALYST_TOKEN")
+        assert str(env["PROTECT_ANALYST_PORT"]) == str(Settings().analyst_port)
+        assert any(p.endswith(f":{Settings().analyst_port}") for p in services[name]["ports"])
+    kafka = services["kafka"]
+    assert kafka["ports"] == ["127.0.0.1:29092:29092"]
+
+
+def test_dockerfile_exposes_the_metrics_and_the_analyst_port():
+    text = (DEPLOY / "Dockerfile").read_text()
+    (expose,) = re.findall(r"^EXPOSE (.+)$", text, re.M)
+    defaults = Settings()
+    assert set(expose.split()) == {str(defaults.web_port), str(defaults.analyst_port)}
+    assert "PROTECT_ANALYST_HOST=0.0.0.0" in text and f"PROTECT_ANALYST_PORT={defaults.analyst_port}" in text
+    assert not re.search(r"^(ARG|ENV).*(TOKEN|KEY|PASSWORD)", text, re.M), "no secret baked into the image"
+
+
+# --------------------------------------------------------------- chart, read offline
+def template(name: str) -> str:
+    return (CHART / "templates" / name).read_text()
+
+
+def test_chart_has_a_network_policy_for_its_ports_and_kafka():
+    text = template("networkpolicy.yaml")
+    assert "kind: NetworkPolicy" in text and "policyTypes: [Ingress, Egress]" in text
+    assert "port: metrics" in text and "port: analyst" in text
+    assert "$np.kafka.ports" in text and "port: 53" in text
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    policy = values["networkPolicy"]
+    assert policy["enabled"] is True and policy["metricsFrom"] and policy["analystFrom"]
+    assert policy["kafka"]["ports"]
+
+
+def test_chart_secret_holds_the_token_and_key_and_the_workers_read_them_from_it():
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["analyst"]
+    secret = template("secret-analyst.yaml")
+    assert "kind: Secret" in secret and "{{- if not .Values.analyst.existingSecret }}" in secret
+    assert "$a.analystTokenKey" in secret and "$a.packageKeyKey" in secret
+    assert "lookup" in secret and "randAlphaNum" in secret  # generated once, kept on upgrade
+    assert "protect.engineSecret" in template("_helpers.tpl")
+    sts = template("statefulset.yaml")
+    for variable, key in (("PROTECT_ANALYST_TOKEN", "analystTokenKey"), ("PROTECT_PACKAGE_KEY", "packageKeyKey")):
+        block = re.search(rf"- name: {variable}\n(.*?\n)(?=\s+- name:|\s+\{{\{{-)", sts, re.S)
+        assert block, variable
+        assert 'secretKeyRef:' in block[1] and 'include "protect.engineSecret" .' in block[1], variable
+        assert f".Values.analyst.{key}" in block[1], variable
+    assert "containerPort: {{ .Values.analyst.port }}" in sts
+    assert values["port"] == Settings().analyst_port
+    assert not values["analystToken"] and not values["packageKey"], "no secret in the default values"
 
 
 def test_dockerfile_copies_what_the_package_needs():
@@ -129,7 +220,7 @@ def test_dockerfile_copies_what_the_package_needs():
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     for pattern in packages["include"]:
         assert f"COPY {pattern.rstrip('*')} " in text
-    assert 'ENTRYPOINT ["protect"]' in text and "EXPOSE 6066" in text
+    assert 'ENTRYPOINT ["protect"]' in text
     ignore = [line for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
               if line and not line.startswith("#")]
     assert ignore[0] == "*" and "!engine/" in ignore  # the context sends only what is copied
@@ -264,8 +355,19 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
                     "--set", "prometheusRule.enabled=true", "--set", "serviceMonitor.enabled=true")
     assert rendered.returncode == 0, rendered.stderr
     objects = {d["kind"]: d for d in yaml.safe_load_all(rendered.stdout) if d}
-    kinds = {"StatefulSet", "ConfigMap", "Service", "PodDisruptionBudget", "PrometheusRule", "ServiceMonitor"}
+    kinds = {"StatefulSet", "ConfigMap", "Service", "PodDisruptionBudget", "PrometheusRule", "ServiceMonitor",
+             "Secret", "NetworkPolicy"}
     assert kinds <= objects.keys()
+    documents = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+    services = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Service"}
+    assert sorted(p["port"] for s in services.values() for p in s["spec"]["ports"]) == [6066, 6080]
+    policy = objects["NetworkPolicy"]["spec"]
+    assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
+    assert sorted(p["port"] for rule in policy["ingress"] for p in rule["ports"]) == ["analyst", "metrics"]
+    assert all(rule.get("from") for rule in policy["ingress"]), "every ingress rule names its sources"
+    secret = objects["Secret"]
+    assert len(base64.b64decode(secret["data"]["analyst-token"])) >= 16
+    assert len(base64.b64decode(secret["data"]["package-key"])) >= 32
 
     sts = objects["StatefulSet"]["spec"]
     values = yaml.safe_load((CHART / "values.yaml").read_text())
@@ -276,6 +378,10 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     assert {"cpu", "memory"} <= container["resources"]["requests"].keys() & container["resources"]["limits"].keys()
     env = {e["name"]: e for e in container["env"]}
     assert env["PROTECT_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "sasl-password"
+    for variable, key in (("PROTECT_ANALYST_TOKEN", "analyst-token"), ("PROTECT_PACKAGE_KEY", "package-key")):
+        ref = env[variable]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": secret["metadata"]["name"], "key": key}, variable
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"metrics": 6066, "analyst": 6080}
     assert env["SSL_CERT_FILE"]["value"].startswith("/etc/protect/tls/")
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert env["PROTECT_CHECKPOINT_DIR"]["value"] in mounts
@@ -287,6 +393,17 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     settings = Settings.load(tmp_path / "protect.toml", env=env)
     assert settings.partitions == values["partitions"] and settings.security_protocol == "SASL_SSL"
     assert objects["PrometheusRule"]["spec"] == yaml.safe_load(RULES.read_text())
+
+    short = helm("template", "protect", str(CHART), "--set", "analyst.packageKey=short")
+    assert short.returncode != 0 and "at least 32 characters" in short.stderr
+    own = helm("template", "protect", str(CHART), "--set", "analyst.existingSecret=mine",
+               "--set", "analyst.enabled=false")
+    documents = [d for d in yaml.safe_load_all(own.stdout) if d]
+    assert "Secret" not in {d["kind"] for d in documents}
+    (sts_own,) = [d for d in documents if d["kind"] == "StatefulSet"]
+    env_own = {e["name"]: e for e in sts_own["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "PROTECT_ANALYST_TOKEN" not in env_own
+    assert env_own["PROTECT_PACKAGE_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mine"
 
     too_many = helm("template", "protect", str(CHART), "--set", f"replicas={values['partitions'] + 1}")
     assert too_many.returncode != 0 and "must not exceed partitions" in too_many.stderr

@@ -31,3 +31,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- printf "%s-kafka" (include "protect.fullname" .) -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* The Secret holding the analyst token and the package key. */ -}}
+{{- define "protect.engineSecret" -}}
+{{- if .Values.analyst.existingSecret -}}
+{{- .Values.analyst.existingSecret -}}
+{{- else -}}
+{{- printf "%s-analyst" (include "protect.fullname" .) -}}
+{{- end -}}
+{{- end -}}
