@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import msgspec
 import numpy as np
@@ -24,8 +24,7 @@ import polars as pl
 
 from engine.core.hashing import bulk_hash, contact_key, place_key, stable_hash
 from engine.core.reference import MATCHABLE_FIELDS, ReferenceLists
-from indicators.columns import CHANNEL_CODE, TXN_CODE
-from indicators.registry import LAYOUT
+from indicators.columns import CHANNEL_CODE, REF_WHITE_LABEL_ATM, TXN_CODE
 from indicators.vocabulary import counterparty_key_text
 from schemas import (
     CHANNELS,
@@ -39,8 +38,8 @@ from schemas import (
 from schemas.limits import EARLIEST_EVENT, LATEST_EVENT, InputLimits
 
 DEFAULT_LIMITS = InputLimits()
-_ONE_DECODER = msgspec.json.Decoder(Transaction)
-_PROFILE_DECODER = msgspec.json.Decoder(Profile)
+_ONE_DECODER: msgspec.json.Decoder[Transaction] = msgspec.json.Decoder(Transaction)
+_PROFILE_DECODER: msgspec.json.Decoder[Profile] = msgspec.json.Decoder(Profile)
 _ANY_DECODER = msgspec.json.Decoder()
 _DEAD_LETTER_ENCODER = msgspec.json.Encoder()
 _CHOICES = {
@@ -305,7 +304,7 @@ def encode_dead_letter(letter: DeadLetter) -> bytes:
     return _DEAD_LETTER_ENCODER.encode(letter)
 
 
-def _text_or_base64(data: bytes | None) -> tuple[str | None, str]:
+def _text_or_base64(data: bytes | None) -> tuple[str | None, Literal["utf-8", "base64"]]:
     if data is None:
         return None, "utf-8"
     try:
@@ -339,7 +338,7 @@ def decode_profile(
 def _hash_column(values: list[str | None]) -> np.ndarray:
     """Stable hashes of a column, 0 for missing. Values repeat heavily within a batch, so
     hashing each distinct value once and mapping back is far cheaper than a call per row."""
-    lookup = {v: stable_hash(v) for v in set(values) if v}
+    lookup: dict[str | None, int] = {v: stable_hash(v) for v in set(values) if v}
     lookup[None] = 0
     lookup[""] = 0
     return np.array([lookup[v] for v in values], dtype=np.int64)
@@ -364,7 +363,8 @@ def _offset_seconds(stamps: list[datetime]) -> np.ndarray:
 def transaction_columns(
     rows: Sequence[Transaction], refs: Sequence[int], reference: ReferenceLists
 ) -> dict[str, np.ndarray]:
-    """Kernel columns (``indicators.columns.BATCH_COLUMNS``) except ``cust``, which the state assigns."""
+    """Kernel columns (``indicators.columns.BATCH_COLUMNS``) except ``cust``, which the state
+    assigns."""
     stamps = [r.ts for r in rows]
     ts = np.floor(np.array([d.timestamp() for d in stamps], dtype=np.float64)).astype(np.int64)
     local = ts + _offset_seconds(stamps)
@@ -374,8 +374,7 @@ def transaction_columns(
     )
     ref_flags = reference.flags(text)
     white_label = np.array([r.terminal_owner == "white_label" for r in rows], dtype=bool)
-    white_label_bit = np.int64(LAYOUT.bit("reference", "white_label_atms"))
-    ref_flags = ref_flags | np.where(white_label, white_label_bit, np.int64(0))
+    ref_flags = ref_flags | np.where(white_label, np.int64(REF_WHITE_LABEL_ATM), np.int64(0))
     nan = float("nan")
     return {
         "seq": np.asarray(refs, dtype=np.int64),

@@ -18,8 +18,8 @@ Row numbers are the event refs (``seq``), as Kafka offsets are in the stream: li
 of a JSONL file, row *k* of a Parquet file.
 
 With ``cross_customer`` on (the default), the second stage's PP-19 findings (customers
-sharing a phone, e-mail or address, ``engine.crosscustomer.identifiers``) are computed from all profiles
-before the first transaction: the stream's steady state, once the identifier index has
+sharing a phone, e-mail or address, ``engine.crosscustomer.identifiers``) are computed from
+all profiles before the first transaction: the stream's steady state, once the identifier index has
 caught up. Compare with a stream run with ``cross_customer = false`` for exact equality.
 """
 
@@ -41,7 +41,7 @@ from engine.core.decode import Message, decode_profile, decode_transactions, tra
 from engine.core.detector import BatchResult, Detector
 from engine.core.reference import ReferenceLists
 from engine.core.state import PartitionState
-from engine.crosscustomer.identifiers import FINDING_FACTS, Observation, update_holders
+from engine.crosscustomer.identifiers import FINDING_BITS, Observation, update_holders
 from engine.crosscustomer.parties import PartyIndex
 from engine.errors import ProtectError
 from schemas import Alert, Profile
@@ -204,7 +204,8 @@ def _apply_profiles(
 def apply_shared_identifier_findings(
     state: PartitionState, observations: list[tuple[bytes, bytes]], min_holders: int
 ) -> int:
-    """What the stream's identifier index (``engine.crosscustomer.identifiers``) would find, applied at once."""
+    """What the stream's identifier index (``engine.crosscustomer.identifiers``) would find,
+    applied at once."""
     table: dict[str, dict] = {}
     found = 0
     for _, value in observations:
@@ -213,7 +214,7 @@ def apply_shared_identifier_findings(
             table.get(obs.identifier, {}), obs, min_holders
         )
         for finding in findings:
-            state.apply_finding(finding.customer_id, FINDING_FACTS[finding.rule])
+            state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
             found += 1
     return found
 
