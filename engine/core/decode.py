@@ -24,7 +24,8 @@ import polars as pl
 
 from engine.core.hashing import bulk_hash, contact_key, place_key, stable_hash
 from engine.core.reference import MATCHABLE_FIELDS, ReferenceLists
-from indicators.columns import CHANNEL_CODE, REF_WHITE_LABEL_ATM, TXN_CODE
+from indicators.columns import CHANNEL_CODE, TXN_CODE
+from indicators.registry import LAYOUT
 from indicators.vocabulary import counterparty_key_text
 from schemas import (
     CHANNELS,
@@ -374,7 +375,8 @@ def transaction_columns(
     )
     ref_flags = reference.flags(text)
     white_label = np.array([r.terminal_owner == "white_label" for r in rows], dtype=bool)
-    ref_flags = ref_flags | np.where(white_label, np.int64(REF_WHITE_LABEL_ATM), np.int64(0))
+    white_label_bit = np.int64(LAYOUT.bit("reference", "white_label_atms"))
+    ref_flags = ref_flags | np.where(white_label, white_label_bit, np.int64(0))
     nan = float("nan")
     return {
         "seq": np.asarray(refs, dtype=np.int64),

@@ -12,7 +12,7 @@ them, and every worker keeps the (small) set of announced keys.
   customer id or account id (matching ``counterparty_id``) and the contact keys of the
   profile's e-mail and phone (matching ``counterparty_email`` / ``counterparty_phone``,
   :func:`engine.core.hashing.contact_key`).
-* A **signal** is one of the ``CP_*`` bits of ``indicators.columns``: an ADV or LODGE
+* A **signal** is one of ``SIGNAL_CODES``: an ADV or LODGE
   rule fired, an escort-referenced e-transfer was received, an alert was raised. The
   detector publishes each signal once per customer (remembered in the ``party_signals``
   profile column) as :class:`PartySignal` messages on the compacted ``party-signals`` topic,
@@ -31,16 +31,20 @@ stream agree; a row processed before the signal reached the index is not revisit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 import numpy as np
 
 from engine.core.hashing import contact_key, stable_hash
-from indicators.columns import CP_ADV_LODGE, CP_ALERTED, CP_ESCORT_EMT
 
-SIGNAL_NAMES = {CP_ADV_LODGE: "adv_lodge", CP_ESCORT_EMT: "escort_emt", CP_ALERTED: "alerted"}
+# Codes of the signals on the party-signals topic and in the ``party_signals`` profile
+# column: fixed, because messages and checkpoints outlive a release. The ``cp_flags`` column
+# carries the bits the rules' declarations allocate (indicators.inputs), mapped from these.
+SIGNAL_CODES = {"adv_lodge": 1 << 0, "escort_emt": 1 << 1, "alerted": 1 << 2}
+SIGNAL_NAMES = {code: name for name, code in SIGNAL_CODES.items()}
+ALERTED = SIGNAL_CODES["alerted"]
 DEALT_WITH = 1 << 8  # not a cp flag: the key is a counterparty of an alerted subject's evidence
 # A counterparty that many alerted subjects dealt with (a payroll, a big biller) says nothing
 # about any two of them: links through it are not drawn.
@@ -52,7 +56,7 @@ MIN_SHARED_COUNTERPARTIES = 2
 class PartySignal(msgspec.Struct, frozen=True, kw_only=True):
     key: int  # party key (engine.core.hashing.stable_hash / contact_key)
     customer_id: str  # who showed the signal (internal topic: never logged at INFO)
-    signal: int  # one CP_* bit, or DEALT_WITH
+    signal: int  # one of SIGNAL_CODES, or DEALT_WITH
     since: int  # event time (s) the signal first appeared
 
     def kafka_key(self) -> bytes:
@@ -129,10 +133,11 @@ class PartyIndex:
         return self._keys
 
     def counterparty_flags(
-        self, customer_ids: Sequence[str], columns: dict[str, np.ndarray]
+        self, customer_ids: Sequence[str], columns: dict[str, np.ndarray], bits: Mapping[int, int]
     ) -> np.ndarray:
         """The ``cp_flags`` column: signals of the row's counterparty (never the row's own
-        customer) announced at or before the row's event time."""
+        customer) announced at or before the row's event time, each as ``bits[code]``
+        (signals no rule reads have no bit)."""
         n = len(customer_ids)
         flags = np.zeros(n, dtype=np.int64)
         if not self.entries or n == 0:
@@ -141,12 +146,12 @@ class PartyIndex:
         counterparty, contact, ts = columns["counterparty"], columns["cp_contact"], columns["ts"]
         # Few rows name a flagged party: a vectorised membership test, then Python per hit.
         for i in np.flatnonzero(np.isin(counterparty, keys) | np.isin(contact, keys)).tolist():
-            bits = 0
+            row = 0
             for key in {int(counterparty[i]), int(contact[i])}:
                 for (customer, signal), since in self.entries.get(key, {}).items():
-                    if customer != customer_ids[i] and since <= ts[i] and signal in SIGNAL_NAMES:
-                        bits |= signal
-            flags[i] = bits
+                    if customer != customer_ids[i] and since <= ts[i]:
+                        row |= bits.get(signal, 0)
+            flags[i] = row
         return flags
 
     def holders(self, key: int, signal: int) -> list[str]:
@@ -172,11 +177,11 @@ def related_subjects(
                 reasons.setdefault(other, set()).add(reason)
 
     for key in own:
-        note(index.holders(key, CP_ALERTED), "shares an identifier (account, e-mail or phone)")
+        note(index.holders(key, ALERTED), "shares an identifier (account, e-mail or phone)")
         note(index.holders(key, DEALT_WITH), "funds flow between the subjects")
     shared: dict[str, int] = {}
     for key in dealt_with:
-        note(index.holders(key, CP_ALERTED), "funds flow between the subjects")
+        note(index.holders(key, ALERTED), "funds flow between the subjects")
         dealers = index.holders(key, DEALT_WITH)
         if len(dealers) <= MAX_SHARED_COUNTERPARTY:
             for other in dealers:

@@ -41,7 +41,7 @@ from engine.core.decode import Message, decode_profile, decode_transactions, tra
 from engine.core.detector import BatchResult, Detector
 from engine.core.reference import ReferenceLists
 from engine.core.state import PartitionState
-from engine.crosscustomer.identifiers import FINDING_BITS, Observation, update_holders
+from engine.crosscustomer.identifiers import FINDING_FACTS, Observation, update_holders
 from engine.crosscustomer.parties import PartyIndex
 from engine.errors import ProtectError
 from schemas import Alert, Profile
@@ -214,7 +214,7 @@ def apply_shared_identifier_findings(
             table.get(obs.identifier, {}), obs, min_holders
         )
         for finding in findings:
-            state.apply_finding(finding.customer_id, FINDING_BITS[finding.rule])
+            state.apply_finding(finding.customer_id, FINDING_FACTS[finding.rule])
             found += 1
     return found
 
