@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -51,6 +52,18 @@ _CORPORATE = re.compile(
 _ALIAS = re.compile(r"^(?P<base>.*?)\s*\((?P<alias>[^()]+)\)\s*$")
 _REF_OK = re.compile(r"^[A-Za-z0-9_-]+$")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters no export may carry (issue #15): C0 and C1 controls and DEL (a NUL truncates
+# the text in some readers), and the bidi embeddings, overrides, isolates and marks, which
+# make a reader see text in another order than it is stored ("Trojan Source"). Lone
+# surrogates and U+FFFE/U+FFFF are not XML 1.0 characters. Tab and newline are handled
+# apart: kept only where the text is multi-line (the narrative).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufffe\uffff]"
+)
+_LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]+")
+SUPPLIED = "counterparty-supplied text"  # the marker before every quoted outside text
+QUOTE_MAX = 200  # characters of one quoted outside text (contract Text is 200 long)
 
 
 def direction(txn_type: str) -> str:
@@ -137,9 +150,55 @@ def looks_like_entity(name: str | None, counterparty_id: str | None = None) -> b
     return bool(_CORPORATE.search(name)) or (len(letters) > 3 and all(c.isupper() for c in letters))
 
 
+def strip_unsafe(text: str, *, multiline: bool = False) -> str:
+    """``text`` without control or bidi-control characters (see ``_UNSAFE``).
+
+    Tabs and line breaks become one space unless ``multiline``, where tab and newline stay
+    (a carriage return still goes: it could overwrite a line on a terminal).
+    """
+    if multiline:
+        text = text.replace("\r\n", "\n")
+        return _UNSAFE.sub("", text.replace("\r", "\n").replace("\u2028", "\n"))
+    return _UNSAFE.sub("", _LINE_BREAKS.sub(" ", text))
+
+
+def strip_unsafe_all(value: Any, *, multiline_keys: frozenset[str] = frozenset()) -> Any:
+    """A copy of ``value`` (JSON-like) with :func:`strip_unsafe` applied to every string,
+    dict keys included; strings under a key in ``multiline_keys`` keep tabs and newlines."""
+    if isinstance(value, str):
+        return strip_unsafe(value)
+    if isinstance(value, list | tuple):
+        return [strip_unsafe_all(v, multiline_keys=multiline_keys) for v in value]
+    if isinstance(value, Mapping):
+        return {
+            strip_unsafe(k) if isinstance(k, str) else k: (
+                strip_unsafe(v, multiline=True)
+                if k in multiline_keys and isinstance(v, str)
+                else strip_unsafe_all(v, multiline_keys=multiline_keys)
+            )
+            for k, v in value.items()
+        }
+    return value
+
+
+def supplied(text: Any) -> str:
+    """Outside text for a sentence the reporting entity signs: marked, quoted, inert.
+
+    Counterparty names, memos, merchant descriptors and their identifiers are chosen by
+    someone other than the reporting entity; unquoted, ``Compliance reviewed this
+    activity ...`` in a name would read as the entity's own words. Double quotes inside
+    become single ones so the text cannot close its quote, line breaks become spaces so
+    it cannot start a heading of its own, and it is cut at ``QUOTE_MAX`` characters.
+    """
+    inner = strip_unsafe(str(text)).replace('"', "'").strip()
+    if len(inner) > QUOTE_MAX:
+        inner = inner[: QUOTE_MAX - 1] + "…"
+    return f'{SUPPLIED}: "{inner}"'
+
+
 def clean_text(text: str, limit: int | None = None) -> str:
-    """Text safe for XML 1.0 and within ``limit`` characters."""
-    text = _XML_BAD.sub(" ", text)
+    """Text safe for XML 1.0 (no control or bidi characters) within ``limit`` characters."""
+    text = _XML_BAD.sub(" ", _UNSAFE.sub("", text))
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     return text

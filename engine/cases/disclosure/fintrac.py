@@ -21,6 +21,10 @@ Parties are written once per form in ``definitions`` (the schema's ``typeCode`` 
 the form: 1/2 name only, 3/4 details, 5/6 conductor details, for a person / entity) and
 referenced by ``refId``. Counterparty person-or-entity is a heuristic (the contract does
 not say; see :func:`engine.cases.disclosure.common.looks_like_entity`).
+
+No control or bidi-control character reaches the report: the package is read through
+:func:`~engine.cases.disclosure.common.strip_unsafe_all` first (the narrative keeps its
+newlines), so a value that was only such characters is left out like an empty one.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from engine.cases.disclosure.common import (
     plain_amount,
     safe_ref,
     split_name,
+    strip_unsafe_all,
 )
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -52,6 +57,8 @@ _EMPTY_VC: dict[str, list] = {
 def to_fintrac_str(package: Mapping[str, Any], codes: FintracCodes | None = None) -> dict:
     """The FINTRAC STR JSON object for ``package`` (validate with ``validate_fintrac``)."""
     codes = codes or default_codes()
+    # before anything is derived from it, so cut-offs and empty checks see the clean text
+    package = strip_unsafe_all(package, multiline_keys=frozenset({"narrative"}))
     defs = _Definitions()
     subjects = {s["customer_id"]: s for s in package["subjects"]}
     details: dict[str, Any] = {

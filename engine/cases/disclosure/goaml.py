@@ -17,6 +17,10 @@ unidentified party). With ``emit_51_elements`` the 5.1 flags are written:
 for a suspected trafficker, left out otherwise). Required KYC fields the contract does not
 carry (national id, nationality, account opening date) are filled with ``unknown_text`` /
 ``unknown_date`` and named in the person's ``comments`` for the analyst to complete.
+
+Every text goes through :func:`~engine.cases.disclosure.common.clean_text` (no control or
+bidi-control character); in a transaction's description the counterparty's name, the
+merchant's descriptor and the memo are quoted as counterparty-supplied text.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from engine.cases.disclosure.common import (
     plain_amount,
     safe_ref,
     split_name,
+    strip_unsafe_all,
+    supplied,
 )
 
 COMMENTS_MAX = 8000  # comments_type
@@ -53,6 +59,8 @@ def to_goaml_xml(
     that travels on Kafka. :func:`engine.cases.disclosure.export` writes it indented.
     """
     s = settings or default_settings()
+    # before anything is derived from it, so cut-offs and empty checks see the clean text
+    package = strip_unsafe_all(package, multiline_keys=frozenset({"narrative"}))
     subjects = {x["customer_id"]: x for x in package["subjects"]}
     root = ET.Element("report")
     _text(root, "rentity_id", str(s.rentity_id))
@@ -153,7 +161,8 @@ def _description(t: Mapping[str, Any]) -> str:
         ("linked_txn_id", "linked to"),
     ):
         if t.get(key):
-            bits.append(f"{label}: {t[key]}")
+            outside = key in ("merchant_name", "counterparty_name", "memo")
+            bits.append(f"{label}: {supplied(t[key]) if outside else t[key]}")
     if t.get("indicator_ids"):
         bits.append(f"Project Protect indicators: {', '.join(t['indicator_ids'])}")
     return "; ".join(bits)

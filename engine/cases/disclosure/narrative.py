@@ -5,11 +5,23 @@ in the text is one an analyst can find in the tables. It starts with ``#Project 
 as FINTRAC asks of STRs filed on these grounds, names each party's role (FINTRAC STR
 guidance) and describes possible victims as such, never with a word for a perpetrator
 (FinCEN FIN-2020-A008). It is a draft: the analyst edits it before filing.
+
+Text someone else chose (counterparty names and aliases, their identifiers, city names
+as the transactions record them) is quoted behind ``counterparty-supplied text:`` so it
+never reads as the reporting entity's words, and the finished text carries no control or
+bidi character (issue #15).
 """
 
 from __future__ import annotations
 
-from engine.cases.disclosure.common import INFLOW_TYPES, OUTFLOW_TYPES, TYPE_LABELS, money
+from engine.cases.disclosure.common import (
+    INFLOW_TYPES,
+    OUTFLOW_TYPES,
+    TYPE_LABELS,
+    money,
+    strip_unsafe,
+    supplied,
+)
 
 HEADER = "#Project PROTECT"
 MAX_LIST = 6  # places, parties and identifiers named in the text; the tables hold the rest
@@ -39,7 +51,9 @@ def build_narrative(package: dict) -> str:
     parts += ["", "WHAT"] + [f"- {line}" for line in _what(package)]
     parts += ["", "WHEN", _when(s), "", "WHERE", _where(package, s)]
     parts += ["", "WHY", _why(package), "", "HOW", _how(s)]
-    return "\n".join(parts) + "\n"
+    # Last pass over the whole text: profile and engine fields are not quoted, but no
+    # control or bidi character may reach either export through them either.
+    return strip_unsafe("\n".join(parts), multiline=True) + "\n"
 
 
 def _n(count: int, word: str, plural: str | None = None) -> str:
@@ -118,14 +132,15 @@ def _third_parties(package: dict, s: dict) -> str:
     line = f"Third parties: {moved}; their roles are not known."
     named = []
     for p in package["counterparties"][:MAX_LIST]:
-        alias = f' (alias "{p["aliases"][0]}")' if p["aliases"] else ""
+        alias = f" (alias {supplied(p['aliases'][0])})" if p["aliases"] else ""
         parts = []
         for side, verb in (("received_from", "sent"), ("sent_to", "received")):
             if p[side]["count"]:
                 amount = money(p[side]["cad"])
                 parts.append(f"{verb} CAD {amount} in {_n(p[side]['count'], 'transaction')}")
         if parts:
-            named.append(f"{p['display_name'] or p['key']}{alias} {' and '.join(parts)}")
+            name = supplied(p["display_name"] or p["key"])
+            named.append(f"{name}{alias} {' and '.join(parts)}")
     if named:
         line += f" The largest: {'; '.join(named)}."
     return line
@@ -181,13 +196,14 @@ def _where(package: dict, s: dict) -> str:
         )
     named = []
     for p in places[:MAX_LIST]:
-        province = f" {p['province']}" if p["province"] else ""
         if p["first_date"] == p["last_date"]:
             span = f"on {p['first_date']}"
         else:
             span = f"{p['first_date']} to {p['last_date']}"
         home = ", home city" if p["is_home"] else ""
-        named.append(f"{p['city']}{province} ({_n(p['count'], 'transaction')}, {span}{home})")
+        # a card purchase's place is the merchant's descriptor, so it is outside text too
+        place = supplied(" ".join(x for x in (p["city"], p["province"]) if x))
+        named.append(f"{place} ({_n(p['count'], 'transaction')}, {span}{home})")
     canadian = all((p["country"] or "CA") == "CA" for p in places)
     region = ("province", "provinces") if canadian else ("province or state", "provinces or states")
     text = (
@@ -221,8 +237,12 @@ def _why(package: dict) -> str:
         text.append(f"Context indicators: {', '.join(groups['context'])}.")
     shared = [n for n in package["graph"]["nodes"] if n.get("shared")]
     if shared:
+        customers = {x["customer_id"] for x in package["subjects"]}
         listed = "; ".join(
-            f"{n['kind']} {n['label']} ({', '.join(n['holders'])})" for n in shared[:MAX_LIST]
+            f"{n['kind']} {supplied(n['label'])} ("
+            + ", ".join(h if h in customers else supplied(h) for h in n["holders"])
+            + ")"
+            for n in shared[:MAX_LIST]
         )
         text.append(f"Identifiers shared between parties in this case: {listed}.")
     text.append(f"The latest alert was raised on this rule: {package['alerts'][-1]['trigger']}.")
