@@ -28,12 +28,19 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.errors import ConfigError
 from schemas import FAMILIES
 from schemas.limits import InputLimits
+
+if TYPE_CHECKING:
+    import ssl
+
+# SASL mechanisms every client here supports (aiokafka and Faust alike); GSSAPI and
+# OAUTHBEARER need more than a user name and password, which settings do not carry.
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 class Secret(str):
@@ -161,6 +168,12 @@ class Settings:
     sasl_mechanism: str = ""
     sasl_username: str = ""
     sasl_password: Secret = Secret("")
+    # TLS to the brokers (security_protocol SSL or SASL_SSL): a private CA's bundle, and a
+    # client certificate + key where the cluster authenticates clients by certificate.
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
     reference_file: Path | None = None
     log_level: str = "INFO"
     disabled_indicators: tuple[str, ...] = ()
@@ -225,6 +238,7 @@ class Settings:
             raise ConfigError(f"security_protocol: {self.security_protocol!r} is not one of {protocols}")
         if self.security_protocol.startswith("SASL") and not (self.sasl_mechanism and self.sasl_username):
             raise ConfigError("security_protocol SASL_* needs sasl_mechanism and sasl_username")
+        self._validate_kafka_security()
         levels = ("DEBUG", "INFO", "WARNING", "ERROR")
         if self.log_level.upper() not in levels:
             raise ConfigError(f"log_level: {self.log_level!r} is not one of {levels}")
@@ -280,20 +294,52 @@ class Settings:
         canonical = json.dumps({**self.detection_dict(), "reference": reference_digest}, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
-    def kafka_security(self) -> dict[str, Any]:
-        """Keyword arguments for aiokafka clients."""
-        options: dict[str, Any] = {"security_protocol": self.security_protocol}
-        if self.security_protocol.startswith("SASL"):
-            options.update(
-                sasl_mechanism=self.sasl_mechanism,
-                sasl_plain_username=self.sasl_username,
-                sasl_plain_password=self.sasl_password.reveal(),
-            )
-        if self.security_protocol.endswith("SSL"):
+    def _validate_kafka_security(self) -> None:
+        sasl = self.security_protocol.startswith("SASL")
+        tls = self.security_protocol.endswith("SSL")
+        if sasl:
+            if self.sasl_mechanism not in SASL_MECHANISMS:
+                raise ConfigError(
+                    f"sasl_mechanism: {self.sasl_mechanism!r} is not one of {SASL_MECHANISMS}"
+                )
+            if not self.sasl_password:
+                raise ConfigError("sasl_password: required with security_protocol SASL_*")
+        files = {"ssl_cafile": self.ssl_cafile, "ssl_certfile": self.ssl_certfile,
+                 "ssl_keyfile": self.ssl_keyfile}
+        given = [name for name, path in files.items() if path is not None]
+        if given and not tls:
+            # a file set under a plaintext protocol would read as "TLS is on" while it is not
+            raise ConfigError(f"{', '.join(given)}: set, but security_protocol "
+                              f"{self.security_protocol} does not use TLS (use SSL or SASL_SSL)")
+        for name, path in files.items():
+            if path is not None and not Path(path).is_file():
+                raise ConfigError(f"{name}: {str(path)!r} does not exist")
+        if self.ssl_keyfile is not None and self.ssl_certfile is None:
+            raise ConfigError("ssl_keyfile: needs ssl_certfile (the client certificate)")
+        if tls:
             import ssl
 
-            options["ssl_context"] = ssl.create_default_context()
-        return options
+            try:  # here, so a bad bundle or key fails at start-up with the setting's name
+                self.kafka_ssl_context()
+            except (ssl.SSLError, OSError) as exc:
+                raise ConfigError(f"ssl_cafile / ssl_certfile / ssl_keyfile: {exc}") from exc
+
+    def kafka_ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context of every Kafka client (None without TLS); the clients' keyword
+        arguments are built from it in :func:`engine.stream.kafka.client_security`."""
+        if not self.security_protocol.endswith("SSL"):
+            return None
+        import ssl
+
+        cafile = str(self.ssl_cafile) if self.ssl_cafile else None
+        context = ssl.create_default_context(cafile=cafile)
+        if self.ssl_certfile is not None:
+            keyfile = str(self.ssl_keyfile) if self.ssl_keyfile else None
+            context.load_cert_chain(str(self.ssl_certfile), keyfile)
+        # Off only for brokers whose certificates do not name them; the chain is still
+        # verified against the CA (verify_mode stays CERT_REQUIRED).
+        context.check_hostname = self.ssl_check_hostname
+        return context
 
 
 def _from_toml(path: Path) -> dict[str, Any]:

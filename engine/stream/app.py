@@ -23,6 +23,7 @@ from engine.metrics import Metrics
 from engine.stream.case_agents import CaseStore, install_case_assembly
 from engine.stream.firehose import Firehose
 from engine.stream.identifier_index import install_identifier_index
+from engine.stream.kafka import faust_broker, faust_credentials
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,10 @@ def create_app(
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.group_id}-app",
-        broker=f"kafka://{settings.bootstrap.split(',')[0]}",
+        # every bootstrap host, and the same SASL / TLS as the engine's own clients
+        # (engine/stream/kafka.py): Faust's consumer and producer carry the case streams
+        broker=faust_broker(settings),
+        broker_credentials=faust_credentials(settings),
         web_enabled=True,
         # Faust's own endpoints off: /table reads any table key (whole cases) and /router
         # shows the cluster; this server carries only /metrics and /health (the analyst

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from engine.cases.disclosure.seal import verified
 from engine.cases.index import PACKAGE_CACHE_BYTES, CaseIndex, Located
+from engine.stream.kafka import client_security
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class DisclosuresReader:
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=16_777_216,  # one large case is a few hundred kB
             fetch_max_bytes=67_108_864,
-            **self.settings.kafka_security(),
+            **client_security(self.settings),
         )
 
     async def _partitions(self, consumer) -> list:
@@ -167,7 +168,7 @@ async def latest_package(settings, case_id: str, timeout: float = 60.0) -> dict 
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=16_777_216,
         fetch_max_bytes=67_108_864,
-        **settings.kafka_security(),
+        **client_security(settings),
     )
     await consumer.start()
     best: dict | None = None

@@ -17,6 +17,7 @@ from engine.config import Settings
 from engine.core.decode import DEFAULT_LIMITS, Message, dead_letter, frame_problem
 from engine.core.reference import ReferenceLists
 from engine.errors import ReferenceListError
+from engine.stream.kafka import client_security
 from schemas import DeadLetter
 from schemas.limits import InputLimits
 
@@ -68,7 +69,10 @@ class WholeTopicFeed:
     async def start(self) -> None:
         s = self.settings
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.bootstrap, enable_auto_commit=False, group_id=None, **s.kafka_security()
+            bootstrap_servers=s.bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            **client_security(s),
         )
         await self.consumer.start()
         partitions = self.consumer.partitions_for_topic(self.topic) or set()

@@ -1,8 +1,15 @@
-"""Kafka clients configured once: admin (topic creation), producer and batch consumer."""
+"""Kafka clients configured once: admin (topic creation), producer and batch consumer.
+
+:func:`client_security` is the one place a Kafka client's security comes from: every
+aiokafka client in the engine passes ``**client_security(settings)`` (a test walks the
+source for any that does not), and the Faust app's broker list and credentials come from
+:func:`faust_broker` and :func:`faust_credentials` over the same settings and TLS context.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -13,6 +20,47 @@ from engine.config import Settings
 from engine.errors import BrokerError
 
 log = logging.getLogger(__name__)
+
+
+def client_security(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for any aiokafka client: protocol, SASL (PLAIN / SCRAM) and the
+    TLS context (CA bundle, client certificate, hostname check) from ``settings``."""
+    options: dict[str, Any] = {"security_protocol": settings.security_protocol}
+    if settings.security_protocol.startswith("SASL"):
+        options.update(
+            sasl_mechanism=settings.sasl_mechanism,
+            sasl_plain_username=settings.sasl_username,
+            sasl_plain_password=settings.sasl_password.reveal(),
+        )
+    context = settings.kafka_ssl_context()
+    if context is not None:
+        options["ssl_context"] = context
+    return options
+
+
+def faust_broker(settings: Settings) -> str:
+    """Every bootstrap host in Faust's form, ``kafka://h1:9092;h2:9092``, so the app can
+    reach the cluster when the first host is down."""
+    hosts = [h.strip() for h in settings.bootstrap.split(",") if h.strip()]
+    return "kafka://" + ";".join(hosts)
+
+
+def faust_credentials(settings: Settings) -> Any:
+    """Faust's ``broker_credentials`` for the same security as :func:`client_security`
+    (None for PLAINTEXT)."""
+    import faust
+
+    context = settings.kafka_ssl_context()
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.reveal(),
+            mechanism=settings.sasl_mechanism,
+            ssl_context=context,  # SASL_SSL when set, SASL_PLAINTEXT when None
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
@@ -34,7 +82,7 @@ def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
 
 async def ensure_topics(settings: Settings) -> None:
     """Create missing topics (co-partitioned inputs: same partition count everywhere)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **settings.kafka_security())
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **client_security(settings))
     try:
         await admin.start()
     except KafkaConnectionError as exc:
@@ -63,10 +111,10 @@ def make_producer(settings: Settings, **overrides) -> AIOKafkaProducer:
         linger_ms=10,
         max_batch_size=1_048_576,
         max_request_size=8_388_608,
-        **settings.kafka_security(),
     )
     options.update(overrides)
-    return AIOKafkaProducer(**options)
+    # security apart, so an override cannot drop it (a duplicate keyword raises instead)
+    return AIOKafkaProducer(**options, **client_security(settings))
 
 
 def make_consumer(settings: Settings) -> AIOKafkaConsumer:
@@ -85,5 +133,5 @@ def make_consumer(settings: Settings) -> AIOKafkaConsumer:
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=max(300, settings.session_timeout_ms // 4),
         rebalance_timeout_ms=max(settings.session_timeout_ms, 10_000),
-        **settings.kafka_security(),
+        **client_security(settings),
     )

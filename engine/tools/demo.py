@@ -135,14 +135,24 @@ def stop_worker(worker: subprocess.Popen, timeout: float = 60.0) -> int:
 
 
 async def read_topic(
-    bootstrap: str, topic: str, expected: int, timeout: float = 60.0
+    bootstrap: str | Settings, topic: str, expected: int, timeout: float = 60.0
 ) -> list[bytes]:
     """Read ``expected`` messages from the start of ``topic`` (the embedded broker under-reports
-    end offsets, so count what was produced rather than trusting them)."""
+    end offsets, so count what was produced rather than trusting them).
+
+    ``bootstrap`` is the settings to connect with (their SASL / TLS too), or a bare
+    ``HOST:PORT`` list for a plaintext broker such as the embedded one."""
     from aiokafka import AIOKafkaConsumer
 
+    from engine.stream.kafka import client_security
+
+    settings = bootstrap if isinstance(bootstrap, Settings) else Settings(bootstrap=bootstrap)
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=settings.bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **client_security(settings),
     )
     await consumer.start()
     values: list[bytes] = []
@@ -198,7 +208,7 @@ def run_demo(
         if code != 0:
             raise ProtectError(f"the worker stopped with code {code}; see {out / 'worker.log'}")
         n_alerts = int(metric_sum(samples, "protect_alerts"))
-        values = asyncio.run(read_topic(bootstrap, settings.alerts_topic, n_alerts))
+        values = asyncio.run(read_topic(settings, settings.alerts_topic, n_alerts))
     alerts = [json.loads(v) for v in values]
     alerts_path = out / "alerts.jsonl"
     alerts_path.write_bytes(b"".join(v + b"\n" for v in values))
