@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from engine.config import Settings
-from engine.core.decode import Message
+from engine.core.decode import Message, decode_profile
 from engine.metrics import Metrics
 from engine.stream.case_agents import CaseHandlers, CaseStore
 from tests.test_cases import pipeline  # noqa: F401 - the fixture
@@ -54,14 +54,17 @@ def metric(handlers, name, **labels):
     return handlers.metrics.registry.get_sample_value(name, labels) or 0
 
 
-def test_a_profile_keyed_by_another_customer_is_dead_lettered_not_stored(agents, pipeline):
+def test_a_profile_keyed_by_another_customer_is_not_stored(agents, pipeline):
+    """Refused, and dead-lettered once: by the firehose, which reads the same message with the
+    same decoder (tests/test_hostile_broker.py counts the letters end to end)."""
     handlers, sent = agents
     _, profiles = pipeline
     a, b = list(profiles.values())[:2]
     run(handlers, handlers.on_profile, a.customer_id.encode(), msgspec.json.encode(b))
     assert not {a.customer_id, b.customer_id} & set(handlers.store.profiles)
-    [letter] = dead_letters(sent)
-    assert letter["reason_class"] == "key_mismatch" and letter["offset"] == 7
+    assert dead_letters(sent) == []
+    message = Message("profiles", 0, 7, a.customer_id.encode(), msgspec.json.encode(b))
+    assert decode_profile(message).reason_class == "key_mismatch"  # the firehose's letter
     run(handlers, handlers.on_profile, b.customer_id.encode(), msgspec.json.encode(b))
     assert b.customer_id in handlers.store.profiles
 

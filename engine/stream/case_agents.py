@@ -152,9 +152,9 @@ class CaseHandlers:
             if customer_id in table:
                 del table[customer_id]
         elif isinstance(profile, DeadLetter):
-            letter = encode_dead_letter(profile)
-            await self.send(self.settings.dead_letter_topic, message.key, letter)
-            self.metrics.dead_letters.labels(profile.reason_class).inc()
+            # Not stored. Not dead-lettered here either: the firehose reads the same message
+            # with the same decoder and limits and dead-letters it, once.
+            return
         else:
             table[customer_id] = message.value.decode()
 
