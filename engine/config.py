@@ -106,22 +106,31 @@ class ConstellationSettings:
             _check_range(f"constellation.weights.{key}", weight, 0.0, 20.0)
 
     def check_ids(self) -> None:
-        """Every id named is a registered rule or a family (see :meth:`Settings.check_detection`)."""
+        """Every id named is a registered rule or a family.
+
+        See :meth:`Settings.check_detection`.
+        """
         from indicators.registry import PROFILE_REGISTRY, REGISTRY
 
         known = set(REGISTRY) | set(PROFILE_REGISTRY) | set(FAMILIES)
         for key in self.nexus:
             if key not in known:
-                raise ConfigError(f"constellation.nexus: unknown indicator or family {key!r}; valid: "
-                                  f"{sorted(REGISTRY) + sorted(PROFILE_REGISTRY)} or a family {list(FAMILIES)}")
+                raise ConfigError(
+                    f"constellation.nexus: unknown indicator or family {key!r}; valid: "
+                    f"{sorted(REGISTRY) + sorted(PROFILE_REGISTRY)} or a family {list(FAMILIES)}"
+                )
         for key in self.strong_rules:
             if key not in PROFILE_REGISTRY:
-                raise ConfigError(f"constellation.strong_rules: {key!r} is not a profile rule; valid: "
-                                  f"{sorted(PROFILE_REGISTRY)}")
+                raise ConfigError(
+                    f"constellation.strong_rules: {key!r} is not a profile rule; valid: "
+                    f"{sorted(PROFILE_REGISTRY)}"
+                )
         for key in self.weights:
             if key not in known:
-                raise ConfigError(f"constellation.weights: unknown indicator or family {key!r}; valid: "
-                                  f"{sorted(REGISTRY) + sorted(PROFILE_REGISTRY)} or a family {list(FAMILIES)}")
+                raise ConfigError(
+                    f"constellation.weights: unknown indicator or family {key!r}; valid: "
+                    f"{sorted(REGISTRY) + sorted(PROFILE_REGISTRY)} or a family {list(FAMILIES)}"
+                )
 
 
 @dataclass(frozen=True)
@@ -183,8 +192,9 @@ class Settings:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, file: Path | str | None = None, env: Mapping[str, str] | None = None,
-             **flags: Any) -> Settings:
+    def load(
+        cls, file: Path | str | None = None, env: Mapping[str, str] | None = None, **flags: Any
+    ) -> Settings:
         """Defaults < file < environment < flags (flags that are None are ignored)."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -223,20 +233,30 @@ class Settings:
         _check_range("shared_identifier_min_holders", self.shared_identifier_min_holders, 2, 100)
         _check_range("case_republish_s", self.case_republish_s, 1.0, 7 * 86_400)
         if self.analyst_token and len(self.analyst_token.reveal()) < 16:
-            raise ConfigError("analyst_token: use at least 16 characters (e.g. `openssl rand -hex 24`)")
+            raise ConfigError(
+                "analyst_token: use at least 16 characters (e.g. `openssl rand -hex 24`)"
+            )
         if self.package_key and len(self.package_key.reveal()) < 32:
             raise ConfigError("package_key: use at least 32 characters (`openssl rand -hex 32`)")
         if self.analyst_token and not self.package_key:
-            raise ConfigError("package_key: required with analyst_token (the view shows only "
-                              "packages sealed with it); e.g. `openssl rand -hex 32`")
+            raise ConfigError(
+                "package_key: required with analyst_token (the view shows only "
+                "packages sealed with it); e.g. `openssl rand -hex 32`"
+            )
         for host_port in self.bootstrap.split(","):
             host, _, port = host_port.strip().rpartition(":")
             if not host or not port.isdigit():
-                raise ConfigError(f"bootstrap: expected HOST:PORT[,HOST:PORT...], got {self.bootstrap!r}")
+                raise ConfigError(
+                    f"bootstrap: expected HOST:PORT[,HOST:PORT...], got {self.bootstrap!r}"
+                )
         protocols = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
         if self.security_protocol not in protocols:
-            raise ConfigError(f"security_protocol: {self.security_protocol!r} is not one of {protocols}")
-        if self.security_protocol.startswith("SASL") and not (self.sasl_mechanism and self.sasl_username):
+            raise ConfigError(
+                f"security_protocol: {self.security_protocol!r} is not one of {protocols}"
+            )
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_mechanism and self.sasl_username
+        ):
             raise ConfigError("security_protocol SASL_* needs sasl_mechanism and sasl_username")
         self._validate_kafka_security()
         levels = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -258,7 +278,9 @@ class Settings:
 
         unknown = [i for i in self.disabled_indicators if i not in REGISTRY]
         if unknown:
-            raise ConfigError(f"indicators.disabled: unknown id(s) {unknown}; known: {list(REGISTRY)}")
+            raise ConfigError(
+                f"indicators.disabled: unknown id(s) {unknown}; known: {list(REGISTRY)}"
+            )
         self.constellation.check_ids()
         self.resolved_params()  # raises on any bad override
         return self
@@ -278,7 +300,10 @@ class Settings:
         if unknown:
             raise ConfigError(f"indicators: unknown id(s) {unknown}; known: {list(REGISTRY)}")
         try:
-            return {i: REGISTRY[i].resolve_params(self.indicator_params.get(i)) for i in self.enabled_indicators}
+            return {
+                i: REGISTRY[i].resolve_params(self.indicator_params.get(i))
+                for i in self.enabled_indicators
+            }
         except ParameterError as exc:
             raise ConfigError(str(exc)) from exc
 
@@ -291,7 +316,9 @@ class Settings:
         }
 
     def config_hash(self, reference_digest: str) -> str:
-        canonical = json.dumps({**self.detection_dict(), "reference": reference_digest}, sort_keys=True)
+        canonical = json.dumps(
+            {**self.detection_dict(), "reference": reference_digest}, sort_keys=True
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def _validate_kafka_security(self) -> None:
@@ -304,13 +331,18 @@ class Settings:
                 )
             if not self.sasl_password:
                 raise ConfigError("sasl_password: required with security_protocol SASL_*")
-        files = {"ssl_cafile": self.ssl_cafile, "ssl_certfile": self.ssl_certfile,
-                 "ssl_keyfile": self.ssl_keyfile}
+        files = {
+            "ssl_cafile": self.ssl_cafile,
+            "ssl_certfile": self.ssl_certfile,
+            "ssl_keyfile": self.ssl_keyfile,
+        }
         given = [name for name, path in files.items() if path is not None]
         if given and not tls:
             # a file set under a plaintext protocol would read as "TLS is on" while it is not
-            raise ConfigError(f"{', '.join(given)}: set, but security_protocol "
-                              f"{self.security_protocol} does not use TLS (use SSL or SASL_SSL)")
+            raise ConfigError(
+                f"{', '.join(given)}: set, but security_protocol "
+                f"{self.security_protocol} does not use TLS (use SSL or SASL_SSL)"
+            )
         for name, path in files.items():
             if path is not None and not Path(path).is_file():
                 raise ConfigError(f"{name}: {str(path)!r} does not exist")
@@ -373,12 +405,22 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
             allowed = {f.name for f in fields(ConstellationSettings)}
             extra = set(value) - allowed
             if extra:
-                raise ConfigError(f"constellation: unknown key(s) {sorted(extra)}; valid: {sorted(allowed)}")
-            cast = {f.name: type(f.default) for f in fields(ConstellationSettings) if f.name != "weights"}
-            values = {k: _cast_constellation(k, cast[k], v) for k, v in value.items() if k != "weights"}
+                raise ConfigError(
+                    f"constellation: unknown key(s) {sorted(extra)}; valid: {sorted(allowed)}"
+                )
+            cast = {
+                f.name: type(f.default)
+                for f in fields(ConstellationSettings)
+                if f.name != "weights"
+            }
+            values = {
+                k: _cast_constellation(k, cast[k], v) for k, v in value.items() if k != "weights"
+            }
             if "weights" in value:
                 if not isinstance(value["weights"], Mapping):
-                    raise ConfigError("constellation.weights: expected a table of indicator id or family = weight")
+                    raise ConfigError(
+                        "constellation.weights: expected a table of indicator id or family = weight"
+                    )
                 values["weights"] = {str(k): v for k, v in value["weights"].items()}
             return ConstellationSettings(**values)
         if name == "limits":

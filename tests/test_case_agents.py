@@ -17,9 +17,15 @@ from engine.config import Settings
 from engine.core.decode import Message, decode_profile
 from engine.metrics import Metrics
 from engine.stream.case_agents import CaseHandlers, CaseStore
-from tests.test_cases import pipeline  # noqa: F401 - the fixture
+from tests.conftest import alerts_and_profiles
 
 SETTINGS = Settings()
+
+
+@pytest.fixture(scope="module")
+def pipeline(small_dataset):
+    """The small data set's alerts and profiles."""
+    return alerts_and_profiles(small_dataset)
 
 
 class FaustLikeTable(collections.UserDict):

@@ -14,7 +14,9 @@ from engine.core.decode import Message, decode_transactions
 from engine.errors import ConfigError
 from indicators.examples import txn
 
-GOOD = txn(1, "cash_deposit", 200.0, channel="atm", city="Toronto", province="ON", location_id="ATM-1")
+GOOD = txn(
+    1, "cash_deposit", 200.0, channel="atm", city="Toronto", province="ON", location_id="ATM-1"
+)
 
 
 @pytest.mark.parametrize("name", list(schemas.CONTRACT_TYPES))
@@ -31,7 +33,9 @@ def test_contract_rows_validate_against_the_published_json_schema():
 
 
 def _decode(*values, key=b"C-EXAMPLE"):
-    return decode_transactions([Message("transactions", 3, i, key, v) for i, v in enumerate(values)])
+    return decode_transactions(
+        [Message("transactions", 3, i, key, v) for i, v in enumerate(values)]
+    )
 
 
 def test_fast_and_slow_paths_agree():
@@ -45,12 +49,18 @@ def test_fast_and_slow_paths_agree():
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"amount": "12,50"}, "amount: expected a finite number >= 0 (JSON number or decimal string"),
+        (
+            {"amount": "12,50"},
+            "amount: expected a finite number >= 0 (JSON number or decimal string",
+        ),
         ({"amount": -1}, "amount: expected a finite number >= 0"),
         ({"amount": 1e400}, "amount: expected a finite number >= 0"),
         ({"txn_type": "teleport"}, "txn_type: expected one of purchase, refund"),
         ({"ts": "2026-03-14 23:41"}, "ts: "),
-        ({"txn_id": "has space"}, "txn_id: expected a string matching ^[A-Za-z0-9_-]+$, got 'has space'"),
+        (
+            {"txn_id": "has space"},
+            "txn_id: expected a string matching ^[A-Za-z0-9_-]+$, got 'has space'",
+        ),
         ({"currency": "cad"}, "currency: expected a string matching"),
         ({"mcc": "54a1"}, "mcc: expected a string matching"),
     ],
@@ -65,18 +75,30 @@ def test_dead_letter_reasons_name_field_and_value(change, reason):
 
 def test_missing_field_non_utf8_and_key_mismatch():
     row = {k: v for k, v in GOOD.items() if k != "customer_id"}
-    decoded = _decode(msgspec.json.encode(row), b"\xff\xfe{", msgspec.json.encode(GOOD), key=b"C-EXAMPLE")
+    decoded = _decode(
+        msgspec.json.encode(row), b"\xff\xfe{", msgspec.json.encode(GOOD), key=b"C-EXAMPLE"
+    )
     assert [d.reason_class for d in decoded.dead] == ["missing_field", "invalid_json"]
     assert decoded.dead[1].value_encoding == "base64"
     wrong_key = _decode(msgspec.json.encode(GOOD), key=b"someone-else")
-    assert wrong_key.dead[0].reason_class == "key_mismatch" and "customer_id" in wrong_key.dead[0].reason
+    assert (
+        wrong_key.dead[0].reason_class == "key_mismatch"
+        and "customer_id" in wrong_key.dead[0].reason
+    )
 
 
 def test_settings_sources_and_errors(tmp_path):
     config = tmp_path / "protect.toml"
-    config.write_text('partitions = 6\n[constellation]\nscore_threshold = 9.5\n[indicators.PP-01]\nmin_payments = 4\n')
+    config.write_text(
+        "partitions = 6\n[constellation]\nscore_threshold = 9.5\n"
+        "[indicators.PP-01]\nmin_payments = 4\n"
+    )
     settings = Settings.load(config, env={"PROTECT_PARTITIONS": "8"}, web_port=7001)
-    assert (settings.partitions, settings.web_port, settings.constellation.score_threshold) == (8, 7001, 9.5)
+    assert (settings.partitions, settings.web_port, settings.constellation.score_threshold) == (
+        8,
+        7001,
+        9.5,
+    )
     assert settings.resolved_params()["PP-01"]["min_payments"] == 4
     assert "hunter2" not in repr(Settings.build({"sasl_password": "hunter2"}))
     assert repr(Secret("hunter2")) == "Secret('**********')"

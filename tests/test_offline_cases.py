@@ -1,4 +1,6 @@
-"""Cases assembled offline from a backtest's alerts (``engine.tools.offline_cases``, ``protect cases``).
+"""Cases assembled offline from a backtest's alerts.
+
+(``engine.tools.offline_cases``, ``protect cases``.)
 
 The alerts come from ``protect backtest`` over the shared generated population and go
 through the files, as in the 20,000-customer quality run: every alert must end in
@@ -28,8 +30,15 @@ from engine.tools.offline_cases import (
 @pytest.fixture(scope="module")
 def files(small_dataset, tmp_path_factory):
     alerts = tmp_path_factory.mktemp("offline") / "alerts.jsonl"
-    args = ["--transactions", str(small_dataset / "transactions.jsonl"),
-            "--profiles", str(small_dataset / "profiles.jsonl"), "--out", str(alerts), "--quiet"]
+    args = [
+        "--transactions",
+        str(small_dataset / "transactions.jsonl"),
+        "--profiles",
+        str(small_dataset / "profiles.jsonl"),
+        "--out",
+        str(alerts),
+        "--quiet",
+    ]
     assert main(["backtest", *args]) == 0
     return alerts, small_dataset / "profiles.jsonl"
 
@@ -49,8 +58,17 @@ def packages(inputs):
 
 def _cases_args(files, out, *extra):
     alerts, profiles = files
-    return ["cases", "--alerts", str(alerts), "--profiles", str(profiles), "--out", str(out),
-            "--quiet", *extra]
+    return [
+        "cases",
+        "--alerts",
+        str(alerts),
+        "--profiles",
+        str(profiles),
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
 
 
 def test_every_alert_is_in_exactly_one_case(inputs, packages):
@@ -62,8 +80,14 @@ def test_every_alert_is_in_exactly_one_case(inputs, packages):
             owner[header["alert_id"]] = package["case_id"]
     assert sorted(owner) == sorted({a.alert_id for a in alerts})
     assert len(packages) == len({a.customer_id for a in alerts})  # one case per subject
-    links = [sum(len(s["link_reasons"]) for s in p["subjects"] if s["relation"] == "linked") for p in packages]
-    assert all(p["version"] == len(p["alerts"]) + n and p["status"] == "open" for p, n in zip(packages, links))
+    links = [
+        sum(len(s["link_reasons"]) for s in p["subjects"] if s["relation"] == "linked")
+        for p in packages
+    ]
+    assert all(
+        p["version"] == len(p["alerts"]) + n and p["status"] == "open"
+        for p, n in zip(packages, links, strict=False)
+    )
     assert any(links), "ring members' cases link each other"
 
 

@@ -1,4 +1,5 @@
-"""The party index (engine/crosscustomer/parties.py) and related-subject links in cases (engine/cases/links.py)."""
+"""The party index (engine/crosscustomer/parties.py) and related-subject links in cases
+(engine/cases/links.py)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,11 @@ def signal(key: int, customer: str, bit: int, since: int = 0) -> PartySignal:
 
 
 def columns(counterparty: list[int], contact: list[int], ts: list[int]) -> dict[str, np.ndarray]:
-    return {"counterparty": np.array(counterparty, dtype=np.int64), "cp_contact": np.array(contact, dtype=np.int64),
-            "ts": np.array(ts, dtype=np.int64)}
+    return {
+        "counterparty": np.array(counterparty, dtype=np.int64),
+        "cp_contact": np.array(contact, dtype=np.int64),
+        "ts": np.array(ts, dtype=np.int64),
+    }
 
 
 def test_the_earliest_announcement_wins_and_repeats_change_nothing():
@@ -48,38 +52,57 @@ def test_the_earliest_announcement_wins_and_repeats_change_nothing():
     assert index.add(signal(7, "A", SIGNAL_ADV_LODGE, since=100))
     assert not index.add(signal(7, "A", SIGNAL_ADV_LODGE, since=900))
     assert index.entries[7] == {("A", SIGNAL_ADV_LODGE): 100}
-    assert decode_signal(encode_signal(signal(7, "A", SIGNAL_ADV_LODGE))[1]) == signal(7, "A", SIGNAL_ADV_LODGE)
+    assert decode_signal(encode_signal(signal(7, "A", SIGNAL_ADV_LODGE))[1]) == signal(
+        7, "A", SIGNAL_ADV_LODGE
+    )
     assert decode_signal(b"not json") is None
 
 
 def test_rows_see_other_customers_signals_from_their_time_on():
     ash = contact_key("Ash@Example.com")
     index = PartyIndex()
-    index.add_all([signal(ash, "FUNDER", SIGNAL_ADV_LODGE, since=100), signal(ash, "FUNDER", SIGNAL_ESCORT_EMT, since=300),
-                   signal(stable_hash("C-HUB"), "HUB", SIGNAL_ALERTED, since=0)])
+    index.add_all(
+        [
+            signal(ash, "FUNDER", SIGNAL_ADV_LODGE, since=100),
+            signal(ash, "FUNDER", SIGNAL_ESCORT_EMT, since=300),
+            signal(stable_hash("C-HUB"), "HUB", SIGNAL_ALERTED, since=0),
+        ]
+    )
     flags = index.counterparty_flags(
         ["V", "V", "FUNDER", "V", "V"],
         columns([0, 0, 0, stable_hash("C-HUB"), 99], [ash, ash, ash, 0, 0], [50, 200, 200, 10, 10]),
-        {SIGNAL_ADV_LODGE: CP_ADV_LODGE, SIGNAL_ESCORT_EMT: CP_ESCORT_EMT, SIGNAL_ALERTED: CP_ALERTED},
+        {
+            SIGNAL_ADV_LODGE: CP_ADV_LODGE,
+            SIGNAL_ESCORT_EMT: CP_ESCORT_EMT,
+            SIGNAL_ALERTED: CP_ALERTED,
+        },
     )
     # before the signal; after the first signal only; the funder's own row; by customer id; unknown
     assert flags.tolist() == [0, CP_ADV_LODGE, 0, CP_ALERTED, 0]
-    assert contact_key("ash@example.com ") == ash and contact_key(None, "+1 (416) 555-0142") == contact_key(
-        None, "416-555-0142")
+    assert contact_key("ash@example.com ") == ash and contact_key(
+        None, "+1 (416) 555-0142"
+    ) == contact_key(None, "416-555-0142")
 
 
 def test_related_subjects_name_the_reason():
     index = PartyIndex()
     phone, hub, client, other_client, biller = 11, 22, 33, 34, 44
-    index.add_all([
-        signal(phone, "B", SIGNAL_ALERTED),  # B gave the same phone as A
-        signal(hub, "C", SIGNAL_ALERTED),  # A sent money to C
-        signal(client, "D", DEALT_WITH), signal(other_client, "D", DEALT_WITH),  # two counterparties in common
-        signal(client, "F", DEALT_WITH),  # one in common: not enough
-        *[signal(biller, f"E{i}", DEALT_WITH) for i in range(MAX_SHARED_COUNTERPARTY + 1)],  # too common
-        *[signal(other_client, f"E{i}", DEALT_WITH) for i in range(2)],
-    ])
-    related = related_subjects(index, "A", own={phone}, dealt_with={hub, client, other_client, biller})
+    index.add_all(
+        [
+            signal(phone, "B", SIGNAL_ALERTED),  # B gave the same phone as A
+            signal(hub, "C", SIGNAL_ALERTED),  # A sent money to C
+            signal(client, "D", DEALT_WITH),
+            signal(other_client, "D", DEALT_WITH),  # two counterparties in common
+            signal(client, "F", DEALT_WITH),  # one in common: not enough
+            *[
+                signal(biller, f"E{i}", DEALT_WITH) for i in range(MAX_SHARED_COUNTERPARTY + 1)
+            ],  # too common
+            *[signal(other_client, f"E{i}", DEALT_WITH) for i in range(2)],
+        ]
+    )
+    related = related_subjects(
+        index, "A", own={phone}, dealt_with={hub, client, other_client, biller}
+    )
     assert related == {
         "B": ["shares an identifier (account, e-mail or phone)"],
         "C": ["funds flow between the subjects"],
@@ -94,9 +117,14 @@ def ring_alerts(small_dataset):
     from engine.core.detector import Detector
 
     detector = Detector(Settings())
-    total, _ = backtest(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", Settings(),
-                        detector=detector)
-    profiles = {p["customer_id"]: Profile(**p) for p in map(json.loads, open(small_dataset / "profiles.jsonl"))}
+    total, _ = backtest(
+        small_dataset / "transactions.jsonl",
+        small_dataset / "profiles.jsonl",
+        Settings(),
+        detector=detector,
+    )
+    with open(small_dataset / "profiles.jsonl") as lines:
+        profiles = {p["customer_id"]: Profile(**p) for p in map(json.loads, lines)}
     return total.alerts, detector.parties, profiles
 
 
@@ -104,8 +132,11 @@ def _cases(alerts, profiles):
     cases = {}
     for alert in alerts:
         case = cases.get(alert.customer_id)
-        cases[alert.customer_id] = (open_case(alert, profiles.get(alert.customer_id)) if case is None
-                                    else add_alert(case, alert)[0])
+        cases[alert.customer_id] = (
+            open_case(alert, profiles.get(alert.customer_id))
+            if case is None
+            else add_alert(case, alert)[0]
+        )
     return cases
 
 
@@ -121,18 +152,27 @@ def test_ring_members_are_linked_into_each_others_cases(ring_alerts, small_datas
         new, changed = link_related(case, index, profiles.get(subject))
         others = [s for s in new.subjects if s.relation == "linked"]
         assert changed == bool(others) and (new.version > case.version) == changed
-        assert all(s.customer_id in alerted and s.link_reasons for s in others) and len(others) <= MAX_LINKED + 1
+        assert (
+            all(s.customer_id in alerted and s.link_reasons for s in others)
+            and len(others) <= MAX_LINKED + 1
+        )
         linked[subject] = new
     with_links = [c for c in linked.values() if len(c.subjects) > 1]
     assert with_links, "no case linked any related subject"
     with open(small_dataset / "labels.csv") as handle:  # ground truth: who belongs to which ring
         ring_of = {r["customer_id"]: r["ring_id"] for r in csv.DictReader(handle)}
-    pairs = [(ring_of.get(c.primary), ring_of.get(s.customer_id)) for c in with_links for s in c.subjects[1:]]
+    pairs = [
+        (ring_of.get(c.primary), ring_of.get(s.customer_id))
+        for c in with_links
+        for s in c.subjects[1:]
+    ]
     assert sum(a == b != "" for a, b in pairs) >= 0.8 * len(pairs), pairs
     case = max(with_links, key=lambda c: len(c.subjects))
     package = build_package(case, profiles)
     assert {s["customer_id"] for s in package["subjects"]} == {s.customer_id for s in case.subjects}
-    assert export(package, "fintrac") and export(package, "goaml")  # both validate with linked subjects
+    assert export(package, "fintrac") and export(
+        package, "goaml"
+    )  # both validate with linked subjects
 
 
 def test_case_keys_use_the_subjects_accounts_profile_and_counterparties(ring_alerts):

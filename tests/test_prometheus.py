@@ -62,11 +62,14 @@ pytestmark = pytest.mark.integration
 
 PROMETHEUS = shutil.which("prometheus")
 if PROMETHEUS is None and os.environ.get("CI"):
-    raise RuntimeError("prometheus is missing on CI: .ci/run installs Debian's `prometheus` package")
+    raise RuntimeError(
+        "prometheus is missing on CI: .ci/run installs Debian's `prometheus` package"
+    )
 WINDOW = "5m"  # longer than the whole test: rates and increases see every event
 INVALID = [
-    b'{"txn_id": "T-bad-1", "re_id": "RE1", "ts": "2026-03-14T23:41:07-05:00", "customer_id": "C-bad", '
-    b'"account_id": "A1", "txn_type": "cash_deposit", "channel": "atm", "amount": "12,50", "currency": "CAD"}',
+    b'{"txn_id": "T-bad-1", "re_id": "RE1", "ts": "2026-03-14T23:41:07-05:00", '
+    b'"customer_id": "C-bad", "account_id": "A1", "txn_type": "cash_deposit", "channel": "atm", '
+    b'"amount": "12,50", "currency": "CAD"}',
     b'{"txn_id": "T-bad-2", "customer_id": "C-bad", "amount": 5}',
     b"{not json at all",
 ]
@@ -126,27 +129,58 @@ def prometheus(bootstrap, tmp_path_factory):
 
     tag = uuid.uuid4().hex[:8]
     names = ("transactions", "profiles", "reference", "alerts", "dead-letters")
-    topics = dict(zip(("transactions_topic", "profiles_topic", "reference_topic", "alerts_topic",
-                       "dead_letter_topic"), (f"{n}-{tag}" for n in names), strict=True))
-    settings = Settings.build({"bootstrap": bootstrap, **topics, "group_id": f"protect-{tag}", "partitions": 2,
-                               "session_timeout_ms": 6000, "checkpoint_interval_s": 1.0})
-    env = {f"PROTECT_{k.upper()}": str(getattr(settings, k))
-           for k in (*topics, "group_id", "partitions", "session_timeout_ms", "checkpoint_interval_s")}
+    topics = dict(
+        zip(
+            (
+                "transactions_topic",
+                "profiles_topic",
+                "reference_topic",
+                "alerts_topic",
+                "dead_letter_topic",
+            ),
+            (f"{n}-{tag}" for n in names),
+            strict=True,
+        )
+    )
+    settings = Settings.build(
+        {
+            "bootstrap": bootstrap,
+            **topics,
+            "group_id": f"protect-{tag}",
+            "partitions": 2,
+            "session_timeout_ms": 6000,
+            "checkpoint_interval_s": 1.0,
+        }
+    )
+    env = {
+        f"PROTECT_{k.upper()}": str(getattr(settings, k))
+        for k in (*topics, "group_id", "partitions", "session_timeout_ms", "checkpoint_interval_s")
+    }
 
     web_port, prom_port = free_port(), free_port()
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(RULES)],
-        "scrape_configs": [{"job_name": "protect-engine",
-                            "static_configs": [{"targets": [f"127.0.0.1:{web_port}"]}]}],
+        "scrape_configs": [
+            {
+                "job_name": "protect-engine",
+                "static_configs": [{"targets": [f"127.0.0.1:{web_port}"]}],
+            }
+        ],
     }
     (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
     first = produce(settings, data / "profiles.jsonl", tmp / "transactions-1.jsonl")
     with open(tmp / "prometheus.log", "wb") as log:
         server = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                PROMETHEUS,
+                f"--config.file={tmp / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+                "--log.level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     worker = None
     try:
@@ -154,13 +188,16 @@ def prometheus(bootstrap, tmp_path_factory):
         worker = start_worker(bootstrap, web_port, tmp / "state", tmp / "worker.log", env)
         wait_until_consumed(web_port, first, worker, timeout=180, progress=False)
         # The second half only once Prometheus has scraped the first.
-        assert eventually(lambda: finite(query(prom_port, f"sum(protect_input_messages_total) >= {first}")), 30), \
-            (tmp / "prometheus.log").read_text()[-3000:]
+        assert eventually(
+            lambda: finite(query(prom_port, f"sum(protect_input_messages_total) >= {first}")), 30
+        ), (tmp / "prometheus.log").read_text()[-3000:]
         total = first + produce(settings, tmp / "transactions-2.jsonl")
         samples, _ = wait_until_consumed(web_port, total, worker, timeout=120, progress=False)
         assert metric_sum(scrape(web_port), "protect_dead_letters") == len(INVALID)
         assert metric_sum(samples, "protect_alerts") > 0, "the dataset should raise alerts"
-        assert eventually(lambda: query(prom_port, f"sum(protect_input_messages_total) >= {total}"), 30)
+        assert eventually(
+            lambda: query(prom_port, f"sum(protect_input_messages_total) >= {total}"), 30
+        )
         time.sleep(3)  # a checkpoint (1 s), a few scrapes and rule evaluations after the last batch
         yield prom_port
     finally:
@@ -184,8 +221,11 @@ def test_the_worker_is_scraped_and_every_rule_evaluates_cleanly(prometheus):
 
 
 def test_every_dashboard_expression_returns_data(prometheus):
-    empty = [(where, expr) for where, expr in dashboard_expressions(load_dashboard())
-             if not finite(query(prometheus, substitute(expr, WINDOW)))]
+    empty = [
+        (where, expr)
+        for where, expr in dashboard_expressions(load_dashboard())
+        if not finite(query(prometheus, substitute(expr, WINDOW)))
+    ]
     assert not empty, "no finite data for:\n" + "\n".join(f"  {w}: {e}" for w, e in empty)
 
 

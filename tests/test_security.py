@@ -21,11 +21,16 @@ from engine.config import Settings
 from engine.stream.app import create_app
 from engine.web.render import case_page, queue_page
 from engine.web.routes import install_analyst_view
-from tests.conftest import PACKAGE_KEY
-from tests.test_cases import pipeline  # noqa: F401 - the fixture
+from tests.conftest import PACKAGE_KEY, alerts_and_profiles
 
 TOKEN = "unit-test-analyst-token-0123456789"
 OPEN = {"/health", "/metrics", "/login"}
+
+
+@pytest.fixture(scope="module")
+def pipeline(small_dataset):
+    """The small data set's alerts and profiles."""
+    return alerts_and_profiles(small_dataset)
 
 
 PROBES = [  # besides every routed path: Faust's own endpoints, which must not exist

@@ -31,18 +31,23 @@ def timeline_svg(timeline: list[dict], width: int = 1100, height: int = 260) -> 
     days = [t for t in timeline if t["kind"] == "transactions"]
     marks = [t for t in timeline if t["kind"] in ("indicator", "alert")]
     if not days:
-        return '<svg id="timeline-chart" role="img" width="400" height="40"><text x="10" y="25">No dated transactions</text></svg>'
+        return (
+            '<svg id="timeline-chart" role="img" width="400" height="40">'
+            '<text x="10" y="25">No dated transactions</text></svg>'
+        )
     first = datetime.fromisoformat(min(t["date"] for t in timeline))
     last = datetime.fromisoformat(max(t["date"] for t in timeline))
     span = max((last - first).days, 1)
     left, right, top, mid, bottom = 70, 20, 40, 150, 230
-    x = lambda date: (
-        left + (datetime.fromisoformat(date) - first).days / span * (width - left - right)
-    )  # noqa: E731
+
+    def x(date):
+        return left + (datetime.fromisoformat(date) - first).days / span * (width - left - right)
+
     peak = max(max(d["in_cad"], d["out_cad"]) for d in days) or 1
     bar = max(2.0, (width - left - right) / (span + 1) * 0.7)
     parts = [
-        f'<svg id="timeline-chart" role="img" aria-label="Timeline" xmlns="http://www.w3.org/2000/svg" '
+        '<svg id="timeline-chart" role="img" aria-label="Timeline" '
+        'xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
         f'<line x1="{left}" y1="{mid}" x2="{width - right}" y2="{mid}" stroke="#94a3b8"/>',
         f'<text x="4" y="{top + 30}" font-size="11" fill="#15803d">in CAD</text>',
@@ -58,12 +63,14 @@ def timeline_svg(timeline: list[dict], width: int = 1100, height: int = 260) -> 
         if d["in_cad"]:
             h = d["in_cad"] * scale
             parts.append(
-                f'<rect x="{cx:.1f}" y="{mid - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="#22c55e"><title>{tip}</title></rect>'
+                f'<rect x="{cx:.1f}" y="{mid - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="#22c55e"><title>{tip}</title></rect>'
             )
         if d["out_cad"]:
             h = min(d["out_cad"] * scale, bottom - mid - 15)
             parts.append(
-                f'<rect x="{cx:.1f}" y="{mid:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="#ef4444"><title>{tip}</title></rect>'
+                f'<rect x="{cx:.1f}" y="{mid:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="#ef4444"><title>{tip}</title></rect>'
             )
     stacked: dict[str, int] = defaultdict(int)
     for m in marks:
@@ -75,7 +82,8 @@ def timeline_svg(timeline: list[dict], width: int = 1100, height: int = 260) -> 
                 f"{m['date']} alert {m['alert_id']} score {m['score']:g}: {m.get('trigger', '')}"
             )
             parts.append(
-                f'<path d="M{cx:.1f},{top - 26 + level * 2} l6,10 h-12 z" fill="#b91c1c"><title>{tip}</title></path>'
+                f'<path d="M{cx:.1f},{top - 26 + level * 2} l6,10 h-12 z" fill="#b91c1c">'
+                f"<title>{tip}</title></path>"
             )
         else:
             tip = e(f"{m['date']} {m['indicator_id']} first fired: {m.get('title', '')}")
@@ -85,13 +93,15 @@ def timeline_svg(timeline: list[dict], width: int = 1100, height: int = 260) -> 
             )
             if level < 1:
                 parts.append(
-                    f'<text x="{cx + 6:.1f}" y="{y + 4}" font-size="9" fill="#7c3aed">{e(m["indicator_id"])}</text>'
+                    f'<text x="{cx + 6:.1f}" y="{y + 4}" font-size="9" fill="#7c3aed">'
+                    f'{e(m["indicator_id"])}</text>'
                 )
     step = max(1, span // 10)
     for k in range(0, span + 1, step):
         date = (first + timedelta(days=k)).date().isoformat()
         parts.append(
-            f'<text x="{x(date):.1f}" y="{height - 4}" font-size="10" text-anchor="middle" fill="#475569">{date[5:]}</text>'
+            f'<text x="{x(date):.1f}" y="{height - 4}" font-size="10" text-anchor="middle" '
+            f'fill="#475569">{date[5:]}</text>'
         )
     parts.append(
         f'<text x="{width - right}" y="14" font-size="11" text-anchor="end" fill="#334155">'
@@ -144,9 +154,11 @@ def graph_svg(graph: dict, width: int = 1100, height: int = 760) -> str:
     flows = [ed.get("cad") or 0 for ed in edges if ed.get("kind") == "funds"]
     biggest = max(flows or [1]) or 1
     parts = [
-        f'<svg id="link-graph" role="img" aria-label="Link graph" xmlns="http://www.w3.org/2000/svg" '
+        '<svg id="link-graph" role="img" aria-label="Link graph" '
+        'xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="5" markerHeight="5" '
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+        'markerWidth="5" markerHeight="5" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#94a3b8"/></marker></defs>',
     ]
     for ed in edges:
@@ -156,7 +168,8 @@ def graph_svg(graph: dict, width: int = 1100, height: int = 760) -> str:
         if ed.get("kind") == "funds":
             w = 0.8 + 4 * math.sqrt((ed.get("cad") or 0) / biggest)
             tip = e(
-                f"{ed.get('count', '')} × {', '.join(ed.get('txn_types', []))}: CAD {ed.get('cad') or 0:,.2f}"
+                f"{ed.get('count', '')} × {', '.join(ed.get('txn_types', []))}: "
+                f"CAD {ed.get('cad') or 0:,.2f}"
             )
             parts.append(
                 f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#94a3b8" '
@@ -180,7 +193,8 @@ def graph_svg(graph: dict, width: int = 1100, height: int = 760) -> str:
             + (f" ({n['role_label']})" if n.get("role_label") else "")
         )
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{colour}" stroke="#fff"><title>{tip}</title></circle>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{colour}" stroke="#fff">'
+            f"<title>{tip}</title></circle>"
         )
         if n["kind"] == "subject" or n in inner or label_outer:
             label = str(n.get("label", n["id"]))
@@ -189,7 +203,8 @@ def graph_svg(graph: dict, width: int = 1100, height: int = 760) -> str:
             dx = r + 3 if x >= cx else -(r + 3)
             weight = ' font-weight="bold"' if n["kind"] == "subject" else ""
             parts.append(
-                f'<text x="{x + dx:.1f}" y="{y + 3:.1f}" font-size="{12 if n["kind"] == "subject" else 9}" '
+                f'<text x="{x + dx:.1f}" y="{y + 3:.1f}" '
+                f'font-size="{12 if n["kind"] == "subject" else 9}" '
                 f'text-anchor="{anchor}" fill="#1f2937"{weight}>{e(label)}</text>'
             )
     kinds = sorted({n["kind"] for n in nodes})
@@ -200,7 +215,8 @@ def graph_svg(graph: dict, width: int = 1100, height: int = 760) -> str:
         )
     parts.append(
         f'<text x="{width - 10}" y="{height - 10}" font-size="11" text-anchor="end" fill="#475569">'
-        f"{len(nodes)} nodes · {len(edges)} links · arrows: funds (width by CAD) · dashed: shared identifiers"
+        f"{len(nodes)} nodes · {len(edges)} links · arrows: funds (width by CAD) · "
+        "dashed: shared identifiers"
         f"{'' if label_outer else ' · hover a node for its name'}</text></svg>"
     )
     return "".join(parts)
