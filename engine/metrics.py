@@ -28,9 +28,19 @@ disable_created_metrics()
 # The reason classes the engine gives dead letters (tests/test_metrics.py keeps this list in
 # step with every module that makes them).
 DEAD_LETTER_REASON_CLASSES = (
-    "invalid_json", "invalid_type", "invalid_field", "missing_field", "key_mismatch",
-    "empty_message", "oversize", "too_deep", "out_of_range", "invalid_reference",
-    "invalid_signal", "handler_error", "case_refused",
+    "invalid_json",
+    "invalid_type",
+    "invalid_field",
+    "missing_field",
+    "key_mismatch",
+    "empty_message",
+    "oversize",
+    "too_deep",
+    "out_of_range",
+    "invalid_reference",
+    "invalid_signal",
+    "handler_error",
+    "case_refused",
     "unverified_package",
 )
 # What folding an alert into a case did (engine/cases/model.py AlertResult keeps these in step).
@@ -44,65 +54,145 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None):
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.input_messages = Counter("protect_input_messages",
-                                      "Messages consumed and handled (detected, applied or dead-lettered)",
-                                      ["topic"], registry=r)
-        self.input_bytes = Counter("protect_input_bytes", "Message value bytes consumed", ["topic"], registry=r)
-        self.transactions = Counter("protect_transactions_processed", "Valid transactions run through the kernels",
-                                    registry=r)
-        self.dead_letters = Counter("protect_dead_letters", "Messages sent to dead-letters", ["reason_class"],
-                                    registry=r)
+        self.input_messages = Counter(
+            "protect_input_messages",
+            "Messages consumed and handled (detected, applied or dead-lettered)",
+            ["topic"],
+            registry=r,
+        )
+        self.input_bytes = Counter(
+            "protect_input_bytes", "Message value bytes consumed", ["topic"], registry=r
+        )
+        self.transactions = Counter(
+            "protect_transactions_processed",
+            "Valid transactions run through the kernels",
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "protect_dead_letters", "Messages sent to dead-letters", ["reason_class"], registry=r
+        )
         # A handler raised on a message or batch: the messages responsible were dead-lettered
         # and the worker went on (stage: firehose, feed, case_agent, case_reader, ...).
-        self.handler_errors = Counter("protect_handler_errors", "Errors raised while a message or batch "
-                                      "was handled (its messages were dead-lettered)", ["stage"], registry=r)
+        self.handler_errors = Counter(
+            "protect_handler_errors",
+            "Errors raised while a message or batch "
+            "was handled (its messages were dead-lettered)",
+            ["stage"],
+            registry=r,
+        )
         self.alerts = Counter("protect_alerts", "Alerts published", ["role"], registry=r)
-        self.alert_families = Counter("protect_alert_families", "Published alerts carrying at least one indicator "
-                                      "of the family (an alert counts once per family)", ["family"], registry=r)
-        self.alert_indicators = Counter("protect_alert_indicators", "Indicators carried by published alerts",
-                                        ["indicator", "family"], registry=r)
-        self.indicator_fires = Counter("protect_indicator_fires", "Rows on which an indicator fired",
-                                       ["indicator"], registry=r)
-        self.batch_size = Histogram("protect_batch_size", "Messages per processed batch", buckets=BATCH_BUCKETS,
-                                    registry=r)
-        self.batch_seconds = Histogram("protect_batch_seconds", "Time to decode and run one batch",
-                                       buckets=LATENCY_BUCKETS, registry=r)
-        self.alert_event_lag = Histogram("protect_alert_event_lag_seconds",
-                                         "Alert creation time minus the triggering transaction's event time",
-                                         buckets=(1, 10, 60, 600, 3600, 86_400, 7 * 86_400, 90 * 86_400),
-                                         registry=r)
-        self.alert_latency = Histogram("protect_alert_latency_seconds",
-                                       "Alert published minus the triggering transaction's arrival on Kafka",
-                                       buckets=LATENCY_BUCKETS, registry=r)
-        self.processing_delay = Histogram("protect_processing_delay_seconds",
-                                          "Batch processed minus the arrival of its oldest record",
-                                          buckets=LATENCY_BUCKETS, registry=r)
-        self.consumer_lag = Gauge("protect_consumer_lag", "Records in the partition not yet processed "
-                                  "(last known high watermark minus position)", ["topic", "partition"], registry=r)
-        self.state_customers = Gauge("protect_state_customers", "Customers held in state", registry=r)
-        self.state_bytes = Gauge("protect_state_bytes", "Bytes of per-customer state arrays", registry=r)
-        self.party_index_keys = Gauge("protect_party_index_keys", "Party keys in this worker's party index "
-                                      "(customers flagged to the cross-customer stage)", registry=r)
-        self.partitions = Gauge("protect_partitions_assigned", "Input partitions assigned to this worker",
-                                registry=r)
-        self.checkpoint_seconds = Histogram("protect_checkpoint_seconds", "Time to flush, save and commit",
-                                            buckets=LATENCY_BUCKETS, registry=r)
-        self.checkpoint_bytes = Gauge("protect_checkpoint_bytes", "Bytes of the last checkpoint written",
-                                      registry=r)
-        self.last_checkpoint = Gauge("protect_last_checkpoint_timestamp_seconds",
-                                     "Unix time of the last completed checkpoint", registry=r)
-        self.cases = Gauge("protect_cases", "Cases held by this worker, by status", ["status"], registry=r)
-        self.case_updates = Counter("protect_case_updates", "Alerts handled by case assembly, by what happened "
-                                    "(opened, joined, duplicate, snoozed, reopened)", ["result"], registry=r)
-        self.disclosures = Counter("protect_disclosures", "Disclosure packages published", registry=r)
-        self.dispositions = Counter("protect_dispositions", "Analyst dispositions applied", ["action"], registry=r)
-        self.dispositions_refused = Counter("protect_dispositions_refused",
-                                            "Dispositions refused (unknown or decided case, bad message)",
-                                            registry=r)
-        self.indicator_outcomes = Counter("protect_indicator_outcomes", "Indicators of filed (true_positive) "
-                                          "and closed-as-false-positive cases", ["indicator", "outcome"], registry=r)
-        self.committed_offset = Gauge("protect_committed_offset", "Next offset committed to the group",
-                                      ["topic", "partition"], registry=r)
+        self.alert_families = Counter(
+            "protect_alert_families",
+            "Published alerts carrying at least one indicator "
+            "of the family (an alert counts once per family)",
+            ["family"],
+            registry=r,
+        )
+        self.alert_indicators = Counter(
+            "protect_alert_indicators",
+            "Indicators carried by published alerts",
+            ["indicator", "family"],
+            registry=r,
+        )
+        self.indicator_fires = Counter(
+            "protect_indicator_fires", "Rows on which an indicator fired", ["indicator"], registry=r
+        )
+        self.batch_size = Histogram(
+            "protect_batch_size", "Messages per processed batch", buckets=BATCH_BUCKETS, registry=r
+        )
+        self.batch_seconds = Histogram(
+            "protect_batch_seconds",
+            "Time to decode and run one batch",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.alert_event_lag = Histogram(
+            "protect_alert_event_lag_seconds",
+            "Alert creation time minus the triggering transaction's event time",
+            buckets=(1, 10, 60, 600, 3600, 86_400, 7 * 86_400, 90 * 86_400),
+            registry=r,
+        )
+        self.alert_latency = Histogram(
+            "protect_alert_latency_seconds",
+            "Alert published minus the triggering transaction's arrival on Kafka",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.processing_delay = Histogram(
+            "protect_processing_delay_seconds",
+            "Batch processed minus the arrival of its oldest record",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "protect_consumer_lag",
+            "Records in the partition not yet processed "
+            "(last known high watermark minus position)",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.state_customers = Gauge(
+            "protect_state_customers", "Customers held in state", registry=r
+        )
+        self.state_bytes = Gauge(
+            "protect_state_bytes", "Bytes of per-customer state arrays", registry=r
+        )
+        self.party_index_keys = Gauge(
+            "protect_party_index_keys",
+            "Party keys in this worker's party index "
+            "(customers flagged to the cross-customer stage)",
+            registry=r,
+        )
+        self.partitions = Gauge(
+            "protect_partitions_assigned", "Input partitions assigned to this worker", registry=r
+        )
+        self.checkpoint_seconds = Histogram(
+            "protect_checkpoint_seconds",
+            "Time to flush, save and commit",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.checkpoint_bytes = Gauge(
+            "protect_checkpoint_bytes", "Bytes of the last checkpoint written", registry=r
+        )
+        self.last_checkpoint = Gauge(
+            "protect_last_checkpoint_timestamp_seconds",
+            "Unix time of the last completed checkpoint",
+            registry=r,
+        )
+        self.cases = Gauge(
+            "protect_cases", "Cases held by this worker, by status", ["status"], registry=r
+        )
+        self.case_updates = Counter(
+            "protect_case_updates",
+            "Alerts handled by case assembly, by what happened "
+            "(opened, joined, duplicate, snoozed, reopened)",
+            ["result"],
+            registry=r,
+        )
+        self.disclosures = Counter(
+            "protect_disclosures", "Disclosure packages published", registry=r
+        )
+        self.dispositions = Counter(
+            "protect_dispositions", "Analyst dispositions applied", ["action"], registry=r
+        )
+        self.dispositions_refused = Counter(
+            "protect_dispositions_refused",
+            "Dispositions refused (unknown or decided case, bad message)",
+            registry=r,
+        )
+        self.indicator_outcomes = Counter(
+            "protect_indicator_outcomes",
+            "Indicators of filed (true_positive) " "and closed-as-false-positive cases",
+            ["indicator", "outcome"],
+            registry=r,
+        )
+        self.committed_offset = Gauge(
+            "protect_committed_offset",
+            "Next offset committed to the group",
+            ["topic", "partition"],
+            registry=r,
+        )
 
         # Every series whose label values are known up front exists from the start, at 0.
         # A counter series created by its first increment enters Prometheus already at 1 (or

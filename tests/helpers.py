@@ -13,15 +13,22 @@ from engine.core.detector import BatchResult, Detector
 from engine.core.state import PartitionState
 
 
-def messages(rows: Iterable[Mapping[str, Any]], topic: str = "transactions", start: int = 0) -> list[Message]:
+def messages(
+    rows: Iterable[Mapping[str, Any]], topic: str = "transactions", start: int = 0
+) -> list[Message]:
     return [
         Message(topic, 0, start + i, str(r["customer_id"]).encode(), msgspec.json.encode(r))
         for i, r in enumerate(rows)
     ]
 
 
-def run_rows(rows, profiles=(), detector: Detector | None = None, state: PartitionState | None = None,
-             settings: Settings | None = None) -> tuple[BatchResult, PartitionState, Detector]:
+def run_rows(
+    rows,
+    profiles=(),
+    detector: Detector | None = None,
+    state: PartitionState | None = None,
+    settings: Settings | None = None,
+) -> tuple[BatchResult, PartitionState, Detector]:
     detector = detector or Detector(settings or Settings())
     state = state or detector.new_state()
     result = detector.process(state, messages(profiles, "profiles"), messages(rows))

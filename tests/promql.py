@@ -60,11 +60,15 @@ def dashboard_expressions(dashboard: dict) -> list[tuple[str, str]]:
     for panel in panels(dashboard):
         for target in panel.get("targets", []):
             if target.get("expr"):
-                found.append((f"panel {panel['title']!r} {target.get('refId', '')}", target["expr"]))
+                found.append(
+                    (f"panel {panel['title']!r} {target.get('refId', '')}", target["expr"])
+                )
     for variable in dashboard.get("templating", {}).get("list", []):
         if variable.get("type") != "query":
             continue
-        query = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+        query = (
+            variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+        )
         match = _LABEL_VALUES.match(query.strip())
         if match is None:
             found.append((f"variable {variable['name']!r}", query))
@@ -101,12 +105,19 @@ def metric_names(expr: str) -> set[str]:
     text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)  # strings
     text = re.sub(r"\{[^}]*\}", "", text)  # label matchers
     text = re.sub(r"\[[^\]]*\]", "", text)  # ranges and subqueries
-    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)  # label lists
+    text = re.sub(
+        r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text
+    )  # label lists
     names = set()
     for match in _IDENTIFIER.finditer(text):
         name = match.group()
-        rest = text[match.end():].lstrip()
-        if rest.startswith("(") or name.lower() in _KEYWORDS or match.start() and text[match.start() - 1].isdigit():
+        rest = text[match.end() :].lstrip()
+        if (
+            rest.startswith("(")
+            or name.lower() in _KEYWORDS
+            or match.start()
+            and text[match.start() - 1].isdigit()
+        ):
             continue
         names.add(name)
     return names
@@ -115,9 +126,16 @@ def metric_names(expr: str) -> set[str]:
 def exposed_names(registry: CollectorRegistry) -> set[str]:
     """Every sample name the registry can expose, whether or not a labelled child exists
     yet: counters as ``_total``, histograms as ``_bucket`` / ``_sum`` / ``_count``."""
-    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",),
-                "summary": ("", "_sum", "_count"), "info": ("_info",)}
-    return {family.name + suffix for family in registry.collect() for suffix in suffixes[family.type]}
+    suffixes = {
+        "counter": ("_total",),
+        "histogram": ("_bucket", "_sum", "_count"),
+        "gauge": ("",),
+        "summary": ("", "_sum", "_count"),
+        "info": ("_info",),
+    }
+    return {
+        family.name + suffix for family in registry.collect() for suffix in suffixes[family.type]
+    }
 
 
 def split_top_level(expr: str) -> list[str]:
@@ -154,7 +172,7 @@ def with_bool(clause: str) -> str:
         elif depth == 0:
             for op in _COMPARISONS:
                 if clause.startswith(op, i) and not clause.startswith("=~", i):
-                    after = clause[i + len(op):]
+                    after = clause[i + len(op) :]
                     if after.lstrip().startswith("bool"):
                         return clause
                     return f"{clause[:i]}{op} bool{after}"

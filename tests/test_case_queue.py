@@ -173,8 +173,7 @@ async def _produce(settings, messages, sealed=True) -> list[tuple[int, int]]:
     await producer.start()
     try:
         sent = [
-            await producer.send_and_wait(t, v, key=k, headers=headers(t, v))
-            for t, k, v in messages
+            await producer.send_and_wait(t, v, key=k, headers=headers(t, v)) for t, k, v in messages
         ]
     finally:
         await producer.stop()
@@ -347,9 +346,7 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
             page = wait_for(lambda p=p: decided(p), what="the decision on both workers")
             assert "st-escalated" in page and "seen &lt;i&gt;elsewhere&lt;/i&gt;" in page
             assert page.count("R. Remote") == 1
-        applied = [
-            scrape(p).get(("protect_dispositions", 'action="escalate"'), 0) for p in ports
-        ]
+        applied = [scrape(p).get(("protect_dispositions", 'action="escalate"'), 0) for p in ports]
         assert sum(applied) == 1, applied
     finally:
         codes = [stop_worker(w) for w in workers]

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.integration
 
 def test_demo_runs_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--customers", "500", "--days", "20", "--seed", "3", "--out", str(out)]) == 0
+    assert (
+        main(["demo", "--customers", "500", "--days", "20", "--seed", "3", "--out", str(out)]) == 0
+    )
     printed = capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
     lines = (out / "data" / "transactions.jsonl").read_bytes().count(b"\n")
@@ -28,5 +30,7 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     for alert in alerts:
         jsonschema.validate(alert, schema)
         assert alert["ppp_code"] == "PROTECT"
-        assert all(ind["evidence_txn_ids"] for ind in alert["indicators"] if ind["id"].startswith("PP-"))
+        assert all(
+            ind["evidence_txn_ids"] for ind in alert["indicators"] if ind["id"].startswith("PP-")
+        )
     assert "ring members alerted" in printed and str(out / "alerts.jsonl") in printed

@@ -127,7 +127,9 @@ def packages(cases, pipeline):
 def test_the_pipeline_gives_victim_and_trafficker_cases(cases):
     roles = {c.subjects[0].role_hypothesis for c in cases.values()}
     assert "possible_victim" in roles and roles & {"suspected_trafficker", "collector_nominee"}
-    assert len(cases) >= 5  # 600 customers hold 2 rings (about 8 members): enough to exercise every path
+    assert (
+        len(cases) >= 5
+    )  # 600 customers hold 2 rings (about 8 members): enough to exercise every path
 
 
 def test_duplicate_alert_id_adds_nothing_and_a_replay_changes_no_case(cases, pipeline):

@@ -29,18 +29,33 @@ C08,lookalike,,,,student
 C09,background,,,,
 C10,background,,,,
 """
-FAMILY = {"PP-01": "ADV", "PP-04": "LODGE", "PP-12": "CASHGEO", "PP-13": "CASHGEO", "PP-16": "FUNNEL",
-          "PP-17": "FUNNEL", "PP-30": "PROP"}
+FAMILY = {
+    "PP-01": "ADV",
+    "PP-04": "LODGE",
+    "PP-12": "CASHGEO",
+    "PP-13": "CASHGEO",
+    "PP-16": "FUNNEL",
+    "PP-17": "FUNNEL",
+    "PP-30": "PROP",
+}
 
 
 def alert(customer: str, role: str, score: float, end: str, *ids: str) -> AlertLite:
-    return AlertLite(customer, role, score, end, [AlertIndicatorLite(i, FAMILY[i]) for i in ids],
-                     sorted({FAMILY[i] for i in ids}))
+    return AlertLite(
+        customer,
+        role,
+        score,
+        end,
+        [AlertIndicatorLite(i, FAMILY[i]) for i in ids],
+        sorted({FAMILY[i] for i in ids}),
+    )
 
 
 ALERTS = [
     alert("C01", "collector_nominee", 9.0, "2026-01-14T00:00:00Z", "PP-01", "PP-17"),
-    alert("C01", "possible_victim", 10.0, "2026-01-20T00:00:00Z", "PP-01", "PP-04"),  # latest: right
+    alert(
+        "C01", "possible_victim", 10.0, "2026-01-20T00:00:00Z", "PP-01", "PP-04"
+    ),  # latest: right
     alert("C02", "suspected_trafficker", 8.0, "2026-01-18T00:00:00Z", "PP-16"),
     alert("C04", "collector_nominee", 12.0, "2026-01-07T12:00:00Z", "PP-17", "PP-13"),  # wrong role
     alert("C06", "suspected_trafficker", 7.0, "2026-01-20T00:00:00Z", "PP-16", "PP-30"),
@@ -61,8 +76,15 @@ def report(labels):
 
 
 def test_customer_and_alert_level(report):
-    assert report["population"] == {"customers": 10, "ring_members": 5, "outside_rings": 5, "rings": 2,
-                                    "days": 30, "alerts": 6, "alerts_for_unlabelled_customers": 0}
+    assert report["population"] == {
+        "customers": 10,
+        "ring_members": 5,
+        "outside_rings": 5,
+        "rings": 2,
+        "days": 30,
+        "alerts": 6,
+        "alerts_for_unlabelled_customers": 0,
+    }
     c = report["customers"]
     assert (c["alerted"], c["ring_members_alerted"], c["falsely_alerted"]) == (5, 3, 2)
     assert c["recall"] == 0.6 and c["precision"] == 0.6 and c["false_positive_rate"] == 0.4
@@ -82,7 +104,11 @@ def test_rings_roles_and_models(report):
     assert rings["case_precision"] == 0.5  # 2 rings / (2 rings + 2 falsely alerted customers)
     assert {r["ring_id"]: r["alerted"] for r in rings["by_ring"]} == {"R001": 2, "R002": 1}
     by_role = report["recall_by_role"]
-    assert {k: v["recall"] for k, v in by_role.items()} == {"victim": 1.0, "trafficker": 0.5, "collector": 0.0}
+    assert {k: v["recall"] for k, v in by_role.items()} == {
+        "victim": 1.0,
+        "trafficker": 0.5,
+        "collector": 0.0,
+    }
     by_model = report["recall_by_business_model"]
     assert by_model["short_stay_hotel"]["recall"] == round(2 / 3, 4)
     assert by_model["private_residence"]["recall"] == 0.5
@@ -106,9 +132,20 @@ def test_detection_delay_uses_the_first_alert(report):
 
 def test_indicator_hits_and_precision(report):
     rows = {r["id"]: r for r in report["indicators"]}
-    assert rows["PP-16"] == {"id": "PP-16", "family": "FUNNEL", "alerts": 3, "customers": 3, "ring_members": 1,
-                             "others": 2, "precision": round(1 / 3, 4)}
-    assert (rows["PP-01"]["alerts"], rows["PP-01"]["customers"], rows["PP-01"]["precision"]) == (2, 1, 1.0)
+    assert rows["PP-16"] == {
+        "id": "PP-16",
+        "family": "FUNNEL",
+        "alerts": 3,
+        "customers": 3,
+        "ring_members": 1,
+        "others": 2,
+        "precision": round(1 / 3, 4),
+    }
+    assert (rows["PP-01"]["alerts"], rows["PP-01"]["customers"], rows["PP-01"]["precision"]) == (
+        2,
+        1,
+        1.0,
+    )
     assert (rows["PP-17"]["customers"], rows["PP-17"]["precision"]) == (2, 1.0)
     assert rows["PP-30"]["precision"] == 0.0
 
@@ -148,28 +185,66 @@ def test_cli_reads_contract_alerts_and_writes_json_and_html(tmp_path, labels, ca
     (tmp_path / "labels.csv").write_text(LABELS)
     lines = []
     for a in ALERTS:  # full CONTRACT §4 shape: evaluation reads what it needs, skips the rest
-        lines.append(json.dumps({
-            "alert_id": f"ALR-{len(lines)}", "customer_id": a.customer_id, "role_hypothesis": a.role_hypothesis,
-            "score": a.score, "families": a.families,
-            "indicators": [{"id": i.id, "title": "t", "family": i.family, "sources": ["FINTRAC-2016-OA003 P1"],
-                            "observed": 1.0, "threshold": 1.0, "window": "30d", "evidence_txn_ids": ["T1"]}
-                           for i in a.indicators],
-            "window_start": a.window_end, "window_end": a.window_end, "created_at": "2026-02-01T00:00:00Z",
-            "ppp_code": "PROTECT", "engine_version": "0.1.0", "config_hash": "x", "trigger_txn_id": "T1",
-            "trigger": "3 families", "transactions": [],
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "alert_id": f"ALR-{len(lines)}",
+                    "customer_id": a.customer_id,
+                    "role_hypothesis": a.role_hypothesis,
+                    "score": a.score,
+                    "families": a.families,
+                    "indicators": [
+                        {
+                            "id": i.id,
+                            "title": "t",
+                            "family": i.family,
+                            "sources": ["FINTRAC-2016-OA003 P1"],
+                            "observed": 1.0,
+                            "threshold": 1.0,
+                            "window": "30d",
+                            "evidence_txn_ids": ["T1"],
+                        }
+                        for i in a.indicators
+                    ],
+                    "window_start": a.window_end,
+                    "window_end": a.window_end,
+                    "created_at": "2026-02-01T00:00:00Z",
+                    "ppp_code": "PROTECT",
+                    "engine_version": "0.1.0",
+                    "config_hash": "x",
+                    "trigger_txn_id": "T1",
+                    "trigger": "3 families",
+                    "transactions": [],
+                }
+            )
+        )
     (tmp_path / "alerts.jsonl").write_text("\n".join(lines) + "\n")
     assert len(read_alerts(tmp_path / "alerts.jsonl")) == 6
     out = tmp_path / "report"
-    assert main(["evaluate", "--labels", str(tmp_path / "labels.csv"), "--alerts", str(tmp_path / "alerts.jsonl"),
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--labels",
+                str(tmp_path / "labels.csv"),
+                "--alerts",
+                str(tmp_path / "alerts.jsonl"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "customer recall" in text and "60.0%" in text and "landlord" in text
     saved = json.loads((out / "evaluation.json").read_text())
     assert saved["customers"]["recall"] == 0.6
     page = (out / "evaluation.html").read_text()
-    assert page.count("<svg") >= 4 and "<script" not in page and "http" not in page.replace(
-        "http://www.w3.org/2000/svg", "")
+    assert (
+        page.count("<svg") >= 4
+        and "<script" not in page
+        and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+    )
 
 
 def test_bad_alert_line_names_the_file_and_line(tmp_path):

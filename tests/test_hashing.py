@@ -14,8 +14,14 @@ def test_bulk_hash_is_stable_across_processes_and_marks_missing_as_zero():
     values = ["TX0000000001", "TX0000000002", None, "", "TX0000000001", "réf-é"]
     here = bulk_hash(values)
     there = subprocess.run(
-        [sys.executable, "-c", f"from engine.core.hashing import bulk_hash; print(bulk_hash({values!r}).tolist())"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            f"from engine.core.hashing import bulk_hash; print(bulk_hash({values!r}).tolist())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert [int(x) for x in there.strip("[]\n").split(",")] == here.tolist()
     assert here[2] == here[3] == 0 and here[0] == here[4] and len(set(here.tolist())) == 4

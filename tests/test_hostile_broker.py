@@ -40,10 +40,13 @@ def nested(value: bytes) -> bytes:
 
 def halves() -> list[bytes]:
     """Two values, each invalid JSON, that joined with a comma are two valid rows."""
-    joined = json.dumps({**GOOD, "txn_id": "H1", "memo": "x},{y"}) + "," + json.dumps(
-        {**GOOD, "txn_id": "H2"})
+    joined = (
+        json.dumps({**GOOD, "txn_id": "H1", "memo": "x},{y"})
+        + ","
+        + json.dumps({**GOOD, "txn_id": "H2"})
+    )
     cut = joined.index("x},") + 2
-    return [joined[:cut].encode(), joined[cut + 1:].encode()]
+    return [joined[:cut].encode(), joined[cut + 1 :].encode()]
 
 
 def test_a_running_worker_survives_every_poison_pill(topics, tmp_path):
@@ -65,15 +68,17 @@ def test_a_running_worker_survives_every_poison_pill(topics, tmp_path):
 
     async def send() -> None:
         await ensure_topics(settings)
-        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap,
-                                    max_request_size=1_048_576)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap, max_request_size=1_048_576
+        )
         await producer.start()
         try:
             for value, _ in transactions:
                 await producer.send_and_wait(settings.transactions_topic, value, key=b"C1")
             await producer.send_and_wait(settings.profiles_topic, profile, key=b"C1")
-            await producer.send_and_wait(settings.reference_topic, NESTED,
-                                         key=b"escort_ad_platforms")
+            await producer.send_and_wait(
+                settings.reference_topic, NESTED, key=b"escort_ad_platforms"
+            )
             for value in engine_topics:
                 await producer.send_and_wait(settings.party_signals_topic, value, key=b"k")
                 await producer.send_and_wait(settings.findings_topic, value, key=b"C1")
@@ -85,9 +90,14 @@ def test_a_running_worker_survives_every_poison_pill(topics, tmp_path):
     samples = run_worker_until(settings, tmp_path, consumed)  # asserts a clean exit
     assert metric_sum(samples, "protect_transactions_processed") == 3  # V1, V2 (mcc 5812), V3
     expected = Counter(c for _, c in transactions if c) + Counter(
-        {"too_deep": 1 + 1 + 2, "invalid_signal": 2})  # profile, reference, signal + finding
-    letters = [json.loads(v) for v in asyncio.run(
-        read_topic(settings.bootstrap, settings.dead_letter_topic, sum(expected.values())))]
+        {"too_deep": 1 + 1 + 2, "invalid_signal": 2}
+    )  # profile, reference, signal + finding
+    letters = [
+        json.loads(v)
+        for v in asyncio.run(
+            read_topic(settings.bootstrap, settings.dead_letter_topic, sum(expected.values()))
+        )
+    ]
     assert Counter(letter["reason_class"] for letter in letters) == expected
     by_topic = Counter(letter["source_topic"] for letter in letters)
     assert by_topic[settings.reference_topic] == 1 and by_topic[settings.party_signals_topic] == 2

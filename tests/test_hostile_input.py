@@ -29,16 +29,22 @@ from engine.stream.firehose import Firehose
 from indicators.examples import txn
 from schemas.limits import InputLimits
 
-GOOD = txn(1, "cash_deposit", 200.0, channel="atm", city="Toronto", province="ON",
-           location_id="ATM-1")
+GOOD = txn(
+    1, "cash_deposit", 200.0, channel="atm", city="Toronto", province="ON", location_id="ATM-1"
+)
 
 
 def row(**change) -> dict:
     return {**GOOD, **change}
 
 
-def message(value: bytes | None, offset: int = 0, key: bytes | None = None,
-            timestamp_ms: int = 0, topic: str = "transactions") -> Message:
+def message(
+    value: bytes | None,
+    offset: int = 0,
+    key: bytes | None = None,
+    timestamp_ms: int = 0,
+    topic: str = "transactions",
+) -> Message:
     if key is None and value is not None:
         key = GOOD["customer_id"].encode()
     return Message(topic, 0, offset, key, value, timestamp_ms)
@@ -64,10 +70,14 @@ def detector() -> Detector:
 
 # ---------------------------------------------------------------------- the six poison pills
 def test_pill_1_mcc_as_a_json_number_is_accepted(detector):
-    values = [encode(row(txn_id="A", mcc=5812)), encode(row(txn_id="B", mcc="5812")),
-              encode(row(txn_id="C", mcc=42))]
-    result = detector.process(detector.new_state(), [], [message(v, i) for i, v in
-                                                         enumerate(values)])
+    values = [
+        encode(row(txn_id="A", mcc=5812)),
+        encode(row(txn_id="B", mcc="5812")),
+        encode(row(txn_id="C", mcc=42)),
+    ]
+    result = detector.process(
+        detector.new_state(), [], [message(v, i) for i, v in enumerate(values)]
+    )
     assert result.transactions == 3 and not result.dead
 
 
@@ -79,8 +89,9 @@ def test_pill_2_deep_nesting_is_a_dead_letter_not_a_recursion_error(detector, to
         decoded = decode_transactions([message(value)])
         assert [d.reason_class for d in decoded.dead] == ["too_deep"]
     else:
-        letter = decode_profile(message(with_nested({"customer_id": "C-1"}, 999), key=b"C-1",
-                                        topic="profiles"))
+        letter = decode_profile(
+            message(with_nested({"customer_id": "C-1"}, 999), key=b"C-1", topic="profiles")
+        )
         assert letter.reason_class == "too_deep" and "1000 deep" in letter.reason
 
 
@@ -96,8 +107,9 @@ def test_pill_2_on_the_reference_and_engine_topics(detector):
 
         decode = getattr(parties if decoder == "decode_signal" else identifiers, decoder)
         values = [nested, b"not json", b'{"unrelated": 1}', None]  # None: a tombstone, ignored
-        got, dead = firehose._internal([Message("x", 0, i, b"k", v) for i, v in
-                                        enumerate(values)], decode, "a signal")
+        got, dead = firehose._internal(
+            [Message("x", 0, i, b"k", v) for i, v in enumerate(values)], decode, "a signal"
+        )
         assert got == []
         assert [d.reason_class for d in dead] == ["too_deep", "invalid_signal", "invalid_signal"]
 
@@ -108,8 +120,12 @@ def test_json_depth_ignores_brackets_in_strings():
 
 
 def test_pill_3_long_strings_are_dead_letters_before_they_are_hashed():
-    decoded = decode_transactions([message(encode(row(linked_txn_id="L" * 25_000)), 0),
-                                   message(encode(row(memo="x" * 1_100_000)), 1)])
+    decoded = decode_transactions(
+        [
+            message(encode(row(linked_txn_id="L" * 25_000)), 0),
+            message(encode(row(memo="x" * 1_100_000)), 1),
+        ]
+    )
     assert not decoded.rows
     assert [d.reason_class for d in decoded.dead] == ["invalid_field", "oversize"]
     assert "linked_txn_id" in decoded.dead[0].reason
@@ -143,9 +159,15 @@ def test_pill_6_two_invalid_halves_never_join_into_rows():
     first = row(txn_id="A", memo="x},{y")
     joined = json.dumps(first) + "," + json.dumps(row(txn_id="B"))
     cut = joined.index("x},") + 2
-    halves = [joined[:cut].encode(), joined[cut + 1:].encode()]
-    assert len(msgspec.json.decode(("[" + halves[0].decode() + "," + halves[1].decode() + "]")
-                                   .encode())) == 2  # joined, they are two valid rows
+    halves = [joined[:cut].encode(), joined[cut + 1 :].encode()]
+    assert (
+        len(
+            msgspec.json.decode(
+                ("[" + halves[0].decode() + "," + halves[1].decode() + "]").encode()
+            )
+        )
+        == 2
+    )  # joined, they are two valid rows
     decoded = decode_transactions([message(h, i) for i, h in enumerate(halves)])
     assert decoded.rows == [] and [d.reason_class for d in decoded.dead] == ["invalid_json"] * 2
 
@@ -158,23 +180,53 @@ def test_limits_are_settings():
 
 
 # ---------------------------------------------------------------------- generated hostile input
-VALID_CHANGES = st.fixed_dictionaries({}, optional={
-    "mcc": st.one_of(st.sampled_from(["5812", "7011"]), st.integers(0, 9999)),
-    "memo": st.text(max_size=40),
-    "amount": st.floats(0, 1e6, allow_nan=False) | st.sampled_from(["12.50", "0"]),
-    "counterparty_name": st.text(min_size=1, max_size=30),
-})
+VALID_CHANGES = st.fixed_dictionaries(
+    {},
+    optional={
+        "mcc": st.one_of(st.sampled_from(["5812", "7011"]), st.integers(0, 9999)),
+        "memo": st.text(max_size=40),
+        "amount": st.floats(0, 1e6, allow_nan=False) | st.sampled_from(["12.50", "0"]),
+        "counterparty_name": st.text(min_size=1, max_size=30),
+    },
+)
 HOSTILE = st.one_of(
     st.binary(max_size=60).map(lambda b: ("bytes", b)),
-    st.sampled_from([b"", b"null", b"[]", b"{}", b"1", b'"x"', b"{", b"\xff\xfe{}"])
-    .map(lambda b: ("framing", b)),
-    st.sampled_from(["amount", "ts", "txn_type", "channel", "customer_id", "txn_id",
-                     "currency", "mcc", "attempted"])
-    .flatmap(lambda f: st.sampled_from([None, -1, 1e400, "1e400", "NaN", "Infinity", [], {},
-                                        True, "x" * 300, "2026-03-14T23:41:00", "0000-01-01"])
-             .map(lambda v, f=f: ("field", encode(row(**{f: v}))))),
+    st.sampled_from([b"", b"null", b"[]", b"{}", b"1", b'"x"', b"{", b"\xff\xfe{}"]).map(
+        lambda b: ("framing", b)
+    ),
+    st.sampled_from(
+        [
+            "amount",
+            "ts",
+            "txn_type",
+            "channel",
+            "customer_id",
+            "txn_id",
+            "currency",
+            "mcc",
+            "attempted",
+        ]
+    ).flatmap(
+        lambda f: st.sampled_from(
+            [
+                None,
+                -1,
+                1e400,
+                "1e400",
+                "NaN",
+                "Infinity",
+                [],
+                {},
+                True,
+                "x" * 300,
+                "2026-03-14T23:41:00",
+                "0000-01-01",
+            ]
+        ).map(lambda v, f=f: ("field", encode(row(**{f: v}))))
+    ),
     st.sampled_from(["amount", "ts", "txn_id"]).map(
-        lambda f: ("missing", encode({k: v for k, v in row().items() if k != f}))),
+        lambda f: ("missing", encode({k: v for k, v in row().items() if k != f}))
+    ),
     st.sampled_from([1e20, 1e300]).map(lambda a: ("absurd", encode(row(amount=a)))),
     st.integers(17, 2_000).map(lambda d: ("deep", with_nested(row(), d))),
     st.just(("long", encode(row(memo="m" * 70_000)))),
@@ -204,8 +256,13 @@ def batches(draw) -> list[tuple[str, bytes | None, bool]]:
 def test_every_message_is_processed_or_dead_lettered_with_a_reason(detector, batch):
     # 220 examples of 50 messages: 11,000 messages, about half hostile
     messages = [
-        Message("transactions", 0, i, b"someone-else" if kind == "key" else GOOD["customer_id"]
-                .encode(), value)
+        Message(
+            "transactions",
+            0,
+            i,
+            b"someone-else" if kind == "key" else GOOD["customer_id"].encode(),
+            value,
+        )
         for i, (kind, value, _) in enumerate(batch)
     ]
     state = detector.new_state()
@@ -242,8 +299,7 @@ def test_a_message_whose_handling_raises_is_set_aside_and_the_rest_processed(mon
     state = firehose.detector.new_state()
     values = [encode(row(txn_id=f"T{i}")) for i in range(9)]
     values.insert(4, encode(row(txn_id="POISON")))
-    result = asyncio.run(firehose._detect(state, [], [message(v, i) for i, v in
-                                                       enumerate(values)]))
+    result = asyncio.run(firehose._detect(state, [], [message(v, i) for i, v in enumerate(values)]))
     assert [(d.offset, d.reason_class) for d in result.dead] == [(4, "handler_error")]
     assert "ZeroDivisionError" in result.dead[0].reason
     assert result.transactions == 9
@@ -262,8 +318,7 @@ def test_a_failure_after_state_changed_sets_the_batch_aside(monkeypatch):
     monkeypatch.setattr(firehose.detector, "detect_columns", broken)
     state = firehose.detector.new_state()
     values = [encode(row(txn_id=f"T{i}")) for i in range(3)]
-    result = asyncio.run(firehose._detect(state, [], [message(v, i) for i, v in
-                                                       enumerate(values)]))
+    result = asyncio.run(firehose._detect(state, [], [message(v, i) for i, v in enumerate(values)]))
     assert [d.reason_class for d in result.dead] == ["handler_error"] * 3
     assert "may be partial" in result.dead[0].reason
     assert state.offsets["transactions"] == 3

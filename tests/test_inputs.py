@@ -29,8 +29,9 @@ def test_a_profile_fact_nothing_sets_is_refused(monkeypatch) -> None:
 def test_a_party_signal_nothing_announces_is_refused(monkeypatch) -> None:
     layout = inputs.allocate([("party", ("adv_lodge", "telepathy"))])
     monkeypatch.setattr(registry, "LAYOUT", layout)
-    with pytest.raises(ConfigError, match=r"party signals the engine never announces: "
-                                          r"\['telepathy'\]"):
+    with pytest.raises(
+        ConfigError, match=r"party signals the engine never announces: " r"\['telepathy'\]"
+    ):
         detector_module._cp_bits()
 
 
@@ -45,13 +46,21 @@ def test_a_checkpoint_from_another_layout_is_refused(tmp_path, monkeypatch) -> N
 
 
 def test_reference_matches_set_the_declared_bit() -> None:
-    row = {"txn_id": "T1", "re_id": "RE", "ts": "2026-03-02T12:00:00-05:00", "customer_id": "C1",
-           "account_id": "A1", "txn_type": "purchase", "channel": "ecom", "amount": 45.0,
-           "currency": "CAD", "merchant_name": "LEOLIST FEATURED AD"}
+    row = {
+        "txn_id": "T1",
+        "re_id": "RE",
+        "ts": "2026-03-02T12:00:00-05:00",
+        "customer_id": "C1",
+        "account_id": "A1",
+        "txn_type": "purchase",
+        "channel": "ecom",
+        "amount": 45.0,
+        "currency": "CAD",
+        "merchant_name": "LEOLIST FEATURED AD",
+    }
     detector = Detector(Settings())
     decoded = decode_transactions(messages([row]))
     columns = transaction_columns(decoded.rows, decoded.offsets, detector.reference)
     assert columns["ref_flags"][0] & REF_ESCORT_AD
-    assert REF_ESCORT_AD == registry.LAYOUT.bit("reference", "escort_ad_platforms")
+    assert registry.LAYOUT.bit("reference", "escort_ad_platforms") == REF_ESCORT_AD
     run_rows([row], detector=detector)  # and the kernels accept the columns
-

@@ -47,9 +47,7 @@ def module_name(path: Path) -> str:
 
 def all_modules() -> dict[str, Path]:
     return {
-        module_name(p): p
-        for package in PACKAGES
-        for p in sorted((ROOT / package).rglob("*.py"))
+        module_name(p): p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))
     }
 
 
@@ -104,7 +102,7 @@ def test_no_import_cycles():
             if node.startswith(target + "."):
                 continue
             if state.get(target) == 1:
-                cycles.append([*stack[stack.index(target):], target])
+                cycles.append([*stack[stack.index(target) :], target])
             elif target not in state:
                 visit(target)
         stack.pop()
@@ -129,14 +127,13 @@ def test_kafka_faust_and_http_only_in_the_adapter_layers():
 
 def test_the_layer_table_knows_every_package():
     """A new subpackage of engine/ must be given a layer, not fall into engine's by default."""
-    packages = {
-        module_name(p.parent) for p in (ROOT / "engine").glob("*/__init__.py")
-    }
+    packages = {module_name(p.parent) for p in (ROOT / "engine").glob("*/__init__.py")}
     assert packages <= set(LAYERS), sorted(packages - set(LAYERS))
 
 
-@pytest.mark.parametrize("module", ["engine.config", "engine.tools.produce",
-                                    "engine.stream.case_reader"])
+@pytest.mark.parametrize(
+    "module", ["engine.config", "engine.tools.produce", "engine.stream.case_reader"]
+)
 def test_reading_settings_loads_no_rules_and_no_numba(module):
     code = (
         f"import sys, {module}\n"
@@ -145,8 +142,9 @@ def test_reading_settings_loads_no_rules_and_no_numba(module):
         "loaded = sorted(m for m in sys.modules if m == 'numba' or m.startswith('indicators'))\n"
         "print(','.join(loaded))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "", f"{module} loads {out.stdout.strip()}"
 
 

@@ -20,8 +20,18 @@ from indicators.profile_rules import PROFILE_RULES
 from indicators.registry import REGISTRY
 from schemas.contract import ROLE_HYPOTHESES
 
-BOUNDED_LABELS = {"topic", "partition", "reason_class", "role", "indicator", "family",
-                  "status", "result", "action", "outcome"}  # the last four: fixed sets in engine/metrics.py
+BOUNDED_LABELS = {
+    "topic",
+    "partition",
+    "reason_class",
+    "role",
+    "indicator",
+    "family",
+    "status",
+    "result",
+    "action",
+    "outcome",
+}  # the last four: fixed sets in engine/metrics.py
 
 
 def value(metrics: Metrics, name: str, **labels: str) -> float | None:
@@ -63,7 +73,9 @@ def test_series_with_known_labels_exist_at_zero_before_any_event():
     for spec in REGISTRY.values():
         assert value(m, "protect_indicator_fires_total", indicator=spec.id) == 0
     for rule in (*REGISTRY.values(), *PROFILE_RULES):
-        assert value(m, "protect_alert_indicators_total", indicator=rule.id, family=rule.family) == 0
+        assert (
+            value(m, "protect_alert_indicators_total", indicator=rule.id, family=rule.family) == 0
+        )
         assert value(m, "protect_alert_families_total", family=rule.family) == 0
 
 
@@ -95,8 +107,11 @@ def test_reason_classes_match_what_the_engine_produces():
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.Tuple) and len(node.elts) == 2 and _is_reason(node.elts[0]):
                 found |= constants(node.elts[1])
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "dead_letter"
-                    and len(node.args) == 3):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "dead_letter"
+                and len(node.args) == 3
+            ):
                 found |= constants(node.args[2])
     assert found == set(DEAD_LETTER_REASON_CLASSES)
 
@@ -149,14 +164,20 @@ def test_published_alerts_count_once_per_family(monkeypatch):
     metrics = Metrics()
     firehose = engine.stream.firehose.Firehose(Settings(), metrics, detector=SimpleNamespace())
     firehose.producer = _Producer()
-    indicators = [SimpleNamespace(id=i, family=f) for i, f in (("PP-12", "CASHGEO"), ("PP-13", "CASHGEO"),
-                                                               ("PP-01", "ADV"))]
-    alert = SimpleNamespace(customer_id="C1", role_hypothesis="possible_victim", indicators=indicators)
+    indicators = [
+        SimpleNamespace(id=i, family=f)
+        for i, f in (("PP-12", "CASHGEO"), ("PP-13", "CASHGEO"), ("PP-01", "ADV"))
+    ]
+    alert = SimpleNamespace(
+        customer_id="C1", role_hypothesis="possible_victim", indicators=indicators
+    )
     asyncio.run(firehose._publish(BatchResult(alerts=[alert], transactions=10, fired={"PP-12": 2})))
     assert value(metrics, "protect_alerts_total", role="possible_victim") == 1
     assert value(metrics, "protect_alert_families_total", family="CASHGEO") == 1
     assert value(metrics, "protect_alert_families_total", family="ADV") == 1
-    assert value(metrics, "protect_alert_indicators_total", indicator="PP-13", family="CASHGEO") == 1
+    assert (
+        value(metrics, "protect_alert_indicators_total", indicator="PP-13", family="CASHGEO") == 1
+    )
     assert value(metrics, "protect_indicator_fires_total", indicator="PP-12") == 2
     assert value(metrics, "protect_transactions_processed_total") == 10
     assert firehose.producer.sent == [(Settings().alerts_topic, b"{}")]

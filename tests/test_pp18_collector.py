@@ -16,8 +16,14 @@ EMT_IN, EMT_OUT = TXN_CODE["emt_in"], TXN_CODE["emt_out"]
 
 
 def escort_in(day: float, sender: int, **extra) -> dict:
-    return {"ts": T0 + int(day * DAY), "txn_type": EMT_IN, "counterparty": sender, "ref_flags": REF_ESCORT_MEMO,
-            "amount": 120.0, **extra}
+    return {
+        "ts": T0 + int(day * DAY),
+        "txn_type": EMT_IN,
+        "counterparty": sender,
+        "ref_flags": REF_ESCORT_MEMO,
+        "amount": 120.0,
+        **extra,
+    }
 
 
 def forward(day: float) -> dict:
@@ -52,8 +58,16 @@ def test_window_expiry_and_attempted_rows():
 
 
 def test_bracketed_aliases_fire_on_the_second():
-    rows = [{"ts": T0 + k * DAY, "txn_type": EMT_OUT, "counterparty": 7, "ref_flags": REF_BRACKET_ALIAS,
-             "amount": 80.0} for k in range(3)]
+    rows = [
+        {
+            "ts": T0 + k * DAY,
+            "txn_type": EMT_OUT,
+            "counterparty": 7,
+            "ref_flags": REF_BRACKET_ALIAS,
+            "amount": 80.0,
+        }
+        for k in range(3)
+    ]
     out, _, _ = run(SPEC, columns_from_rows(rows), PARAMS)
     assert out.fired.tolist() == [0, 1, 1]
 

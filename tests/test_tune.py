@@ -19,7 +19,10 @@ from tests.helpers import comparable
 
 
 def test_parse_sweep():
-    assert parse_sweep("constellation.score_threshold=6,7.5, 9") == ("constellation.score_threshold", [6, 7.5, 9])
+    assert parse_sweep("constellation.score_threshold=6,7.5, 9") == (
+        "constellation.score_threshold",
+        [6, 7.5, 9],
+    )
     assert parse_sweep("PP-16.min_senders=4,5") == ("PP-16.min_senders", [4, 5])
     for bad in ("PP-16.min_senders", "=1,2", "PP-16.min_senders=four"):
         with pytest.raises(ConfigError, match="--sweep"):
@@ -28,9 +31,18 @@ def test_parse_sweep():
 
 def test_apply_validates_every_key():
     base = Settings()
-    s = apply(base, {"constellation.score_threshold": 7, "PP-16.min_senders": 4,
-                     "constellation.weights.FUNNEL": 3, "indicators.PP-01.min_payments": 2})
-    assert s.constellation.score_threshold == 7.0 and isinstance(s.constellation.score_threshold, float)
+    s = apply(
+        base,
+        {
+            "constellation.score_threshold": 7,
+            "PP-16.min_senders": 4,
+            "constellation.weights.FUNNEL": 3,
+            "indicators.PP-01.min_payments": 2,
+        },
+    )
+    assert s.constellation.score_threshold == 7.0 and isinstance(
+        s.constellation.score_threshold, float
+    )
     assert s.indicator_params["PP-16"] == {"min_senders": 4}
     assert s.indicator_params["PP-01"] == {"min_payments": 2}
     assert s.constellation.weights == {"FUNNEL": 3.0}
@@ -65,7 +77,9 @@ def test_choose_highest_recall_within_the_budget():
 
 def test_weight_overrides_reach_the_constellation_and_load_from_toml(tmp_path):
     path = tmp_path / "w.toml"
-    path.write_text('[constellation]\nscore_threshold = 9.0\n[constellation.weights]\nPP-16 = 4.0\nADV = 1.0\n')
+    path.write_text(
+        "[constellation]\nscore_threshold = 9.0\n[constellation.weights]\nPP-16 = 4.0\nADV = 1.0\n"
+    )
     settings = Settings.load(path, env={})
     assert settings.constellation.weights == {"PP-16": 4.0, "ADV": 1.0}
     specs = registry.select(None)
@@ -81,8 +95,13 @@ def test_weight_overrides_reach_the_constellation_and_load_from_toml(tmp_path):
 
 
 def test_settings_toml_round_trip(tmp_path):
-    s = Settings.build({"disabled_indicators": ["PP-31"], "indicator_params": {"PP-16": {"min_senders": 6}},
-                        "constellation": {"score_threshold": 9.5, "min_families": 4, "weights": {"PK-03": 1.5}}})
+    s = Settings.build(
+        {
+            "disabled_indicators": ["PP-31"],
+            "indicator_params": {"PP-16": {"min_senders": 6}},
+            "constellation": {"score_threshold": 9.5, "min_families": 4, "weights": {"PK-03": 1.5}},
+        }
+    )
     path = tmp_path / "tuned.toml"
     path.write_text(settings_toml(s, ["header"]))
     again = Settings.load(path, env={})
@@ -92,11 +111,18 @@ def test_settings_toml_round_trip(tmp_path):
 
 def test_cached_detection_equals_the_backtest(small_dataset):
     """Decode once, detect under another setting: the same alerts as a full backtest."""
-    other = dataclasses.replace(Settings(), cross_customer=False,
-                                constellation=ConstellationSettings(score_threshold=6.0, min_families=2))
-    decoded = DecodedInput.load(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", Settings())
+    other = dataclasses.replace(
+        Settings(),
+        cross_customer=False,
+        constellation=ConstellationSettings(score_threshold=6.0, min_families=2),
+    )
+    decoded = DecodedInput.load(
+        small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", Settings()
+    )
     cached, _ = decoded.run(other)
-    full, _ = backtest(small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", other, chunk=4096)
+    full, _ = backtest(
+        small_dataset / "transactions.jsonl", small_dataset / "profiles.jsonl", other, chunk=4096
+    )
     assert cached.alerts and comparable(cached.alerts) == comparable(full.alerts)
     assert cached.transactions == full.transactions
     assert decoded.days() == 30
@@ -104,10 +130,26 @@ def test_cached_detection_equals_the_backtest(small_dataset):
 
 def test_tiny_sweep_writes_settings_the_worker_accepts(small_dataset, tmp_path, capsys):
     out, report = tmp_path / "tuned.toml", tmp_path / "tune"
-    code = main(["tune", "--transactions", str(small_dataset / "transactions.jsonl"),
-                 "--profiles", str(small_dataset / "profiles.jsonl"), "--labels", str(small_dataset / "labels.csv"),
-                 "--sweep", "constellation.score_threshold=7,10", "--sweep", "PP-16.min_senders=4,6",
-                 "--out", str(out), "--report", str(report), "--quiet"])
+    code = main(
+        [
+            "tune",
+            "--transactions",
+            str(small_dataset / "transactions.jsonl"),
+            "--profiles",
+            str(small_dataset / "profiles.jsonl"),
+            "--labels",
+            str(small_dataset / "labels.csv"),
+            "--sweep",
+            "constellation.score_threshold=7,10",
+            "--sweep",
+            "PP-16.min_senders=4,6",
+            "--out",
+            str(out),
+            "--report",
+            str(report),
+            "--quiet",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "recall" in text and "◀ chosen" in text

@@ -26,6 +26,7 @@ from engine.crosscustomer.parties import SIGNAL_CODES, PartyIndex, PartySignal, 
 from engine.errors import ConfigError
 from indicators import registry
 from indicators.columns import EMT_IN, TRANSFER_IN
+from indicators.profile_spec import ProfileRuleSpec
 from indicators.runner import KernelOutput, run_indicator
 from schemas import FAMILIES, Alert, AlertIndicator, DeadLetter, Profile, Transaction
 
@@ -39,17 +40,27 @@ class BatchResult:
     fired: dict[str, int] = field(default_factory=dict)  # rows fired per indicator
     event_lag_s: list[float] = field(default_factory=list)  # alert created_at - trigger event time
     arrivals_ms: list[int] = field(default_factory=list)  # Kafka timestamp of each alert's trigger
-    observations: list[tuple[bytes, bytes]] = field(default_factory=list)  # for the cross-customer stage
-    party_signals: list[PartySignal] = field(default_factory=list)  # for the party index (engine.crosscustomer.parties)
+    observations: list[tuple[bytes, bytes]] = field(
+        default_factory=list
+    )  # for the cross-customer stage
+    party_signals: list[PartySignal] = field(
+        default_factory=list
+    )  # for the party index (engine.crosscustomer.parties)
 
 
 class Detector:
     """Runs every enabled indicator and the constellation over batches of one partition."""
 
-    def __init__(self, settings: Settings, reference: ReferenceLists | None = None,
-                 parties: PartyIndex | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        reference: ReferenceLists | None = None,
+        parties: PartyIndex | None = None,
+    ):
         self.settings = settings.check_detection()
-        self.parties = parties if parties is not None else PartyIndex()  # shared by a worker's partitions
+        self.parties = (
+            parties if parties is not None else PartyIndex()
+        )  # shared by a worker's partitions
         self.specs = registry.select(settings.enabled_indicators)
         self.params = settings.resolved_params()
         self.reference = reference or ReferenceLists.load(settings.reference_file)
@@ -71,12 +82,15 @@ class Detector:
         for i, spec in enumerate(self.specs):
             for example in spec.must_fire[:1]:
                 messages = [
-                    Message("warm-up", 0, j + 1000 * i, None, _encode(row)) for j, row in enumerate(example.transactions)
+                    Message("warm-up", 0, j + 1000 * i, None, _encode(row))
+                    for j, row in enumerate(example.transactions)
                 ]
                 self.process(state, [], messages)
 
     # ------------------------------------------------------------------ batches
-    def process(self, state: PartitionState, profiles: Sequence[Message], transactions: Sequence[Message]) -> BatchResult:
+    def process(
+        self, state: PartitionState, profiles: Sequence[Message], transactions: Sequence[Message]
+    ) -> BatchResult:
         """Apply profile messages, then run the transactions; state is updated in place."""
         result = BatchResult()
         for message in profiles:
@@ -84,7 +98,11 @@ class Detector:
             if isinstance(decoded, DeadLetter):
                 result.dead.append(decoded)
             else:
-                customer = decoded.customer_id if isinstance(decoded, Profile) else (message.key or b"").decode("utf-8", "replace")
+                customer = (
+                    decoded.customer_id
+                    if isinstance(decoded, Profile)
+                    else (message.key or b"").decode("utf-8", "replace")
+                )
                 if customer:
                     state.apply_profile(customer, decoded)
                 if isinstance(decoded, Profile):
@@ -97,18 +115,38 @@ class Detector:
             result.dead.extend(decoded_txns.dead)
             state.offsets[transactions[-1].topic] = transactions[-1].offset + 1
             if decoded_txns.rows:
-                self._detect(state, decoded_txns.rows, decoded_txns.offsets, result, decoded_txns.arrivals_ms,
-                             decoded_txns.values)
+                self._detect(
+                    state,
+                    decoded_txns.rows,
+                    decoded_txns.offsets,
+                    result,
+                    decoded_txns.arrivals_ms,
+                    decoded_txns.values,
+                )
         return result
 
-    def _detect(self, state: PartitionState, rows: list, refs: list[int], result: BatchResult,
-                arrivals_ms: list[int], raws: list[bytes]) -> None:
+    def _detect(
+        self,
+        state: PartitionState,
+        rows: list[Transaction],
+        refs: list[int],
+        result: BatchResult,
+        arrivals_ms: list[int],
+        raws: list[bytes],
+    ) -> None:
         columns = transaction_columns(rows, refs, self.reference)
         columns["cust"] = state.slots_for([r.customer_id for r in rows])
         self.detect_columns(state, rows, columns, result, arrivals_ms, raws)
 
-    def detect_columns(self, state: PartitionState, rows: Sequence, columns: dict[str, np.ndarray],
-                       result: BatchResult, arrivals_ms: Sequence[int], raws: Sequence[bytes]) -> None:
+    def detect_columns(
+        self,
+        state: PartitionState,
+        rows: Sequence[Transaction],
+        columns: dict[str, np.ndarray],
+        result: BatchResult,
+        arrivals_ms: Sequence[int],
+        raws: Sequence[bytes],
+    ) -> None:
         """Kernels, constellation and alerts over decoded columns (``cust`` from ``state``).
 
         ``rows[i]`` needs only ``txn_id`` and ``customer_id``. The tuning sweep
@@ -124,13 +162,19 @@ class Detector:
         fired = np.zeros((n, max(len(self.specs), 1)), dtype=np.uint8)
         outputs: list[KernelOutput] = []
         for k, spec in enumerate(self.specs):
-            out = run_indicator(spec, inputs, state.indicators[spec.id], self.params[spec.id], touched)
+            out = run_indicator(
+                spec, inputs, state.indicators[spec.id], self.params[spec.id], touched
+            )
             fired[:, k] = out.fired
             outputs.append(out)
             result.fired[spec.id] = int(out.fired.sum())
         kept = np.flatnonzero(touched)
-        state.remember(columns["seq"][kept], [rows[i].txn_id for i in kept.tolist()], columns["ts"][kept],
-                       [raws[i] for i in kept.tolist()])
+        state.remember(
+            columns["seq"][kept],
+            [rows[i].txn_id for i in kept.tolist()],
+            columns["ts"][kept],
+            [raws[i] for i in kept.tolist()],
+        )
 
         alert = np.zeros(n, dtype=np.uint8)
         score = np.zeros(n, dtype=np.float64)
@@ -157,17 +201,31 @@ class Detector:
         since = int(state.last_fire[slot].max())
         if since <= 0:  # an escort-EMT signal without a firing: the partition's newest event
             since = state.newest_event_ts()
-        return [PartySignal(key=k, customer_id=customer_id, signal=bit, since=since)
-                for bit in SIGNAL_CODES.values() if announced & bit for k in keys if k]
+        return [
+            PartySignal(key=k, customer_id=customer_id, signal=bit, since=since)
+            for bit in SIGNAL_CODES.values()
+            if announced & bit
+            for k in keys
+            if k
+        ]
 
-    def _party_signals(self, state: PartitionState, customer_ids: list[str], columns, fired, alert) -> list[PartySignal]:
+    def _party_signals(
+        self,
+        state: PartitionState,
+        customer_ids: list[str],
+        columns: dict[str, np.ndarray],
+        fired: np.ndarray,
+        alert: np.ndarray,
+    ) -> list[PartySignal]:
         """Signals this batch announces to the party index, once per customer and signal."""
         inbound = (columns["txn_type"] == EMT_IN) | (columns["txn_type"] == TRANSFER_IN)
         escort_memo = registry.LAYOUT.bit("reference", "escort_memo_lexicon")
         masks = {
-            SIGNAL_CODES["adv_lodge"]: (fired[:, self._signal_specs].any(axis=1)
-                                        if self._signal_specs else None),
-            SIGNAL_CODES["escort_emt"]: inbound & ((columns["ref_flags"] & escort_memo) != 0)
+            SIGNAL_CODES["adv_lodge"]: (
+                fired[:, self._signal_specs].any(axis=1) if self._signal_specs else None
+            ),
+            SIGNAL_CODES["escort_emt"]: inbound
+            & ((columns["ref_flags"] & escort_memo) != 0)
             & (columns["attempted"] == 0),
             SIGNAL_CODES["alerted"]: alert != 0,
         }
@@ -181,14 +239,31 @@ class Detector:
                 if announced[c] & bit:
                     continue
                 announced[c] |= bit
-                keys = own_keys(customer_ids[i], int(columns["account"][i]), int(state.profile["contact_email"][c]),
-                                int(state.profile["contact_phone"][c]))
-                signals += [PartySignal(key=k, customer_id=customer_ids[i], signal=bit, since=int(columns["ts"][i]))
-                            for k in keys]
+                keys = own_keys(
+                    customer_ids[i],
+                    int(columns["account"][i]),
+                    int(state.profile["contact_email"][c]),
+                    int(state.profile["contact_phone"][c]),
+                )
+                signals += [
+                    PartySignal(
+                        key=k, customer_id=customer_ids[i], signal=bit, since=int(columns["ts"][i])
+                    )
+                    for k in keys
+                ]
         return signals
 
     # ------------------------------------------------------------------ alerts
-    def _alert(self, state, rows, columns, outputs, i: int, score: float, mask: int) -> Alert:
+    def _alert(
+        self,
+        state: PartitionState,
+        rows: Sequence[Transaction],
+        columns: dict[str, np.ndarray],
+        outputs: list[KernelOutput],
+        i: int,
+        score: float,
+        mask: int,
+    ) -> Alert:
         cust = columns["cust"]
         c = int(cust[i])
         txn_ks, profile_rules = self.constellation.members(mask)
@@ -214,13 +289,17 @@ class Detector:
                 observed=observed, threshold=float(self.params[spec.id][spec.threshold_param]),
                 window=spec.window, evidence_txn_ids=list(evidence),
             ))  # fmt: skip
-            signals.append((spec.role_signal, spec.family, member_weight(spec, self.settings.constellation)))
+            signals.append(
+                (spec.role_signal, spec.family, member_weight(spec, self.settings.constellation))
+            )
         for rule in profile_rules:
             indicators.append(AlertIndicator(
                 id=rule.id, title=rule.title, family=rule.family, sources=list(rule.sources),
                 observed=1.0, threshold=1.0, window="profile", evidence_txn_ids=[],
             ))  # fmt: skip
-            signals.append((rule.role_signal, rule.family, member_weight(rule, self.settings.constellation)))
+            signals.append(
+                (rule.role_signal, rule.family, member_weight(rule, self.settings.constellation))
+            )
         families = sorted({ind.family for ind in indicators}, key=FAMILIES.index)
         customer_id = rows[i].customer_id
         trigger_txn = rows[i].txn_id
@@ -229,7 +308,7 @@ class Detector:
         return Alert(
             alert_id=f"ALR-{digest}",
             customer_id=customer_id,
-            role_hypothesis=role_hypothesis(signals),  # type: ignore[arg-type]
+            role_hypothesis=role_hypothesis(signals),
             score=round(score, 3),
             families=families,
             indicators=indicators,
@@ -241,32 +320,54 @@ class Detector:
             config_hash=self.config_hash,
             trigger_txn_id=trigger_txn,
             trigger=self._trigger_reason(families, score, profile_rules, signals, indicators),
-            transactions=sorted((_TXN_DECODER.decode(raw) for raw in evidence_rows.values()),
-                                key=lambda t: (t.ts, t.txn_id)),
+            transactions=sorted(
+                (_TXN_DECODER.decode(raw) for raw in evidence_rows.values()),
+                key=lambda t: (t.ts, t.txn_id),
+            ),
         )
 
-    def _trigger_reason(self, families: list[str], score: float, profile_rules, signals, indicators) -> str:
+    def _trigger_reason(
+        self,
+        families: list[str],
+        score: float,
+        profile_rules: list[ProfileRuleSpec],
+        signals: list[tuple[str, str, float]],
+        indicators: list[AlertIndicator],
+    ) -> str:
         s = self.settings.constellation
         nexus = [ind.id for ind in indicators if ind.id in s.nexus or ind.family in s.nexus]
         why = (f"; nexus {', '.join(nexus)}" if nexus else "; collector pattern") if s.nexus else ""
         if score >= s.score_threshold:
             return f"score {score:.1f} >= {s.score_threshold:.1f}{why}"
-        counted = sorted({f for _, f, w in signals if w >= s.family_min_weight} & set(families), key=FAMILIES.index)
+        counted = sorted(
+            {f for _, f, w in signals if w >= s.family_min_weight} & set(families),
+            key=FAMILIES.index,
+        )
         if len(counted) >= s.min_families:
             return f"{len(counted)} families ({', '.join(counted)}) within {s.window_days}d{why}"
         strong = [r.id for r in profile_rules if r.id in s.strong_rules]
         return f"{', '.join(strong)} with a transaction rule"
 
     @staticmethod
-    def _fire_snapshot(state: PartitionState, columns, out: KernelOutput, j: int) -> FireSnapshot:
+    def _fire_snapshot(
+        state: PartitionState, columns: dict[str, np.ndarray], out: KernelOutput, j: int
+    ) -> FireSnapshot:
         """What indicator output ``out`` showed at row ``j``, with refs resolved to txn ids."""
         store = state.evidence
         kept = [store[r] for r in out.evidence[j].tolist() if r >= 0 and r in store]
         ts = int(columns["ts"][j])
         first = min([t for _, t, _ in kept], default=ts)
-        return FireSnapshot(ts, float(out.observed[j]), tuple(i for i, _, _ in kept), first, tuple(r for _, _, r in kept))
+        return FireSnapshot(
+            ts,
+            float(out.observed[j]),
+            tuple(i for i, _, _ in kept),
+            first,
+            tuple(r for _, _, r in kept),
+        )
 
-    def _snapshot(self, state: PartitionState, columns, outputs: list[KernelOutput]) -> None:
+    def _snapshot(
+        self, state: PartitionState, columns: dict[str, np.ndarray], outputs: list[KernelOutput]
+    ) -> None:
         """Remember each customer's last firing per indicator for alerts in later batches."""
         cust = columns["cust"]
         for k, out in enumerate(outputs):
@@ -278,14 +379,14 @@ class Detector:
                 state.snapshots[(int(cust[j]), k)] = self._fire_snapshot(state, columns, out, j)
 
 
-_TXN_DECODER = msgspec.json.Decoder(Transaction)
+_TXN_DECODER: msgspec.json.Decoder[Transaction] = msgspec.json.Decoder(Transaction)
 
 
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _encode(row) -> bytes:
+def _encode(row: object) -> bytes:
     return msgspec.json.encode(row)
 
 
@@ -293,6 +394,8 @@ def _cp_bits() -> dict[int, int]:
     """Signal code on the party-signals topic -> its bit in ``cp_flags`` (declared signals)."""
     unknown = sorted(set(registry.LAYOUT.party) - SIGNAL_CODES.keys())
     if unknown:
-        raise ConfigError(f"rules declare party signals the engine never announces: {unknown}; "
-                          f"known: {sorted(SIGNAL_CODES)}")
+        raise ConfigError(
+            f"rules declare party signals the engine never announces: {unknown}; "
+            f"known: {sorted(SIGNAL_CODES)}"
+        )
     return {SIGNAL_CODES[name]: bit for name, bit in registry.LAYOUT.party.items()}

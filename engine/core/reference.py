@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -55,7 +56,8 @@ class ReferenceLists:
     def __init__(self, lists: Mapping[str, ReferenceList]):
         self.lists = dict(lists)
         canonical = json.dumps(
-            {n: [lst.fields, lst.terms, lst.whole_words] for n, lst in sorted(self.lists.items())}, sort_keys=True
+            {n: [lst.fields, lst.terms, lst.whole_words] for n, lst in sorted(self.lists.items())},
+            sort_keys=True,
         )
         self.digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -71,7 +73,7 @@ class ReferenceLists:
             lists.update(_parse(Path(path), document))
         return cls(lists)
 
-    def replace(self, name: str, document: Mapping) -> ReferenceLists:
+    def replace(self, name: str, document: Mapping[str, Any]) -> ReferenceLists:
         """A copy with list ``name`` replaced (used for updates from the ``reference`` topic)."""
         lists = dict(self.lists)
         lists.update(_parse(Path(f"<reference topic:{name}>"), {name: document}))
@@ -101,9 +103,11 @@ class ReferenceLists:
         return result.to_numpy().astype(np.int64, copy=False)
 
 
-def _parse(origin: Path, document: Mapping) -> dict[str, ReferenceList]:
+def _parse(origin: Path, document: Mapping[str, Any]) -> dict[str, ReferenceList]:
     if not isinstance(document, Mapping):
-        raise ReferenceListError(f"{origin}: expected a JSON object of lists, got {type(document).__name__}")
+        raise ReferenceListError(
+            f"{origin}: expected a JSON object of lists, got {type(document).__name__}"
+        )
     lists = {}
     for name, body in document.items():
         if name.startswith("_"):
@@ -113,12 +117,15 @@ def _parse(origin: Path, document: Mapping) -> dict[str, ReferenceList]:
                 f"{origin}: unknown list {name!r}; known lists: {sorted(known_lists())}"
             )
         if not isinstance(body, Mapping) or not isinstance(body.get("terms"), list):
-            raise ReferenceListError(f"{origin}: list {name!r} needs {{'match': ..., 'terms': [...]}}")
+            raise ReferenceListError(
+                f"{origin}: list {name!r} needs {{'match': ..., 'terms': [...]}}"
+            )
         fields = tuple(str(body.get("match", "merchant_name")).split("|"))
         bad = [f for f in fields if f not in MATCHABLE_FIELDS]
         if bad:
             raise ReferenceListError(
-                f"{origin}: list {name!r} matches unknown field(s) {bad}; valid: {list(MATCHABLE_FIELDS)}"
+                f"{origin}: list {name!r} matches unknown field(s) {bad}; "
+                f"valid: {list(MATCHABLE_FIELDS)}"
             )
         terms = tuple(str(t) for t in body["terms"] if str(t).strip())
         lists[name] = ReferenceList(name, fields, terms, bool(body.get("whole_words", False)))

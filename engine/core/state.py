@@ -48,8 +48,10 @@ def check_profile_facts() -> None:
     known = {*FLAG_TYPES, *DERIVED_FACTS, *FINDING_FACTS}
     unknown = sorted(set(LAYOUT.names("profile")) - known)
     if unknown:
-        raise ConfigError(f"rules declare profile facts the engine never sets: {unknown}; "
-                          f"known: {sorted(known)}")
+        raise ConfigError(
+            f"rules declare profile facts the engine never sets: {unknown}; "
+            f"known: {sorted(known)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class FireSnapshot:
 
 
 def profile_facts(profile: Profile) -> tuple[int, int, float, float]:
-    """(home city hash, profile flag bits, declared income, expected monthly) for the profile columns."""
+    """(home city hash, profile flag bits, declared income, expected monthly): the profile
+    columns of one customer."""
     facts = [flag.type for flag in profile.flags]
     if profile.occupation and _TRAVEL_OCCUPATION.search(profile.occupation):
         facts.append("travel_occupation")
@@ -78,8 +81,12 @@ def profile_facts(profile: Profile) -> tuple[int, int, float, float]:
         facts.append("minor")
     flags = LAYOUT.mask("profile", facts)
     key = place_key(profile.home_city, profile.home_province)
-    income = float(profile.declared_income_cad) if profile.declared_income_cad is not None else np.nan
-    expected = float(profile.expected_monthly_cad) if profile.expected_monthly_cad is not None else np.nan
+    income = (
+        float(profile.declared_income_cad) if profile.declared_income_cad is not None else np.nan
+    )
+    expected = (
+        float(profile.expected_monthly_cad) if profile.expected_monthly_cad is not None else np.nan
+    )
     return (stable_hash(key) if key else 0), flags, income, expected
 
 
@@ -104,8 +111,9 @@ class PartitionState:
         self.slots: dict[str, int] = {}
         self.customer_ids: list[str] = []
         self.indicators = {s.id: allocate_state(s, capacity) for s in specs}
-        self.profile = {
-            name: np.full(capacity, missing, dtype=dtype) for name, (dtype, missing, _) in col.PROFILE_COLUMNS.items()
+        self.profile: dict[str, np.ndarray] = {
+            name: np.full(capacity, missing, dtype=dtype)
+            for name, (dtype, missing, _) in col.PROFILE_COLUMNS.items()
         }
         k = len(specs)
         self.last_fire = np.full((capacity, max(k, 1)), col.EMPTY_TS, dtype=np.int64)
@@ -133,7 +141,7 @@ class PartitionState:
     def _grow(self, capacity: int) -> None:
         extra = capacity - self.capacity
 
-        def grown(array: np.ndarray, fill) -> np.ndarray:
+        def grown(array: np.ndarray, fill: object) -> np.ndarray:
             pad = np.full((extra, *array.shape[1:]), fill, dtype=array.dtype)
             return np.concatenate([array, pad])
 
@@ -174,13 +182,20 @@ class PartitionState:
         self.profile["profile_flags"][slot] |= LAYOUT.bit("profile", fact)
 
     # -------------------------------------------------------------- evidence
-    def remember(self, refs: np.ndarray, txn_ids: list[str], ts: np.ndarray, raws: list[bytes]) -> None:
+    def remember(
+        self, refs: np.ndarray, txn_ids: list[str], ts: np.ndarray, raws: list[bytes]
+    ) -> None:
         """Keep what later evidence needs of rows a kernel kept in its windows."""
         for ref, txn_id, t, raw in zip(refs.tolist(), txn_ids, ts.tolist(), raws, strict=True):
             self.evidence[ref] = (txn_id, t, raw)
 
     def live_refs(self) -> np.ndarray:
-        arrays = [a.ravel() for s in self.specs for name, a in self.indicators[s.id].items() if name.endswith("_ref")]
+        arrays = [
+            a.ravel()
+            for s in self.specs
+            for name, a in self.indicators[s.id].items()
+            if name.endswith("_ref")
+        ]
         if not arrays:
             return np.empty(0, dtype=np.int64)
         refs = np.unique(np.concatenate(arrays))
@@ -213,7 +228,11 @@ class PartitionState:
     def save(self, path: Path, config_hash: str) -> int:
         """Atomically write state and offsets to ``path``; returns bytes written."""
         n = len(self.customer_ids)
-        arrays = {f"ind/{sid}/{name}": a[:n] for sid, group in self.indicators.items() for name, a in group.items()}
+        arrays = {
+            f"ind/{sid}/{name}": a[:n]
+            for sid, group in self.indicators.items()
+            for name, a in group.items()
+        }
         arrays.update({f"profile/{name}": a[:n] for name, a in self.profile.items()})
         arrays["last_fire"] = self.last_fire[:n]
         arrays["last_alert_ts"] = self.last_alert_ts[:n]
@@ -233,7 +252,7 @@ class PartitionState:
         }
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         data = buffer.getvalue()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -253,7 +272,9 @@ class PartitionState:
         except (OSError, ValueError, KeyError) as exc:
             raise CheckpointError(f"checkpoint {path} cannot be read: {exc}") from exc
         if meta.get("format") != FORMAT_VERSION:
-            raise CheckpointError(f"checkpoint {path} has format {meta.get('format')}, expected {FORMAT_VERSION}")
+            raise CheckpointError(
+                f"checkpoint {path} has format {meta.get('format')}, expected {FORMAT_VERSION}"
+            )
         if meta["specs"] != [s.id for s in specs]:
             raise CheckpointError(
                 f"checkpoint {path} was written with indicators {meta['specs']}, now enabled "
@@ -280,7 +301,9 @@ class PartitionState:
         state.offsets = {k: int(v) for k, v in meta["offsets"].items()}
         state.evidence = {int(r): (t, int(ts), raw.encode()) for r, t, ts, raw in meta["evidence"]}
         state.snapshots = {
-            (int(c), int(k)): FireSnapshot(int(ts), float(obs), tuple(ev), int(first), tuple(x.encode() for x in raw))
+            (int(c), int(k)): FireSnapshot(
+                int(ts), float(obs), tuple(ev), int(first), tuple(x.encode() for x in raw)
+            )
             for c, k, ts, obs, ev, first, raw in meta["snapshots"]
         }
         return state

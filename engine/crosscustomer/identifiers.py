@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 import msgspec
 
@@ -39,7 +40,7 @@ class Finding(msgspec.Struct, kw_only=True):
     identifier: str
 
 
-_FINDING = msgspec.json.Decoder(Finding)
+_FINDING: msgspec.json.Decoder[Finding] = msgspec.json.Decoder(Finding)
 _ENCODER = msgspec.json.Encoder()
 # The profile fact (indicators.inputs) each rule's finding sets in its holder's state.
 FINDING_FACTS = {"PP-19": "shared_identifier"}
@@ -60,7 +61,11 @@ def profile_observations(profile: Profile) -> list[tuple[bytes, bytes]]:
     seen: dict[str, str] = {}
     for phone in profile.phones:
         if _normal_phone(phone):
-            seen[_digest("phone", _normal_phone(phone) + (phone.split("x")[1] if "x" in phone else ""))] = "phone"
+            seen[
+                _digest(
+                    "phone", _normal_phone(phone) + (phone.split("x")[1] if "x" in phone else "")
+                )
+            ] = "phone"
     for email in profile.emails:
         if "@" in email:
             seen[_digest("email", email.strip().lower())] = "email"
@@ -69,12 +74,19 @@ def profile_observations(profile: Profile) -> list[tuple[bytes, bytes]]:
         if normal:
             seen[_digest("address", normal)] = "address"
     return [
-        (key.encode(), _ENCODER.encode(Observation(identifier=key, kind=kind, customer_id=profile.customer_id)))
+        (
+            key.encode(),
+            _ENCODER.encode(
+                Observation(identifier=key, kind=kind, customer_id=profile.customer_id)
+            ),
+        )
         for key, kind in seen.items()
     ]
 
 
-def update_holders(entry: dict, observation: Observation, min_holders: int) -> tuple[dict, list[Finding]]:
+def update_holders(
+    entry: dict[str, Any], observation: Observation, min_holders: int
+) -> tuple[dict[str, Any], list[Finding]]:
     """Fold one observation into an identifier's table entry; returns findings to send.
 
     ``entry`` is ``{"holders": [customer ids, oldest first], "notified": [...]}``.
@@ -89,8 +101,15 @@ def update_holders(entry: dict, observation: Observation, min_holders: int) -> t
         for customer in holders:
             if customer not in notified:
                 notified.append(customer)
-                findings.append(Finding(customer_id=customer, rule="PP-19", kind=observation.kind,
-                                        holders=len(holders), identifier=observation.identifier))
+                findings.append(
+                    Finding(
+                        customer_id=customer,
+                        rule="PP-19",
+                        kind=observation.kind,
+                        holders=len(holders),
+                        identifier=observation.identifier,
+                    )
+                )
         notified = notified[-MAX_HOLDERS:]
     return {"holders": holders, "notified": notified}, findings
 

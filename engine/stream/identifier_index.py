@@ -19,12 +19,22 @@ _ENCODER = msgspec.json.Encoder()
 
 def install_identifier_index(app, settings) -> None:
     """The Faust agent and table of the second stage, on ``app``."""
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw",
-           "partitions": settings.partitions}
+    raw = {
+        "key_type": bytes,
+        "value_type": bytes,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "partitions": settings.partitions,
+    }
     observations = app.topic(settings.identifiers_topic, **raw)
     findings = app.topic(settings.findings_topic, **raw)
-    table = app.Table("identifier-holders", default=dict, partitions=settings.partitions,
-                      key_type=str, value_type=None)
+    table = app.Table(
+        "identifier-holders",
+        default=dict,
+        partitions=settings.partitions,
+        key_type=str,
+        value_type=None,
+    )
 
     @app.agent(observations)
     async def index_identifiers(stream):
@@ -33,8 +43,11 @@ def install_identifier_index(app, settings) -> None:
                 observation = _OBS.decode(value)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 continue  # produced by this engine only; nothing a person could act on
-            entry, new = update_holders(table[observation.identifier], observation,
-                                        settings.shared_identifier_min_holders)
+            entry, new = update_holders(
+                table[observation.identifier], observation, settings.shared_identifier_min_holders
+            )
             table[observation.identifier] = entry
             for finding in new:
-                await findings.send(key=finding.customer_id.encode(), value=_ENCODER.encode(finding))
+                await findings.send(
+                    key=finding.customer_id.encode(), value=_ENCODER.encode(finding)
+                )

@@ -238,6 +238,7 @@ def install_analyst_view(app, settings, store) -> web.Application | None:
     if not token:
         log.info("analyst view off: no analyst_token configured")
         return None
+
     async def refuse(record) -> None:
         # a package the engine did not seal: never shown, kept for whoever investigates
         message = Message(record.topic, record.partition, record.offset, record.key, record.value)
