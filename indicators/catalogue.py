@@ -11,7 +11,9 @@ from indicators.profile_spec import ProfileRuleSpec
 from indicators.registry import PROFILE_REGISTRY, REGISTRY
 from indicators.spec import IndicatorSpec
 
-EXPECTED_IDS = tuple(f"PP-{n:02d}" for n in range(1, 33)) + tuple(f"PK-{n:02d}" for n in range(1, 11))
+EXPECTED_IDS = tuple(f"PP-{n:02d}" for n in range(1, 33)) + tuple(
+    f"PK-{n:02d}" for n in range(1, 11)
+)
 Spec = IndicatorSpec | ProfileRuleSpec
 
 
@@ -32,7 +34,10 @@ def catalogue_text() -> str:
         if spec is None:
             lines.append(f"{rule_id:6} {'-':8} {'-':8} {'missing':13} {'none':9} (not implemented)")
             continue
-        lines.append(f"{rule_id:6} {spec.family:8} {_kind(spec):8} {spec.status:13} {spec.coverage:9} {spec.title}")
+        lines.append(
+            f"{rule_id:6} {spec.family:8} {_kind(spec):8} {spec.status:13} {spec.coverage:9} "
+            f"{spec.title}"
+        )
         lines.append(f"{'':47}sources: {'; '.join(spec.sources)}")
         if isinstance(spec, IndicatorSpec):
             params = ", ".join(f"{p.name}={p.default:g} [{p.lo:g}..{p.hi:g}]" for p in spec.params)
@@ -61,28 +66,55 @@ def catalogue_markdown() -> str:
             continue
         anchor = rule_id.lower()
         out.append(
-            f"| [{rule_id}](#{anchor}) | {spec.family} | {spec.title} | {_kind(spec)} | {spec.status} "
+            f"| [{rule_id}](#{anchor}) | {spec.family} | {spec.title} | {_kind(spec)} | "
+            f"{spec.status} "
             f"| {spec.coverage} | {spec.weight:g} | {spec.role_signal} |"
         )
     for rule_id, spec in specs().items():
         if spec is None:
             continue
-        out += ["", f"## {rule_id}", "", f"**{spec.title}** · family {spec.family} · {_kind(spec)} · "
-                f"{spec.status} · weight {spec.weight:g} · role signal {spec.role_signal}", "",
-                spec.description, "", f"Sources: {'; '.join(spec.sources)}.", ""]
+        out += [
+            "",
+            f"## {rule_id}",
+            "",
+            f"**{spec.title}** · family {spec.family} · {_kind(spec)} · "
+            f"{spec.status} · weight {spec.weight:g} · role signal {spec.role_signal}",
+            "",
+            spec.description,
+            "",
+            f"Sources: {'; '.join(spec.sources)}.",
+            "",
+        ]
         if isinstance(spec, IndicatorSpec):
-            out += [f"Window: {spec.window}. Threshold parameter: `{spec.threshold_param}`.", "",
-                    "| parameter | default | bounds | meaning |", "|---|---:|---|---|"]
-            out += [f"| `{p.name}` | {p.default:g} | {p.lo:g} – {p.hi:g} | {p.doc} |" for p in spec.params]
+            out += [
+                f"Window: {spec.window}. Threshold parameter: `{spec.threshold_param}`.",
+                "",
+                "| parameter | default | bounds | meaning |",
+                "|---|---:|---|---|",
+            ]
+            out += [
+                f"| `{p.name}` | {p.default:g} | {p.lo:g} – {p.hi:g} | {p.doc} |"
+                for p in spec.params
+            ]
             out.append("")
             if spec.reference_lists:
-                out += [f"Reference lists: {', '.join(f'`{r}`' for r in spec.reference_lists)}.", ""]
+                out += [
+                    f"Reference lists: {', '.join(f'`{r}`' for r in spec.reference_lists)}.",
+                    "",
+                ]
             fires = "; ".join(e.name for e in spec.must_fire)
             quiet = "; ".join(e.name for e in spec.must_not_fire)
             out += [f"Fires on: {fires}. Does not fire on: {quiet}.", ""]
         elif spec.strong:
-            out += ["Strong: together with any transaction rule it triggers an alert on its own.", ""]
+            out += [
+                "Strong: together with any transaction rule it triggers an alert on its own.",
+                "",
+            ]
         out += [f"Input fields: {', '.join(f'`{f}`' for f in spec.required_fields)}.", ""]
         out += ["Known false positives:", ""] + [f"- {fp}" for fp in spec.false_positives]
-        out += ["", f"Coverage: **{spec.coverage}**" + (f". {spec.coverage_note}" if spec.coverage_note else ".")]
+        out += [
+            "",
+            f"Coverage: **{spec.coverage}**"
+            + (f". {spec.coverage_note}" if spec.coverage_note else "."),
+        ]
     return "\n".join(out) + "\n"

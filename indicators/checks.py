@@ -29,8 +29,13 @@ def check_unique_id(rule_id: str, known: Collection[str], module: str) -> None:
 
 def expected_kernel_arguments(spec: IndicatorSpec, bit_arguments: Iterable[str] = ()) -> list[str]:
     """The kernel's parameter names, in the order the runner passes them."""
-    return [*spec.inputs, *(s.name for s in spec.state), *(p.name for p in spec.params),
-            *bit_arguments, *KERNEL_OUTPUTS]
+    return [
+        *spec.inputs,
+        *(s.name for s in spec.state),
+        *(p.name for p in spec.params),
+        *bit_arguments,
+        *KERNEL_OUTPUTS,
+    ]
 
 
 def check_kernel_arguments(spec: IndicatorSpec, bit_arguments: Iterable[str] = ()) -> None:
@@ -39,8 +44,10 @@ def check_kernel_arguments(spec: IndicatorSpec, bit_arguments: Iterable[str] = (
     expected = expected_kernel_arguments(spec, bit_arguments)
     if got == expected:
         return
-    at = next((i for i, (g, e) in enumerate(zip(got, expected, strict=False)) if g != e),
-              min(len(got), len(expected)))
+    at = next(
+        (i for i, (g, e) in enumerate(zip(got, expected, strict=False)) if g != e),
+        min(len(got), len(expected)),
+    )
     raise SpecError(
         f"rule 'kernel arguments in spec order': indicator {spec.id}, kernel "
         f"{function.__name__}: argument {at} is {_at(got, at)}, the runner passes "

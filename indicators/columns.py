@@ -67,7 +67,11 @@ BATCH_COLUMNS: dict[str, tuple[type, object, str]] = {
     "txn_key": (np.int64, 0, "hash of txn_id (what linked_txn_id of another row points to)"),
     "linked": (np.int64, 0, "hash of linked_txn_id (0 when absent)"),
     "foreign": (np.int8, 0, "1 if the counterparty or the place is outside Canada"),
-    "cp_contact": (np.int64, 0, "contact key of counterparty_email, else counterparty_phone (engine.core.hashing)"),
+    "cp_contact": (
+        np.int64,
+        0,
+        "contact key of counterparty_email, else counterparty_phone (engine.core.hashing)",
+    ),
     "cp_flags": (np.int64, 0, "signals the counterparty showed (bits: indicators.inputs)"),
 }
 
@@ -77,7 +81,11 @@ PROFILE_COLUMNS: dict[str, tuple[type, object, str]] = {
     "profile_flags": (np.int64, 0, "profile facts (bits: indicators.inputs)"),
     "declared_income": (np.float64, np.nan, "declared yearly income, CAD"),
     "expected_monthly": (np.float64, np.nan, "expected monthly activity, CAD"),
-    "contact_email": (np.int64, 0, "contact key of the profile's first e-mail (how others' rows name them)"),
+    "contact_email": (
+        np.int64,
+        0,
+        "contact key of the profile's first e-mail (how others' rows name them)",
+    ),
     "contact_phone": (np.int64, 0, "contact key of the profile's first phone"),
     "party_signals": (np.int64, 0, "signal codes already published to the party index"),
 }

@@ -11,8 +11,17 @@ EXAMPLE_CUSTOMER = "C-EXAMPLE"
 _START = datetime.fromisoformat("2026-03-02T12:00:00-05:00")
 
 
-def txn(n: int, txn_type: str, amount: float, *, hours: float = 0.0, days: float = 0.0,
-        at: str | None = None, channel: str = "pos", **fields: Any) -> dict[str, Any]:
+def txn(
+    n: int,
+    txn_type: str,
+    amount: float,
+    *,
+    hours: float = 0.0,
+    days: float = 0.0,
+    at: str | None = None,
+    channel: str = "pos",
+    **fields: Any,
+) -> dict[str, Any]:
     """Transaction number ``n`` of the example customer, ``days``/``hours`` after a fixed start.
 
     ``at`` (``"HH:MM"``) sets the local time of day instead of noon.
@@ -36,8 +45,12 @@ def txn(n: int, txn_type: str, amount: float, *, hours: float = 0.0, days: float
     return row
 
 
-def example(name: str, *rows: dict[str, Any], profile: dict[str, Any] | None = None,
-            parties: tuple[dict[str, Any], ...] = ()) -> Example:
+def example(
+    name: str,
+    *rows: dict[str, Any],
+    profile: dict[str, Any] | None = None,
+    parties: tuple[dict[str, Any], ...] = (),
+) -> Example:
     if profile is not None:
         profile = {"customer_id": EXAMPLE_CUSTOMER, **profile}
     return Example(name=name, transactions=tuple(rows), profile=profile, parties=parties)

@@ -20,11 +20,28 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @kernel
-def inconsistent_activity(cust, seq, ts, local_day, txn_type, amount, attempted,
-                          declared_income, expected_monthly,
-                          cr_ts, cr_ref, credit_day, credit_sum,
-                          window_days, k, min_credits_cad,
-                          fired, observed, evidence, touched):
+def inconsistent_activity(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    attempted,
+    declared_income,
+    expected_monthly,
+    cr_ts,
+    cr_ref,
+    credit_day,
+    credit_sum,
+    window_days,
+    k,
+    min_credits_cad,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Credits over ``window_days`` local days against the activity the profile states.
 
     Credits are cash deposits, EMTs, transfers, wires and EFTs in, with a known CAD amount.
@@ -108,8 +125,17 @@ SPEC = IndicatorSpec(
         "Seasonal and commission earners whose monthly activity is lumpy.",
     ),
     required_fields=("txn_type", "amount", "expected_monthly_cad", "declared_income_cad"),
-    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "attempted",
-            "declared_income", "expected_monthly"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "attempted",
+        "declared_income",
+        "expected_monthly",
+    ),
     state=(
         StateArray("cr_ts", (RING,), np.int64, EMPTY_TS),
         StateArray("cr_ref", (RING,), np.int64, -1),
@@ -117,11 +143,24 @@ SPEC = IndicatorSpec(
         StateArray("credit_sum", (DAYS, 1), np.float64, 0.0),
     ),
     params=(
-        Param("window_days", 30, 7, DAYS - 1, "credit window, local days", integer=True,
-              capacity="credit_day", spare=1),
+        Param(
+            "window_days",
+            30,
+            7,
+            DAYS - 1,
+            "credit window, local days",
+            integer=True,
+            capacity="credit_day",
+            spare=1,
+        ),
         Param("k", 3.0, 1.0, 20.0, "credits above k times the stated baseline fire"),
-        Param("min_credits_cad", 3_000.0, 100.0, 1_000_000.0,
-              "credits must also exceed this (CAD): the floor under a tiny baseline"),
+        Param(
+            "min_credits_cad",
+            3_000.0,
+            100.0,
+            1_000_000.0,
+            "credits must also exceed this (CAD): the floor under a tiny baseline",
+        ),
     ),
     kernel=inconsistent_activity,
     coverage="partial",
@@ -152,8 +191,11 @@ SPEC = IndicatorSpec(
             _deposit(1, 2_400.0, 0, "eft_in"),
             _deposit(2, 2_400.0, 14, "eft_in"),
             _deposit(3, 300.0, 20, "emt_in"),
-            profile={"occupation": "nurse", "expected_monthly_cad": 5_000,
-                     "declared_income_cad": 70_000},
+            profile={
+                "occupation": "nurse",
+                "expected_monthly_cad": 5_000,
+                "declared_income_cad": 70_000,
+            },
         ),
         example(
             "no expected activity or income on file",

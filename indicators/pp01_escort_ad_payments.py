@@ -14,11 +14,28 @@ RING = 16
 
 
 @kernel
-def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags, attempted,
-                       ring_ts, ring_ref, ring_small,
-                       window_days, min_payments, min_small_multiples, small_max,
-                       ref_escort_ad_platforms, ref_ad_premium_terms,
-                       fired, observed, evidence, touched):
+def escort_ad_payments(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    ref_flags,
+    attempted,
+    ring_ts,
+    ring_ref,
+    ring_small,
+    window_days,
+    min_payments,
+    min_small_multiples,
+    small_max,
+    ref_escort_ad_platforms,
+    ref_ad_premium_terms,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Count payments to escort / classified-ad platforms in a sliding event-time window.
 
     polars equivalent, per customer: filter ``purchase|preauth`` rows whose descriptor is on
@@ -29,8 +46,9 @@ def escort_ad_payments(cust, seq, ts, txn_type, amount, ref_flags, attempted,
     width = np.int64(window_days * DAY)
     for i in range(cust.shape[0]):
         t_type = txn_type[i]
-        if ((t_type != PURCHASE and t_type != PREAUTH)
-                or (ref_flags[i] & ref_escort_ad_platforms) == 0):
+        if (t_type != PURCHASE and t_type != PREAUTH) or (
+            ref_flags[i] & ref_escort_ad_platforms
+        ) == 0:
             continue
         if attempted[i]:
             continue
@@ -83,10 +101,24 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_payments", 3, 1, RING, "ad payments in the window", integer=True,
-              capacity="ring_ts"),
-        Param("min_small_multiples", 2, 1, RING, "payments <= small_max in multiples of $3",
-              integer=True, capacity="ring_ts"),
+        Param(
+            "min_payments",
+            3,
+            1,
+            RING,
+            "ad payments in the window",
+            integer=True,
+            capacity="ring_ts",
+        ),
+        Param(
+            "min_small_multiples",
+            2,
+            1,
+            RING,
+            "payments <= small_max in multiples of $3",
+            integer=True,
+            capacity="ring_ts",
+        ),
         Param("small_max", 30.0, 3.0, 300.0, "largest amount counted as a small multiple (CAD)"),
     ),
     kernel=escort_ad_payments,
@@ -94,27 +126,41 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "three ad payments in ten days",
-            txn(1, "purchase", 45.0, merchant_name="LEOLIST.CC PREMIUM", mcc="7311", channel="ecom"),
-            txn(2, "purchase", 60.0, days=4, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"),
-            txn(3, "purchase", 45.0, days=9, merchant_name="TRYST.LINK", mcc="7311", channel="ecom"),
+            txn(
+                1, "purchase", 45.0, merchant_name="LEOLIST.CC PREMIUM", mcc="7311", channel="ecom"
+            ),
+            txn(
+                2, "purchase", 60.0, days=4, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"
+            ),
+            txn(
+                3, "purchase", 45.0, days=9, merchant_name="TRYST.LINK", mcc="7311", channel="ecom"
+            ),
         ),
         example(
             "two small multiples",
             txn(1, "purchase", 12.0, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"),
-            txn(2, "purchase", 24.0, days=2, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"),
+            txn(
+                2, "purchase", 24.0, days=2, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "ordinary advertising",
             txn(1, "purchase", 45.0, merchant_name="GOOGLE ADS", mcc="7311", channel="ecom"),
-            txn(2, "purchase", 45.0, days=3, merchant_name="GOOGLE ADS", mcc="7311", channel="ecom"),
-            txn(3, "purchase", 45.0, days=6, merchant_name="GOOGLE ADS", mcc="7311", channel="ecom"),
+            txn(
+                2, "purchase", 45.0, days=3, merchant_name="GOOGLE ADS", mcc="7311", channel="ecom"
+            ),
+            txn(
+                3, "purchase", 45.0, days=6, merchant_name="GOOGLE ADS", mcc="7311", channel="ecom"
+            ),
         ),
         example(
             "two ad payments two months apart",
             txn(1, "purchase", 40.0, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"),
-            txn(2, "purchase", 40.0, days=60, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"),
+            txn(
+                2, "purchase", 40.0, days=60, merchant_name="LEOLIST.CC", mcc="7311", channel="ecom"
+            ),
         ),
     ),
 )

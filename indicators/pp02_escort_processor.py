@@ -16,11 +16,30 @@ REVERSAL = TXN_CODE["reversal"]
 
 
 @kernel
-def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flags,
-                     esc_ts, esc_ref, cred_ts, cred_ref,
-                     window_days, min_escort, min_credits, generic_processors,
-                     ref_escort_processors, ref_online_payment_services, fact_entity,
-                     fired, observed, evidence, touched):
+def escort_processor(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    ref_flags,
+    attempted,
+    profile_flags,
+    esc_ts,
+    esc_ref,
+    cred_ts,
+    cred_ref,
+    window_days,
+    min_escort,
+    min_credits,
+    generic_processors,
+    ref_escort_processors,
+    ref_online_payment_services,
+    fact_entity,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Transfers with escort-linked processors, and processor credits to a personal account.
 
     Two rings. One holds every transfer in or out whose counterparty or merchant is on the
@@ -44,11 +63,11 @@ def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flag
             continue
         flags = ref_flags[i]
         t_type = txn_type[i]
-        card = (t_type == PURCHASE or t_type == PREAUTH or t_type == REFUND
-                or t_type == REVERSAL)
+        card = t_type == PURCHASE or t_type == PREAUTH or t_type == REFUND or t_type == REVERSAL
         escort = (flags & ref_escort_processors) != 0 and not card
         credit = is_transfer_in(t_type) and (
-            escort or (generic_processors != 0 and (flags & ref_online_payment_services) != 0))
+            escort or (generic_processors != 0 and (flags & ref_online_payment_services) != 0)
+        )
         if not escort and not credit:
             continue
         c = cust[i]
@@ -67,8 +86,12 @@ def escort_processor(cust, seq, ts, txn_type, ref_flags, attempted, profile_flag
             fired[i] = 1
             observed[i] = n_esc if hit_esc else n_cred
             # A ring whose sub-rule did not fire contributes nothing: its window is (t, t].
-            select_evidence(evidence[i], t, window(esc_ts, esc_ref, c, lo if hit_esc else t),
-                            window(cred_ts, cred_ref, c, lo if hit_cred else t))
+            select_evidence(
+                evidence[i],
+                t,
+                window(esc_ts, esc_ref, c, lo if hit_esc else t),
+                window(cred_ts, cred_ref, c, lo if hit_cred else t),
+            )
 
 
 _ECOM = {"channel": "online"}
@@ -89,8 +112,12 @@ SPEC = IndicatorSpec(
         "two or more processor credits to a personal account in 30 days."
     ),
     family="ADV",
-    sources=("FINTRAC-2021-OA001 G15", "FINTRAC-2021-OA001 G26", "FINTRAC-2021-OA001 G27",
-             "FINTRAC-2021-OA001 S4"),
+    sources=(
+        "FINTRAC-2021-OA001 G15",
+        "FINTRAC-2021-OA001 G26",
+        "FINTRAC-2021-OA001 G27",
+        "FINTRAC-2021-OA001 S4",
+    ),
     status="experimental",
     severity="high",
     weight=2.5,
@@ -115,13 +142,33 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_escort", 1, 1, RING, "transfers with escort-linked processors in the window",
-              integer=True, capacity="esc_ts"),
-        Param("min_credits", 2, 1, RING, "inbound processor credits to a personal account",
-              integer=True, capacity="cred_ts"),
-        Param("generic_processors", 1, 0, 1,
-              "1: credits from any online payment service count as processor credits (G27); "
-              "0: only escort-linked processors", integer=True),
+        Param(
+            "min_escort",
+            1,
+            1,
+            RING,
+            "transfers with escort-linked processors in the window",
+            integer=True,
+            capacity="esc_ts",
+        ),
+        Param(
+            "min_credits",
+            2,
+            1,
+            RING,
+            "inbound processor credits to a personal account",
+            integer=True,
+            capacity="cred_ts",
+        ),
+        Param(
+            "generic_processors",
+            1,
+            0,
+            1,
+            "1: credits from any online payment service count as processor credits (G27); "
+            "0: only escort-linked processors",
+            integer=True,
+        ),
     ),
     kernel=escort_processor,
     reference_lists=("escort_processors", "online_payment_services"),
@@ -137,29 +184,61 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "payout from an adult-site processor",
-            txn(1, "eft_in", 640.0, counterparty_id="PROC-77", counterparty_name="CCBILL LLC",
-                **_ECOM),
+            txn(
+                1,
+                "eft_in",
+                640.0,
+                counterparty_id="PROC-77",
+                counterparty_name="CCBILL LLC",
+                **_ECOM,
+            ),
         ),
         example(
             "two payment-service transfers into a personal account",
-            txn(1, "transfer_in", 300.0, counterparty_id="PP-1", counterparty_name="PAYPAL",
-                **_ECOM),
-            txn(2, "transfer_in", 450.0, days=6, counterparty_id="PP-1",
-                counterparty_name="PAYPAL", **_ECOM),
+            txn(
+                1, "transfer_in", 300.0, counterparty_id="PP-1", counterparty_name="PAYPAL", **_ECOM
+            ),
+            txn(
+                2,
+                "transfer_in",
+                450.0,
+                days=6,
+                counterparty_id="PP-1",
+                counterparty_name="PAYPAL",
+                **_ECOM,
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "one payment-service transfer a month",
-            txn(1, "transfer_in", 120.0, counterparty_id="PP-1", counterparty_name="PAYPAL",
-                **_ECOM),
-            txn(2, "transfer_in", 80.0, days=35, counterparty_id="PP-1",
-                counterparty_name="PAYPAL", **_ECOM),
+            txn(
+                1, "transfer_in", 120.0, counterparty_id="PP-1", counterparty_name="PAYPAL", **_ECOM
+            ),
+            txn(
+                2,
+                "transfer_in",
+                80.0,
+                days=35,
+                counterparty_id="PP-1",
+                counterparty_name="PAYPAL",
+                **_ECOM,
+            ),
         ),
         example(
             "a shop's card processor payouts",
-            *(txn(n + 1, "eft_in", 900.0, days=2 * n, counterparty_id="SQ-1",
-                  counterparty_name="SQUARE PAYOUT", **_ECOM) for n in range(4)),
+            *(
+                txn(
+                    n + 1,
+                    "eft_in",
+                    900.0,
+                    days=2 * n,
+                    counterparty_id="SQ-1",
+                    counterparty_name="SQUARE PAYOUT",
+                    **_ECOM,
+                )
+                for n in range(4)
+            ),
             profile={"party_type": "entity", "name": "Corner Bakery Inc."},
         ),
     ),

@@ -20,12 +20,34 @@ def is_hosting_mcc(mcc):
 
 
 @kernel
-def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
-                    ad_ts, ad_ref, ad_small, ad_hit, host_ts, host_ref,
-                    window_days, ad_window_days, min_payments, min_small_multiples, small_max,
-                    min_hosting,
-                    ref_escort_ad_platforms, ref_ad_premium_terms,
-                    fired, observed, evidence, touched):
+def agency_operator(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    mcc,
+    ref_flags,
+    attempted,
+    ad_ts,
+    ad_ref,
+    ad_small,
+    ad_hit,
+    host_ts,
+    host_ref,
+    window_days,
+    ad_window_days,
+    min_payments,
+    min_small_multiples,
+    small_max,
+    min_hosting,
+    ref_escort_ad_platforms,
+    ref_ad_premium_terms,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """PP-01's escort-ad pattern and hosting / marketing payments in the same window.
 
     Self-contained (it does not read PP-01's state): escort-ad payments (purchase or
@@ -49,8 +71,11 @@ def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
         t_type = txn_type[i]
         flags = ref_flags[i]
         ad = (t_type == PURCHASE or t_type == PREAUTH) and (flags & ref_escort_ad_platforms) != 0
-        hosting = ((t_type == PURCHASE or t_type == PREAUTH or t_type == BILL_PAYMENT)
-                   and (flags & ref_escort_ad_platforms) == 0 and is_hosting_mcc(mcc[i]))
+        hosting = (
+            (t_type == PURCHASE or t_type == PREAUTH or t_type == BILL_PAYMENT)
+            and (flags & ref_escort_ad_platforms) == 0
+            and is_hosting_mcc(mcc[i])
+        )
         if not ad and not hosting:
             continue
         c = cust[i]
@@ -61,9 +86,11 @@ def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
             slot = ring_insert(ad_ts, ad_ref, c, t, seq[i])
             ad_small[c, slot] = small
             lo_ad = t - ad_width
-            hit = (ring_count(ad_ts, c, lo_ad, t) >= min_payments
-                   or ring_sum(ad_ts, ad_small, c, lo_ad, t) >= min_small_multiples
-                   or (flags & ref_ad_premium_terms) != 0)
+            hit = (
+                ring_count(ad_ts, c, lo_ad, t) >= min_payments
+                or ring_sum(ad_ts, ad_small, c, lo_ad, t) >= min_small_multiples
+                or (flags & ref_ad_premium_terms) != 0
+            )
             ad_hit[c, slot] = 1 if hit else 0
         else:
             ring_insert(host_ts, host_ref, c, t, seq[i])
@@ -80,8 +107,9 @@ def agency_operator(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
         if n_host >= min_hosting:
             fired[i] = 1
             observed[i] = n_host
-            select_evidence(evidence[i], t, window(ad_ts, ad_ref, c, lo),
-                            window(host_ts, host_ref, c, lo))
+            select_evidence(
+                evidence[i], t, window(ad_ts, ad_ref, c, lo), window(host_ts, host_ref, c, lo)
+            )
 
 
 _AD = {"mcc": "7311", "channel": "ecom"}
@@ -123,16 +151,42 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 60, 7, 90, "co-occurrence window, days", integer=True),
-        Param("ad_window_days", 30, 1, 90, "window of the escort-ad pattern (PP-01), days",
-              integer=True),
-        Param("min_payments", 3, 1, RING, "ad payments in the ad window (PP-01)", integer=True,
-              capacity="ad_ts"),
-        Param("min_small_multiples", 2, 1, RING,
-              "ad payments <= small_max in multiples of $3 (PP-01)", integer=True,
-              capacity="ad_ts"),
+        Param(
+            "ad_window_days",
+            30,
+            1,
+            90,
+            "window of the escort-ad pattern (PP-01), days",
+            integer=True,
+        ),
+        Param(
+            "min_payments",
+            3,
+            1,
+            RING,
+            "ad payments in the ad window (PP-01)",
+            integer=True,
+            capacity="ad_ts",
+        ),
+        Param(
+            "min_small_multiples",
+            2,
+            1,
+            RING,
+            "ad payments <= small_max in multiples of $3 (PP-01)",
+            integer=True,
+            capacity="ad_ts",
+        ),
         Param("small_max", 30.0, 3.0, 300.0, "largest amount counted as a small multiple (CAD)"),
-        Param("min_hosting", 1, 1, RING, "hosting / marketing payments in the window",
-              integer=True, capacity="host_ts"),
+        Param(
+            "min_hosting",
+            1,
+            1,
+            RING,
+            "hosting / marketing payments in the window",
+            integer=True,
+            capacity="host_ts",
+        ),
     ),
     kernel=agency_operator,
     reference_lists=("escort_ad_platforms", "ad_premium_terms"),
@@ -146,8 +200,15 @@ SPEC = IndicatorSpec(
             "premium escort ads and a web host in the same month",
             txn(1, "purchase", 12.0, merchant_name="LEOLIST.CC", **_AD),
             txn(2, "purchase", 24.0, days=3, merchant_name="LEOLIST.CC", **_AD),
-            txn(3, "purchase", 29.99, days=10, merchant_name="HOSTGATOR.COM", mcc="4816",
-                channel="ecom"),
+            txn(
+                3,
+                "purchase",
+                29.99,
+                days=10,
+                merchant_name="HOSTGATOR.COM",
+                mcc="4816",
+                channel="ecom",
+            ),
         ),
         example(
             "web developer paid, then a featured escort ad",

@@ -37,20 +37,49 @@ def find_stay(stay_ts, stay_ref, stay_merchant, stay_day, c, merchant, day):
             continue
         if abs(np.int64(day) - np.int64(stay_day[c, k])) > 1:
             continue
-        if best < 0 or t > stay_ts[c, best] or (t == stay_ts[c, best]
-                                                and stay_ref[c, k] > stay_ref[c, best]):
+        if (
+            best < 0
+            or t > stay_ts[c, best]
+            or (t == stay_ts[c, best] and stay_ref[c, k] > stay_ref[c, best])
+        ):
             best = k
     return best
 
 
 @kernel
-def short_stay_lodging(cust, seq, ts, local_day, txn_type, amount, mcc, city, merchant,
-                       ref_flags, attempted, profile_flags,
-                       stay_ts, stay_ref, stay_merchant, stay_day, stay_city,
-                       spend_day, spend_sum,
-                       stay_days, min_stays, city_days, min_cities, spend_days, max_spend_cad,
-                       ref_lodging_platforms, fact_travel_occupation,
-                       fired, observed, evidence, touched):
+def short_stay_lodging(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    mcc,
+    city,
+    merchant,
+    ref_flags,
+    attempted,
+    profile_flags,
+    stay_ts,
+    stay_ref,
+    stay_merchant,
+    stay_day,
+    stay_city,
+    spend_day,
+    spend_sum,
+    stay_days,
+    min_stays,
+    city_days,
+    min_cities,
+    spend_days,
+    max_spend_cad,
+    ref_lodging_platforms,
+    fact_travel_occupation,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Group lodging payments into stays and count stays, cities and spend in sliding windows.
 
     A lodging row (purchase or pre-auth at a lodging MCC or short-stay platform) joins the
@@ -71,7 +100,8 @@ def short_stay_lodging(cust, seq, ts, local_day, txn_type, amount, mcc, city, me
             continue
         t_type = txn_type[i]
         if (t_type != PURCHASE and t_type != PREAUTH) or not is_lodging(
-                mcc[i], ref_flags[i], ref_lodging_platforms):
+            mcc[i], ref_flags[i], ref_lodging_platforms
+        ):
             continue
         c = cust[i]
         t = ts[i]
@@ -150,8 +180,20 @@ SPEC = IndicatorSpec(
         "Event travel (tournaments, concerts) booked at several properties in one week.",
     ),
     required_fields=("txn_type", "amount", "mcc", "merchant_id", "city", "province"),
-    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "mcc", "city", "merchant",
-            "ref_flags", "attempted", "profile_flags"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "mcc",
+        "city",
+        "merchant",
+        "ref_flags",
+        "attempted",
+        "profile_flags",
+    ),
     state=(
         StateArray("stay_ts", (STAYS,), np.int64, EMPTY_TS),
         StateArray("stay_ref", (STAYS,), np.int64, -1),
@@ -163,15 +205,42 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("stay_days", 14, 1, 90, "velocity window, days", integer=True),
-        Param("min_stays", 4, 2, STAYS, "distinct stays in the velocity window", integer=True,
-              capacity="stay_ts"),
+        Param(
+            "min_stays",
+            4,
+            2,
+            STAYS,
+            "distinct stays in the velocity window",
+            integer=True,
+            capacity="stay_ts",
+        ),
         Param("city_days", 7, 1, 90, "multi-city window, days", integer=True),
-        Param("min_cities", 2, 2, STAYS, "distinct cities among stays in the city window",
-              integer=True, capacity="stay_ts"),
-        Param("spend_days", 30, 1, DAYS - 1, "spend window, local days", integer=True,
-              capacity="spend_day", spare=1),
-        Param("max_spend_cad", 2000.0, 100.0, 100_000.0,
-              "lodging purchases in the spend window above this fire (CAD)"),
+        Param(
+            "min_cities",
+            2,
+            2,
+            STAYS,
+            "distinct cities among stays in the city window",
+            integer=True,
+            capacity="stay_ts",
+        ),
+        Param(
+            "spend_days",
+            30,
+            1,
+            DAYS - 1,
+            "spend window, local days",
+            integer=True,
+            capacity="spend_day",
+            spare=1,
+        ),
+        Param(
+            "max_spend_cad",
+            2000.0,
+            100.0,
+            100_000.0,
+            "lodging purchases in the spend window above this fire (CAD)",
+        ),
     ),
     kernel=short_stay_lodging,
     reference_lists=("lodging_platforms",),
@@ -179,36 +248,116 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "four motels in ten days",
-            txn(1, "purchase", 129.0, merchant_id="M-MOTEL-1", merchant_name="BUDGET INN",
-                city="Toronto", province="ON", **_HOTEL),
-            txn(2, "purchase", 119.0, days=3, merchant_id="M-MOTEL-2",
-                merchant_name="AIRPORT MOTOR HOTEL", city="Toronto", province="ON", **_HOTEL),
-            txn(3, "purchase", 140.0, days=6, merchant_id="M-MOTEL-3",
-                merchant_name="LAKESHORE MOTEL", city="Toronto", province="ON", **_HOTEL),
-            txn(4, "purchase", 99.0, days=9, merchant_id="M-MOTEL-4",
-                merchant_name="HIGHWAY 401 INN", city="Toronto", province="ON", **_HOTEL),
+            txn(
+                1,
+                "purchase",
+                129.0,
+                merchant_id="M-MOTEL-1",
+                merchant_name="BUDGET INN",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "purchase",
+                119.0,
+                days=3,
+                merchant_id="M-MOTEL-2",
+                merchant_name="AIRPORT MOTOR HOTEL",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                3,
+                "purchase",
+                140.0,
+                days=6,
+                merchant_id="M-MOTEL-3",
+                merchant_name="LAKESHORE MOTEL",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                4,
+                "purchase",
+                99.0,
+                days=9,
+                merchant_id="M-MOTEL-4",
+                merchant_name="HIGHWAY 401 INN",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
         ),
         example(
             "hotels in two cities within a week",
-            txn(1, "purchase", 180.0, merchant_id="M-HOTEL-TO", merchant_name="DOWNTOWN SUITES",
-                city="Toronto", province="ON", **_HOTEL),
-            txn(2, "purchase", 165.0, days=3, merchant_id="M-HOTEL-MTL",
-                merchant_name="HOTEL CENTRE-VILLE", city="Montreal", province="QC", **_HOTEL),
+            txn(
+                1,
+                "purchase",
+                180.0,
+                merchant_id="M-HOTEL-TO",
+                merchant_name="DOWNTOWN SUITES",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "purchase",
+                165.0,
+                days=3,
+                merchant_id="M-HOTEL-MTL",
+                merchant_name="HOTEL CENTRE-VILLE",
+                city="Montreal",
+                province="QC",
+                **_HOTEL,
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "one week-long hotel stay charged nightly",
-            *(txn(n + 1, "purchase", 149.0, days=n, merchant_id="M-HOTEL-OTT",
-                  merchant_name="RIDEAU HOTEL", city="Ottawa", province="ON", **_HOTEL)
-              for n in range(7)),
+            *(
+                txn(
+                    n + 1,
+                    "purchase",
+                    149.0,
+                    days=n,
+                    merchant_id="M-HOTEL-OTT",
+                    merchant_name="RIDEAU HOTEL",
+                    city="Ottawa",
+                    province="ON",
+                    **_HOTEL,
+                )
+                for n in range(7)
+            ),
         ),
         example(
             "truck driver in two cities",
-            txn(1, "purchase", 110.0, merchant_id="M-TRUCK-1", merchant_name="TRUCK STOP INN",
-                city="Kingston", province="ON", **_HOTEL),
-            txn(2, "purchase", 105.0, days=2, merchant_id="M-TRUCK-2",
-                merchant_name="MOTEL RIVE-SUD", city="Levis", province="QC", **_HOTEL),
+            txn(
+                1,
+                "purchase",
+                110.0,
+                merchant_id="M-TRUCK-1",
+                merchant_name="TRUCK STOP INN",
+                city="Kingston",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "purchase",
+                105.0,
+                days=2,
+                merchant_id="M-TRUCK-2",
+                merchant_name="MOTEL RIVE-SUD",
+                city="Levis",
+                province="QC",
+                **_HOTEL,
+            ),
             profile={"occupation": "truck driver", "home_city": "Toronto", "home_province": "ON"},
         ),
     ),

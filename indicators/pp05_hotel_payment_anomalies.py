@@ -42,14 +42,48 @@ def earliest_pending(pre_ts, pre_status, c):
 
 
 @kernel
-def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, merchant,
-                            ref_flags, attempted, txn_key, linked, profile_flags,
-                            rnd_ts, rnd_ref, chg_ts, chg_ref, chg_key, chg_merchant, chg_day,
-                            chg_amount, chg_type, chg_kind,
-                            pre_ts, pre_ref, pre_key, pre_merchant, pre_status, pre_due,
-                            window_days, min_rounded, round_unit, refund_days, settle_days,
-                            ref_lodging_platforms, fact_travel_occupation,
-                            fired, observed, evidence, touched):
+def hotel_payment_anomalies(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    mcc,
+    merchant,
+    ref_flags,
+    attempted,
+    txn_key,
+    linked,
+    profile_flags,
+    rnd_ts,
+    rnd_ref,
+    chg_ts,
+    chg_ref,
+    chg_key,
+    chg_merchant,
+    chg_day,
+    chg_amount,
+    chg_type,
+    chg_kind,
+    pre_ts,
+    pre_ref,
+    pre_key,
+    pre_merchant,
+    pre_status,
+    pre_due,
+    window_days,
+    min_rounded,
+    round_unit,
+    refund_days,
+    settle_days,
+    ref_lodging_platforms,
+    fact_travel_occupation,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Four hotel-payment anomalies; a row fires on any of them.
 
     (a) rounded lodging purchases (amount a multiple of ``round_unit``): at least
@@ -117,8 +151,9 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
             for k in range(pre_ts.shape[1]):
                 if pre_status[c, k] != PENDING or not (t - settle_w < pre_ts[c, k] <= t):
                     continue
-                if (link != 0 and link == pre_key[c, k]) or (merch != 0
-                                                             and merch == pre_merchant[c, k]):
+                if (link != 0 and link == pre_key[c, k]) or (
+                    merch != 0 and merch == pre_merchant[c, k]
+                ):
                     pre_status[c, k] = SETTLED
                     changed = True
             if changed:
@@ -129,9 +164,14 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
             if kind == LODGING and merch != 0 and a == a:
                 found = False
                 for k in range(chg_ts.shape[1]):
-                    if (chg_ts[c, k] == EMPTY_TS or chg_kind[c, k] != LODGING
-                            or chg_type[c, k] != t_type or chg_merchant[c, k] != merch
-                            or chg_day[c, k] != local_day[i] or chg_ts[c, k] > t):
+                    if (
+                        chg_ts[c, k] == EMPTY_TS
+                        or chg_kind[c, k] != LODGING
+                        or chg_type[c, k] != t_type
+                        or chg_merchant[c, k] != merch
+                        or chg_day[c, k] != local_day[i]
+                        or chg_ts[c, k] > t
+                    ):
                         continue
                     other = chg_amount[c, k]
                     if other != other or other == a or (link != 0 and link == chg_key[c, k]):
@@ -160,11 +200,17 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
                 pre_status[c, k] = PENDING
                 pre_due[c] = earliest_pending(pre_ts, pre_status, c)
             # (a) rounded lodging purchases.
-            if t_type == PURCHASE and kind == LODGING and a == a and a > 0 \
-                    and a % round_unit == 0.0:
+            if (
+                t_type == PURCHASE
+                and kind == LODGING
+                and a == a
+                and a > 0
+                and a % round_unit == 0.0
+            ):
                 ring_insert(rnd_ts, rnd_ref, c, t, ref)
-                if (profile_flags[c] & fact_travel_occupation) == 0 \
-                        and ring_count(rnd_ts, c, t - width, t) >= min_rounded:
+                if (profile_flags[c] & fact_travel_occupation) == 0 and ring_count(
+                    rnd_ts, c, t - width, t
+                ) >= min_rounded:
                     for k in range(rnd_ts.shape[1]):
                         if t - width < rnd_ts[c, k] <= t:
                             cand_ts[n_cand] = rnd_ts[c, k]
@@ -176,11 +222,16 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
             # (c) refund of the same amount as a recent lodging / car-rental purchase.
             found = False
             for k in range(chg_ts.shape[1]):
-                if (chg_kind[c, k] == 0 or chg_type[c, k] != PURCHASE
-                        or not (t - refund_w < chg_ts[c, k] <= t) or chg_amount[c, k] != a):
+                if (
+                    chg_kind[c, k] == 0
+                    or chg_type[c, k] != PURCHASE
+                    or not (t - refund_w < chg_ts[c, k] <= t)
+                    or chg_amount[c, k] != a
+                ):
                     continue
-                if (link != 0 and link == chg_key[c, k]) or (merch != 0
-                                                             and merch == chg_merchant[c, k]):
+                if (link != 0 and link == chg_key[c, k]) or (
+                    merch != 0 and merch == chg_merchant[c, k]
+                ):
                     cand_ts[n_cand] = chg_ts[c, k]
                     cand_ref[n_cand] = chg_ref[c, k]
                     n_cand += 1
@@ -217,8 +268,12 @@ def hotel_payment_anomalies(cust, seq, ts, local_day, txn_type, amount, mcc, mer
                 charge = -1
                 if link != 0:
                     for k in range(chg_ts.shape[1]):
-                        if (chg_ts[c, k] != EMPTY_TS and chg_kind[c, k] == LODGING
-                                and chg_type[c, k] == PURCHASE and chg_key[c, k] == link):
+                        if (
+                            chg_ts[c, k] != EMPTY_TS
+                            and chg_kind[c, k] == LODGING
+                            and chg_type[c, k] == PURCHASE
+                            and chg_key[c, k] == link
+                        ):
                             charge = k
                             break
                 if charge >= 0:
@@ -257,8 +312,12 @@ SPEC = IndicatorSpec(
         "rounded hotel purchases in 30 days, or on any one of the other anomalies."
     ),
     family="LODGE",
-    sources=("FINTRAC-2016-OA003 P14", "FINTRAC-2016-OA003 P15", "FINTRAC-2016-OA003 P16",
-             "FINTRAC-2016-OA003 P17"),
+    sources=(
+        "FINTRAC-2016-OA003 P14",
+        "FINTRAC-2016-OA003 P15",
+        "FINTRAC-2016-OA003 P16",
+        "FINTRAC-2016-OA003 P17",
+    ),
     status="experimental",
     severity="medium",
     weight=2.0,
@@ -276,8 +335,21 @@ SPEC = IndicatorSpec(
         "debit card at check-out, or settled under a different merchant id.",
     ),
     required_fields=("txn_type", "amount", "mcc", "merchant_id", "linked_txn_id"),
-    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "mcc", "merchant",
-            "ref_flags", "attempted", "txn_key", "linked", "profile_flags"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "mcc",
+        "merchant",
+        "ref_flags",
+        "attempted",
+        "txn_key",
+        "linked",
+        "profile_flags",
+    ),
     state=(
         StateArray("rnd_ts", (ROUNDED,), np.int64, EMPTY_TS),
         StateArray("rnd_ref", (ROUNDED,), np.int64, -1),
@@ -298,12 +370,25 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "window for rounded purchases, days", integer=True),
-        Param("min_rounded", 3, 1, ROUNDED, "rounded lodging purchases in the window",
-              integer=True, capacity="rnd_ts"),
+        Param(
+            "min_rounded",
+            3,
+            1,
+            ROUNDED,
+            "rounded lodging purchases in the window",
+            integer=True,
+            capacity="rnd_ts",
+        ),
         Param("round_unit", 10.0, 1.0, 100.0, "an amount is rounded when a multiple of this"),
         Param("refund_days", 10, 1, 30, "a same-amount refund within this many days", integer=True),
-        Param("settle_days", 14, 1, 31, "a lodging pre-auth must settle within this many days",
-              integer=True),
+        Param(
+            "settle_days",
+            14,
+            1,
+            31,
+            "a lodging pre-auth must settle within this many days",
+            integer=True,
+        ),
     ),
     kernel=hotel_payment_anomalies,
     reference_lists=("lodging_platforms",),
@@ -320,52 +405,138 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "three round-sum motel nights",
-            txn(1, "purchase", 120.0, merchant_id="M-MOTEL-9", merchant_name="SUNSET MOTEL",
-                **_HOTEL),
-            txn(2, "purchase", 100.0, days=4, merchant_id="M-MOTEL-12",
-                merchant_name="HIGHWAY MOTOR INN", **_HOTEL),
-            txn(3, "purchase", 150.0, days=9, merchant_id="M-MOTEL-9",
-                merchant_name="SUNSET MOTEL", **_HOTEL),
+            txn(
+                1,
+                "purchase",
+                120.0,
+                merchant_id="M-MOTEL-9",
+                merchant_name="SUNSET MOTEL",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "purchase",
+                100.0,
+                days=4,
+                merchant_id="M-MOTEL-12",
+                merchant_name="HIGHWAY MOTOR INN",
+                **_HOTEL,
+            ),
+            txn(
+                3,
+                "purchase",
+                150.0,
+                days=9,
+                merchant_id="M-MOTEL-9",
+                merchant_name="SUNSET MOTEL",
+                **_HOTEL,
+            ),
         ),
         example(
             "two rooms at one hotel the same night",
-            txn(1, "purchase", 139.0, merchant_id="M-HOTEL-4", merchant_name="AIRPORT INN",
-                **_HOTEL),
-            txn(2, "purchase", 152.5, hours=1, merchant_id="M-HOTEL-4",
-                merchant_name="AIRPORT INN", **_HOTEL),
+            txn(
+                1, "purchase", 139.0, merchant_id="M-HOTEL-4", merchant_name="AIRPORT INN", **_HOTEL
+            ),
+            txn(
+                2,
+                "purchase",
+                152.5,
+                hours=1,
+                merchant_id="M-HOTEL-4",
+                merchant_name="AIRPORT INN",
+                **_HOTEL,
+            ),
         ),
         example(
             "hotel charge refunded in full",
-            txn(1, "purchase", 189.37, merchant_id="M-HOTEL-4", merchant_name="AIRPORT INN",
-                **_HOTEL),
-            txn(2, "refund", 189.37, days=2, merchant_id="M-HOTEL-4",
-                merchant_name="AIRPORT INN", linked_txn_id="EX-0001", **_HOTEL),
+            txn(
+                1,
+                "purchase",
+                189.37,
+                merchant_id="M-HOTEL-4",
+                merchant_name="AIRPORT INN",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "refund",
+                189.37,
+                days=2,
+                merchant_id="M-HOTEL-4",
+                merchant_name="AIRPORT INN",
+                linked_txn_id="EX-0001",
+                **_HOTEL,
+            ),
         ),
         example(
             "pre-auth released, never settled on the card",
-            txn(1, "preauth", 300.0, merchant_id="M-HOTEL-4", merchant_name="AIRPORT INN",
-                **_HOTEL),
-            txn(2, "reversal", 300.0, days=3, merchant_id="M-HOTEL-4",
-                merchant_name="AIRPORT INN", linked_txn_id="EX-0001", **_HOTEL),
+            txn(
+                1, "preauth", 300.0, merchant_id="M-HOTEL-4", merchant_name="AIRPORT INN", **_HOTEL
+            ),
+            txn(
+                2,
+                "reversal",
+                300.0,
+                days=3,
+                merchant_id="M-HOTEL-4",
+                merchant_name="AIRPORT INN",
+                linked_txn_id="EX-0001",
+                **_HOTEL,
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "pre-auth settled at check-out, odd amounts",
-            txn(1, "preauth", 250.0, merchant_id="M-HOTEL-4", merchant_name="AIRPORT INN",
-                **_HOTEL),
-            txn(2, "purchase", 212.43, days=2, merchant_id="M-HOTEL-4",
-                merchant_name="AIRPORT INN", linked_txn_id="EX-0001", **_HOTEL),
-            txn(3, "purchase", 23.17, days=20, mcc="5411", merchant_id="M-GROCER",
-                merchant_name="SAFEWAY", city="Calgary", province="AB"),
+            txn(
+                1, "preauth", 250.0, merchant_id="M-HOTEL-4", merchant_name="AIRPORT INN", **_HOTEL
+            ),
+            txn(
+                2,
+                "purchase",
+                212.43,
+                days=2,
+                merchant_id="M-HOTEL-4",
+                merchant_name="AIRPORT INN",
+                linked_txn_id="EX-0001",
+                **_HOTEL,
+            ),
+            txn(
+                3,
+                "purchase",
+                23.17,
+                days=20,
+                mcc="5411",
+                merchant_id="M-GROCER",
+                merchant_name="SAFEWAY",
+                city="Calgary",
+                province="AB",
+            ),
         ),
         example(
             "partial refund of a car rental",
-            txn(1, "purchase", 320.55, mcc="7512", merchant_id="M-CAR-1",
-                merchant_name="BUDGET RENT A CAR", city="Calgary", province="AB"),
-            txn(2, "refund", 40.0, days=1, mcc="7512", merchant_id="M-CAR-1",
-                merchant_name="BUDGET RENT A CAR", linked_txn_id="EX-0001",
-                city="Calgary", province="AB"),
+            txn(
+                1,
+                "purchase",
+                320.55,
+                mcc="7512",
+                merchant_id="M-CAR-1",
+                merchant_name="BUDGET RENT A CAR",
+                city="Calgary",
+                province="AB",
+            ),
+            txn(
+                2,
+                "refund",
+                40.0,
+                days=1,
+                mcc="7512",
+                merchant_id="M-CAR-1",
+                merchant_name="BUDGET RENT A CAR",
+                linked_txn_id="EX-0001",
+                city="Calgary",
+                province="AB",
+            ),
         ),
     ),
 )

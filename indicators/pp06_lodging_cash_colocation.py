@@ -32,12 +32,36 @@ ATM = CHANNEL_CODE["atm"]
 
 
 @kernel
-def lodging_cash_colocation(cust, seq, ts, txn_type, channel, mcc, city, ref_flags, attempted,
-                            profile_flags, lod_ts, lod_ref, lod_city,
-                            pair_ts, pair_ref, pair_city, pair_lts, pair_lref,
-                            pair_hours, window_days, min_pairs, min_cities,
-                            ref_lodging_platforms, fact_travel_occupation,
-                            fired, observed, evidence, touched):
+def lodging_cash_colocation(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    channel,
+    mcc,
+    city,
+    ref_flags,
+    attempted,
+    profile_flags,
+    lod_ts,
+    lod_ref,
+    lod_city,
+    pair_ts,
+    pair_ref,
+    pair_city,
+    pair_lts,
+    pair_lref,
+    pair_hours,
+    window_days,
+    min_pairs,
+    min_cities,
+    ref_lodging_platforms,
+    fact_travel_occupation,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Cash deposits or ATM withdrawals within ``pair_hours`` after a lodging payment in the
     same city, counted over ``window_days``.
 
@@ -67,8 +91,9 @@ def lodging_cash_colocation(cust, seq, ts, txn_type, channel, mcc, city, ref_fla
         t_type = txn_type[i]
         c = cust[i]
         t = ts[i]
-        if (t_type == PURCHASE or t_type == PREAUTH) and is_lodging(mcc[i], ref_flags[i],
-                                                                   ref_lodging_platforms):
+        if (t_type == PURCHASE or t_type == PREAUTH) and is_lodging(
+            mcc[i], ref_flags[i], ref_lodging_platforms
+        ):
             k = ring_insert(lod_ts, lod_ref, c, t, seq[i])
             lod_city[c, k] = cy
             touched[i] = 1
@@ -80,8 +105,11 @@ def lodging_cash_colocation(cust, seq, ts, txn_type, channel, mcc, city, ref_fla
             lt = lod_ts[c, k]
             if lod_city[c, k] != cy or not (t - pair_w < lt <= t):
                 continue
-            if best < 0 or lt > lod_ts[c, best] or (lt == lod_ts[c, best]
-                                                    and lod_ref[c, k] > lod_ref[c, best]):
+            if (
+                best < 0
+                or lt > lod_ts[c, best]
+                or (lt == lod_ts[c, best] and lod_ref[c, k] > lod_ref[c, best])
+            ):
                 best = k
         if best < 0:
             continue
@@ -139,8 +167,18 @@ SPEC = IndicatorSpec(
         "Hotel staff or residents of long-stay motels using the ATM in the lobby.",
     ),
     required_fields=("txn_type", "channel", "mcc", "city", "province"),
-    inputs=("cust", "seq", "ts", "txn_type", "channel", "mcc", "city", "ref_flags", "attempted",
-            "profile_flags"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "channel",
+        "mcc",
+        "city",
+        "ref_flags",
+        "attempted",
+        "profile_flags",
+    ),
     state=(
         StateArray("lod_ts", (LODGINGS,), np.int64, EMPTY_TS),
         StateArray("lod_ref", (LODGINGS,), np.int64, -1),
@@ -152,13 +190,33 @@ SPEC = IndicatorSpec(
         StateArray("pair_lref", (PAIRS,), np.int64, -1),
     ),
     params=(
-        Param("pair_hours", 24, 1, 168, "cash within this many hours after the lodging payment",
-              integer=True),
+        Param(
+            "pair_hours",
+            24,
+            1,
+            168,
+            "cash within this many hours after the lodging payment",
+            integer=True,
+        ),
         Param("window_days", 30, 1, 90, "window over matched pairs, days", integer=True),
-        Param("min_pairs", 2, 1, PAIRS, "matched lodging -> cash pairs in the window",
-              integer=True, capacity="pair_ts"),
-        Param("min_cities", 2, 1, PAIRS, "distinct cities with a matched pair in the window",
-              integer=True, capacity="pair_ts"),
+        Param(
+            "min_pairs",
+            2,
+            1,
+            PAIRS,
+            "matched lodging -> cash pairs in the window",
+            integer=True,
+            capacity="pair_ts",
+        ),
+        Param(
+            "min_cities",
+            2,
+            1,
+            PAIRS,
+            "distinct cities with a matched pair in the window",
+            integer=True,
+            capacity="pair_ts",
+        ),
     ),
     kernel=lodging_cash_colocation,
     reference_lists=("lodging_platforms",),
@@ -172,47 +230,163 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "motel then ATM deposit, in two cities",
-            txn(1, "purchase", 129.0, merchant_id="M-MOTEL-1", merchant_name="BUDGET INN",
-                city="Toronto", province="ON", **_HOTEL),
-            txn(2, "cash_deposit", 600.0, hours=5, location_id="ATM-TO-9", city="Toronto",
-                province="ON", **_ATM),
-            txn(3, "purchase", 149.0, days=3, merchant_id="M-MOTEL-2",
-                merchant_name="MOTEL ST-LAURENT", city="Montreal", province="QC", **_HOTEL),
-            txn(4, "cash_deposit", 800.0, days=3, hours=7, location_id="ATM-MTL-2",
-                city="Montreal", province="QC", **_ATM),
+            txn(
+                1,
+                "purchase",
+                129.0,
+                merchant_id="M-MOTEL-1",
+                merchant_name="BUDGET INN",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "cash_deposit",
+                600.0,
+                hours=5,
+                location_id="ATM-TO-9",
+                city="Toronto",
+                province="ON",
+                **_ATM,
+            ),
+            txn(
+                3,
+                "purchase",
+                149.0,
+                days=3,
+                merchant_id="M-MOTEL-2",
+                merchant_name="MOTEL ST-LAURENT",
+                city="Montreal",
+                province="QC",
+                **_HOTEL,
+            ),
+            txn(
+                4,
+                "cash_deposit",
+                800.0,
+                days=3,
+                hours=7,
+                location_id="ATM-MTL-2",
+                city="Montreal",
+                province="QC",
+                **_ATM,
+            ),
             profile=_HOME,
         ),
     ),
     must_not_fire=(
         example(
             "truck driver at the ATM after motel nights in two cities",
-            txn(1, "purchase", 129.0, merchant_id="M-MOTEL-1", merchant_name="BUDGET INN",
-                city="Toronto", province="ON", **_HOTEL),
-            txn(2, "cash_withdrawal", 100.0, hours=5, location_id="ATM-TO-9", city="Toronto",
-                province="ON", **_ATM),
-            txn(3, "purchase", 149.0, days=3, merchant_id="M-MOTEL-2",
-                merchant_name="MOTEL ST-LAURENT", city="Montreal", province="QC", **_HOTEL),
-            txn(4, "cash_withdrawal", 80.0, days=3, hours=7, location_id="ATM-MTL-2",
-                city="Montreal", province="QC", **_ATM),
+            txn(
+                1,
+                "purchase",
+                129.0,
+                merchant_id="M-MOTEL-1",
+                merchant_name="BUDGET INN",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "cash_withdrawal",
+                100.0,
+                hours=5,
+                location_id="ATM-TO-9",
+                city="Toronto",
+                province="ON",
+                **_ATM,
+            ),
+            txn(
+                3,
+                "purchase",
+                149.0,
+                days=3,
+                merchant_id="M-MOTEL-2",
+                merchant_name="MOTEL ST-LAURENT",
+                city="Montreal",
+                province="QC",
+                **_HOTEL,
+            ),
+            txn(
+                4,
+                "cash_withdrawal",
+                80.0,
+                days=3,
+                hours=7,
+                location_id="ATM-MTL-2",
+                city="Montreal",
+                province="QC",
+                **_ATM,
+            ),
             profile={**_HOME, "occupation": "long-haul truck driver"},
         ),
         example(
             "hotel and cash in different cities",
-            txn(1, "purchase", 129.0, merchant_id="M-MOTEL-1", merchant_name="BUDGET INN",
-                city="Toronto", province="ON", **_HOTEL),
-            txn(2, "cash_withdrawal", 100.0, hours=5, location_id="ATM-OTT-3", city="Ottawa",
-                province="ON", **_ATM),
-            txn(3, "cash_withdrawal", 100.0, hours=9, location_id="ATM-OTT-3", city="Ottawa",
-                province="ON", **_ATM),
+            txn(
+                1,
+                "purchase",
+                129.0,
+                merchant_id="M-MOTEL-1",
+                merchant_name="BUDGET INN",
+                city="Toronto",
+                province="ON",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "cash_withdrawal",
+                100.0,
+                hours=5,
+                location_id="ATM-OTT-3",
+                city="Ottawa",
+                province="ON",
+                **_ATM,
+            ),
+            txn(
+                3,
+                "cash_withdrawal",
+                100.0,
+                hours=9,
+                location_id="ATM-OTT-3",
+                city="Ottawa",
+                province="ON",
+                **_ATM,
+            ),
         ),
         example(
             "one trip with one withdrawal",
-            txn(1, "purchase", 210.0, merchant_id="M-HOTEL-Q", merchant_name="CHATEAU HOTEL",
-                city="Quebec", province="QC", **_HOTEL),
-            txn(2, "cash_withdrawal", 100.0, hours=3, location_id="ATM-QC-1", city="Quebec",
-                province="QC", **_ATM),
-            txn(3, "cash_withdrawal", 60.0, days=3, location_id="ATM-QC-1", city="Quebec",
-                province="QC", **_ATM),
+            txn(
+                1,
+                "purchase",
+                210.0,
+                merchant_id="M-HOTEL-Q",
+                merchant_name="CHATEAU HOTEL",
+                city="Quebec",
+                province="QC",
+                **_HOTEL,
+            ),
+            txn(
+                2,
+                "cash_withdrawal",
+                100.0,
+                hours=3,
+                location_id="ATM-QC-1",
+                city="Quebec",
+                province="QC",
+                **_ATM,
+            ),
+            txn(
+                3,
+                "cash_withdrawal",
+                60.0,
+                days=3,
+                location_id="ATM-QC-1",
+                city="Quebec",
+                province="QC",
+                **_ATM,
+            ),
         ),
     ),
 )

@@ -20,11 +20,29 @@ def is_ticket_mcc(mcc):
 
 
 @kernel
-def distance_travel(cust, seq, ts, txn_type, mcc, ref_flags, foreign, attempted, profile_flags,
-                    tk_ts, tk_ref, tk_source,
-                    window_days, min_tickets, min_source_tickets,
-                    ref_source_jurisdictions, fact_travel_occupation,
-                    fired, observed, evidence, touched):
+def distance_travel(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    mcc,
+    ref_flags,
+    foreign,
+    attempted,
+    profile_flags,
+    tk_ts,
+    tk_ref,
+    tk_source,
+    window_days,
+    min_tickets,
+    min_source_tickets,
+    ref_source_jurisdictions,
+    fact_travel_occupation,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Long-distance ticket purchases in a sliding window, and tickets abroad in source
     jurisdictions.
 
@@ -87,8 +105,17 @@ SPEC = IndicatorSpec(
         "Diaspora travel home to a country on the source-jurisdiction list.",
     ),
     required_fields=("txn_type", "mcc", "country", "counterparty_country"),
-    inputs=("cust", "seq", "ts", "txn_type", "mcc", "ref_flags", "foreign", "attempted",
-            "profile_flags"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "mcc",
+        "ref_flags",
+        "foreign",
+        "attempted",
+        "profile_flags",
+    ),
     state=(
         StateArray("tk_ts", (RING,), np.int64, EMPTY_TS),
         StateArray("tk_ref", (RING,), np.int64, -1),
@@ -97,9 +124,15 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
         Param("min_tickets", 3, 1, RING, "tickets in the window", integer=True, capacity="tk_ts"),
-        Param("min_source_tickets", 1, 1, RING,
-              "tickets bought abroad in a source jurisdiction, in the window", integer=True,
-              capacity="tk_ts"),
+        Param(
+            "min_source_tickets",
+            1,
+            1,
+            RING,
+            "tickets bought abroad in a source jurisdiction, in the window",
+            integer=True,
+            capacity="tk_ts",
+        ),
     ),
     kernel=distance_travel,
     reference_lists=("source_jurisdictions",),
@@ -118,8 +151,7 @@ SPEC = IndicatorSpec(
             "three flights in two weeks",
             txn(1, "purchase", 289.0, merchant_name="WESTJET", **_AIR),
             txn(2, "purchase", 310.0, days=5, merchant_name="AIR CANADA", **_AIR),
-            txn(3, "purchase", 95.0, days=12, merchant_name="VIA RAIL", mcc="4112",
-                channel="ecom"),
+            txn(3, "purchase", 95.0, days=12, merchant_name="VIA RAIL", mcc="4112", channel="ecom"),
         ),
         example(
             "airfare bought in a source jurisdiction",
@@ -131,13 +163,14 @@ SPEC = IndicatorSpec(
             "two flights a month apart",
             txn(1, "purchase", 289.0, merchant_name="WESTJET", **_AIR),
             txn(2, "purchase", 310.0, days=31, merchant_name="AIR CANADA", **_AIR),
-            txn(3, "purchase", 95.0, days=62, merchant_name="VIA RAIL", mcc="4112",
-                channel="ecom"),
+            txn(3, "purchase", 95.0, days=62, merchant_name="VIA RAIL", mcc="4112", channel="ecom"),
         ),
         example(
             "consultant flying every week",
-            *(txn(n + 1, "purchase", 420.0, days=7 * n, merchant_name="AIR CANADA", **_AIR)
-              for n in range(4)),
+            *(
+                txn(n + 1, "purchase", 420.0, days=7 * n, merchant_name="AIR CANADA", **_AIR)
+                for n in range(4)
+            ),
             profile={"occupation": "management consultant"},
         ),
         example(

@@ -21,10 +21,28 @@ def is_ride_mcc(mcc):
 
 
 @kernel
-def local_transport_parking(cust, seq, ts, txn_type, amount, mcc, attempted,
-                            ride_ts, ride_ref, park_ts, park_ref,
-                            ride_days, min_rides, park_days, min_parking, max_parking_cad,
-                            fired, observed, evidence, touched):
+def local_transport_parking(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    mcc,
+    attempted,
+    ride_ts,
+    ride_ref,
+    park_ts,
+    park_ref,
+    ride_days,
+    min_rides,
+    park_days,
+    min_parking,
+    max_parking_cad,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Taxi / ride-share / car-rental purchases per week, and low-value parking per month.
 
     Two rings. A ride purchase fires when rides in ``ride_days`` reach ``min_rides``; a
@@ -64,10 +82,22 @@ def local_transport_parking(cust, seq, ts, txn_type, amount, mcc, attempted,
                 select_evidence(evidence[i], t, window(park_ts, park_ref, c, t - park_w))
 
 
-_TAXI = {"mcc": "4121", "channel": "mobile", "merchant_name": "UBER TRIP",
-         "merchant_id": "M-UBER", "city": "Vancouver", "province": "BC"}
-_PARK = {"mcc": "7523", "channel": "pos", "merchant_name": "IMPARK LOT 212",
-         "merchant_id": "M-IMPARK-212", "city": "Vancouver", "province": "BC"}
+_TAXI = {
+    "mcc": "4121",
+    "channel": "mobile",
+    "merchant_name": "UBER TRIP",
+    "merchant_id": "M-UBER",
+    "city": "Vancouver",
+    "province": "BC",
+}
+_PARK = {
+    "mcc": "7523",
+    "channel": "pos",
+    "merchant_name": "IMPARK LOT 212",
+    "merchant_id": "M-IMPARK-212",
+    "city": "Vancouver",
+    "province": "BC",
+}
 
 SPEC = IndicatorSpec(
     id="PP-08",
@@ -102,11 +132,25 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("ride_days", 7, 1, 30, "ride window, days", integer=True),
-        Param("min_rides", 15, 2, RIDES, "taxi / ride-share / car-rental purchases in the window",
-              integer=True, capacity="ride_ts"),
+        Param(
+            "min_rides",
+            15,
+            2,
+            RIDES,
+            "taxi / ride-share / car-rental purchases in the window",
+            integer=True,
+            capacity="ride_ts",
+        ),
         Param("park_days", 30, 1, 90, "parking window, days", integer=True),
-        Param("min_parking", 10, 2, PARKING, "low-value parking payments in the window",
-              integer=True, capacity="park_ts"),
+        Param(
+            "min_parking",
+            10,
+            2,
+            PARKING,
+            "low-value parking payments in the window",
+            integer=True,
+            capacity="park_ts",
+        ),
         Param("max_parking_cad", 20.0, 1.0, 200.0, "parking payments below this are low-value"),
     ),
     kernel=local_transport_parking,

@@ -23,12 +23,33 @@ BRANCH = CHANNEL_CODE["branch"]
 
 
 @kernel
-def geographic_mobility(cust, seq, ts, channel, city, province, attempted, home_city,
-                        profile_flags,
-                        cty_key, cty_ts, cty_ref, prv_key, prv_ts, prv_ref, home_key, home_prov,
-                        window_days, min_cities, min_provinces,
-                        fact_travel_occupation,
-                        fired, observed, evidence, touched):
+def geographic_mobility(
+    cust,
+    seq,
+    ts,
+    channel,
+    city,
+    province,
+    attempted,
+    home_city,
+    profile_flags,
+    cty_key,
+    cty_ts,
+    cty_ref,
+    prv_key,
+    prv_ts,
+    prv_ref,
+    home_key,
+    home_prov,
+    window_days,
+    min_cities,
+    min_provinces,
+    fact_travel_occupation,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Distinct cities and provinces of in-person transactions, away from home, in a window.
 
     In-person rows (pos, atm, branch) with a known city outside the profile's home city
@@ -80,11 +101,13 @@ def geographic_mobility(cust, seq, ts, channel, city, province, attempted, home_
         n_cities = ring_count_except(cty_ts, cty_key, c, lo, t, home)
         n_prov = ring_count_except(prv_ts, prv_key, c, lo, t, hp)
         if n_cities >= need_cities:
-            select_evidence_tag_is_not(evidence[i], t,
-                                       tagged_window(cty_ts, cty_ref, cty_key, c, lo), arg=home)
+            select_evidence_tag_is_not(
+                evidence[i], t, tagged_window(cty_ts, cty_ref, cty_key, c, lo), arg=home
+            )
         elif n_prov >= need_prov:
-            select_evidence_tag_is_not(evidence[i], t,
-                                       tagged_window(prv_ts, prv_ref, prv_key, c, lo), arg=hp)
+            select_evidence_tag_is_not(
+                evidence[i], t, tagged_window(prv_ts, prv_ref, prv_key, c, lo), arg=hp
+            )
         else:
             continue
         fired[i] = 1
@@ -95,8 +118,17 @@ _HOME = {"home_city": "Toronto", "home_province": "ON"}
 
 
 def _buy(n: int, days: float, city: str, province: str) -> dict:
-    return txn(n, "purchase", 24.0 + n, days=days, mcc="5411", merchant_id=f"M-GROCER-{n}",
-               merchant_name="GROCERY", city=city, province=province)
+    return txn(
+        n,
+        "purchase",
+        24.0 + n,
+        days=days,
+        mcc="5411",
+        merchant_id=f"M-GROCER-{n}",
+        merchant_name="GROCERY",
+        city=city,
+        province=province,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -124,8 +156,17 @@ SPEC = IndicatorSpec(
         "A stale home address (students, recent movers): every city looks like travel.",
     ),
     required_fields=("channel", "city", "province"),
-    inputs=("cust", "seq", "ts", "channel", "city", "province", "attempted", "home_city",
-            "profile_flags"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "channel",
+        "city",
+        "province",
+        "attempted",
+        "home_city",
+        "profile_flags",
+    ),
     state=(
         StateArray("cty_key", (CITIES,), np.int64, 0),
         StateArray("cty_ts", (CITIES,), np.int64, EMPTY_TS),
@@ -138,11 +179,26 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 7, 1, 30, "sliding window, days", integer=True),
-        Param("min_cities", 3, 2, CITIES - 1, "distinct cities other than home in the window",
-              integer=True, capacity="cty_key", spare=1),
-        Param("min_provinces", 2, 1, PROVINCES - 1,
-              "distinct provinces other than the home province in the window", integer=True,
-              capacity="prv_key", spare=1),
+        Param(
+            "min_cities",
+            3,
+            2,
+            CITIES - 1,
+            "distinct cities other than home in the window",
+            integer=True,
+            capacity="cty_key",
+            spare=1,
+        ),
+        Param(
+            "min_provinces",
+            2,
+            1,
+            PROVINCES - 1,
+            "distinct provinces other than the home province in the window",
+            integer=True,
+            capacity="prv_key",
+            spare=1,
+        ),
     ),
     kernel=geographic_mobility,
     profile_facts=("travel_occupation",),

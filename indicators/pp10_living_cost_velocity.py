@@ -62,14 +62,40 @@ def above_baseline(day_key, counts, c, d, j, days, baseline_days, floor, k, firs
 
 
 @kernel
-def living_cost_velocity(cust, seq, ts, local_day, txn_type, channel, mcc, attempted,
-                         first_day, day_key, day_count,
-                         fast_ts, fast_ref, dlv_ts, dlv_ref, pharm_ts, pharm_ref,
-                         beauty_ts, beauty_ref,
-                         fast_days, min_fast_food, living_days, min_delivery_days,
-                         min_orders_per_day, min_pharmacy, min_beauty, baseline_k,
-                         baseline_days,
-                         fired, observed, evidence, touched):
+def living_cost_velocity(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    channel,
+    mcc,
+    attempted,
+    first_day,
+    day_key,
+    day_count,
+    fast_ts,
+    fast_ref,
+    dlv_ts,
+    dlv_ref,
+    pharm_ts,
+    pharm_ref,
+    beauty_ts,
+    beauty_ref,
+    fast_days,
+    min_fast_food,
+    living_days,
+    min_delivery_days,
+    min_orders_per_day,
+    min_pharmacy,
+    min_beauty,
+    baseline_k,
+    baseline_days,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Purchase counts per living-cost category against floors and the customer's baseline.
 
     Categories of a purchase: fast food (MCC 5814); food delivery (5814 ordered through
@@ -112,28 +138,52 @@ def living_cost_velocity(cust, seq, ts, local_day, txn_type, channel, mcc, attem
         if fast:
             bucket_add(day_key, day_count, c, d, FAST, 1)
             ring_insert_latest(fast_ts, fast_ref, c, t, ref)
-            n_fast, hit_fast = above_baseline(day_key, day_count, c, d, FAST, fast_days,
-                                              baseline_days, min_fast_food, baseline_k, first)
+            n_fast, hit_fast = above_baseline(
+                day_key,
+                day_count,
+                c,
+                d,
+                FAST,
+                fast_days,
+                baseline_days,
+                min_fast_food,
+                baseline_k,
+                first,
+            )
             hit_dlv = False
             n_days = 0
             if delivery:
                 bucket_add(day_key, day_count, c, d, DELIVERY, 1)
                 ring_insert_latest(dlv_ts, dlv_ref, c, t, ref)
-                n_days = bucket_days_at_least(day_key, day_count, c, d - living_days + 1, d,
-                                              DELIVERY, min_orders_per_day)
+                n_days = bucket_days_at_least(
+                    day_key, day_count, c, d - living_days + 1, d, DELIVERY, min_orders_per_day
+                )
                 hit_dlv = n_days >= min_delivery_days
             if hit_fast or hit_dlv:
                 fired[i] = 1
                 observed[i] = n_fast if hit_fast else n_days
                 # A ring whose sub-rule did not fire contributes nothing: its window is (t, t].
-                select_evidence(evidence[i], t,
-                                window(fast_ts, fast_ref, c, t - fast_w if hit_fast else t),
-                                window(dlv_ts, dlv_ref, c, t - living_w if hit_dlv else t))
+                select_evidence(
+                    evidence[i],
+                    t,
+                    window(fast_ts, fast_ref, c, t - fast_w if hit_fast else t),
+                    window(dlv_ts, dlv_ref, c, t - living_w if hit_dlv else t),
+                )
         elif pharmacy:
             bucket_add(day_key, day_count, c, d, PHARMACY, 1)
             ring_insert_latest(pharm_ts, pharm_ref, c, t, ref)
-            n, hit = above_baseline(day_key, day_count, c, d, PHARMACY, living_days,
-                                    baseline_days, min_pharmacy, baseline_k, first)
+            n, hit = above_baseline(
+                day_key,
+                day_count,
+                c,
+                d,
+                PHARMACY,
+                living_days,
+                baseline_days,
+                min_pharmacy,
+                baseline_k,
+                first,
+            )
             if hit:
                 fired[i] = 1
                 observed[i] = n
@@ -141,8 +191,18 @@ def living_cost_velocity(cust, seq, ts, local_day, txn_type, channel, mcc, attem
         else:
             bucket_add(day_key, day_count, c, d, BEAUTY, 1)
             ring_insert_latest(beauty_ts, beauty_ref, c, t, ref)
-            n, hit = above_baseline(day_key, day_count, c, d, BEAUTY, living_days,
-                                    baseline_days, min_beauty, baseline_k, first)
+            n, hit = above_baseline(
+                day_key,
+                day_count,
+                c,
+                d,
+                BEAUTY,
+                living_days,
+                baseline_days,
+                min_beauty,
+                baseline_k,
+                first,
+            )
             if hit:
                 fired[i] = 1
                 observed[i] = n
@@ -150,8 +210,17 @@ def living_cost_velocity(cust, seq, ts, local_day, txn_type, channel, mcc, attem
 
 
 def _food(n: int, days: float, hours: float = 0.0, channel: str = "pos") -> dict:
-    return txn(n, "purchase", 11.5, days=days, hours=hours, mcc="5814", channel=channel,
-               merchant_id="M-FAST-1", merchant_name="MCDONALD'S 4411")
+    return txn(
+        n,
+        "purchase",
+        11.5,
+        days=days,
+        hours=hours,
+        mcc="5814",
+        channel=channel,
+        merchant_id="M-FAST-1",
+        merchant_name="MCDONALD'S 4411",
+    )
 
 
 SPEC = IndicatorSpec(
@@ -168,8 +237,12 @@ SPEC = IndicatorSpec(
         "is also at least 3 x the customer's own baseline (the 90 days before the window)."
     ),
     family="LIVING",
-    sources=("FINTRAC-2016-OA003 T5", "FINTRAC-2016-OA003 T6", "FINTRAC-2021-OA001 G11",
-             "FIN-2020-A008 #2"),
+    sources=(
+        "FINTRAC-2016-OA003 T5",
+        "FINTRAC-2016-OA003 T6",
+        "FINTRAC-2021-OA001 G11",
+        "FIN-2020-A008 #2",
+    ),
     status="experimental",
     severity="low",
     weight=1.0,
@@ -179,8 +252,7 @@ SPEC = IndicatorSpec(
     false_positives=(
         "Students, shift workers and people living alone who eat fast food daily (the "
         "baseline keeps steady habits from firing, not a new habit).",
-        "Families ordering delivery for several people; office lunch orders paid by one "
-        "person.",
+        "Families ordering delivery for several people; office lunch orders paid by one " "person.",
         "Carers and people with chronic illness visiting pharmacies often.",
     ),
     required_fields=("txn_type", "channel", "mcc"),
@@ -200,23 +272,46 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("fast_days", 7, 1, 14, "fast-food window, local days", integer=True),
-        Param("min_fast_food", 15, 2, 1000, "fast-food purchases in the window (floor)",
-              integer=True),
-        Param("living_days", 30, 7, 30, "delivery, pharmacy and beauty window, local days",
-              integer=True),
-        Param("min_delivery_days", 3, 1, 30, "days in the window with many delivery orders",
-              integer=True),
-        Param("min_orders_per_day", 3, 2, 50, "delivery orders that make a day count",
-              integer=True),
-        Param("min_pharmacy", 6, 2, 1000, "pharmacy purchases in the window (floor)",
-              integer=True),
-        Param("min_beauty", 8, 2, 1000, "lingerie / cosmetics purchases in the window (floor)",
-              integer=True),
-        Param("baseline_k", 3.0, 0.0, 20.0,
-              "the count must also reach this multiple of the customer's own baseline "
-              "(0: floors only)"),
-        Param("baseline_days", 90, 28, 90, "baseline: local days before the window",
-              integer=True),
+        Param(
+            "min_fast_food", 15, 2, 1000, "fast-food purchases in the window (floor)", integer=True
+        ),
+        Param(
+            "living_days",
+            30,
+            7,
+            30,
+            "delivery, pharmacy and beauty window, local days",
+            integer=True,
+        ),
+        Param(
+            "min_delivery_days",
+            3,
+            1,
+            30,
+            "days in the window with many delivery orders",
+            integer=True,
+        ),
+        Param(
+            "min_orders_per_day", 3, 2, 50, "delivery orders that make a day count", integer=True
+        ),
+        Param("min_pharmacy", 6, 2, 1000, "pharmacy purchases in the window (floor)", integer=True),
+        Param(
+            "min_beauty",
+            8,
+            2,
+            1000,
+            "lingerie / cosmetics purchases in the window (floor)",
+            integer=True,
+        ),
+        Param(
+            "baseline_k",
+            3.0,
+            0.0,
+            20.0,
+            "the count must also reach this multiple of the customer's own baseline "
+            "(0: floors only)",
+        ),
+        Param("baseline_days", 90, 28, 90, "baseline: local days before the window", integer=True),
     ),
     kernel=living_cost_velocity,
     coverage="partial",
@@ -233,8 +328,11 @@ SPEC = IndicatorSpec(
         ),
         example(
             "three delivery orders a day, three days",
-            *(_food(3 * d + k + 1, 4 * d, hours=3 * k, channel="mobile")
-              for d in range(3) for k in range(3)),
+            *(
+                _food(3 * d + k + 1, 4 * d, hours=3 * k, channel="mobile")
+                for d in range(3)
+                for k in range(3)
+            ),
         ),
     ),
     must_not_fire=(
@@ -245,8 +343,18 @@ SPEC = IndicatorSpec(
         ),
         example(
             "pharmacy twice a month",
-            *(txn(n + 1, "purchase", 23.4, days=15 * n, mcc="5912", merchant_id="M-SDM",
-                  merchant_name="SHOPPERS DRUG MART") for n in range(6)),
+            *(
+                txn(
+                    n + 1,
+                    "purchase",
+                    23.4,
+                    days=15 * n,
+                    mcc="5912",
+                    merchant_id="M-SDM",
+                    merchant_name="SHOPPERS DRUG MART",
+                )
+                for n in range(6)
+            ),
         ),
     ),
 )

@@ -18,8 +18,15 @@ POS = CHANNEL_CODE["pos"]
 def is_venue_mcc(mcc):
     """Massage parlours, spas, beauty shops, bars / nightclubs, dating and escort services,
     entertainers, miscellaneous personal services."""
-    return (mcc == 7297 or mcc == 7298 or mcc == 7230 or mcc == 5813 or mcc == 7273
-            or mcc == 7929 or mcc == 7299)
+    return (
+        mcc == 7297
+        or mcc == 7298
+        or mcc == 7230
+        or mcc == 5813
+        or mcc == 7273
+        or mcc == 7929
+        or mcc == 7299
+    )
 
 
 @helper
@@ -33,10 +40,27 @@ def in_hours(tod, start_hour, end_hour):
 
 
 @kernel
-def after_hours_venue(cust, seq, ts, local_tod, txn_type, channel, mcc, attempted,
-                      ring_ts, ring_ref,
-                      window_days, min_purchases, start_hour, end_hour, bar_start_hour,
-                      fired, observed, evidence, touched):
+def after_hours_venue(
+    cust,
+    seq,
+    ts,
+    local_tod,
+    txn_type,
+    channel,
+    mcc,
+    attempted,
+    ring_ts,
+    ring_ref,
+    window_days,
+    min_purchases,
+    start_hour,
+    end_hour,
+    bar_start_hour,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Card-present purchases at venue MCCs outside business hours, in a sliding window.
 
     Only ``pos`` purchases count: an online booking or subscription (dating sites post as
@@ -70,10 +94,22 @@ def after_hours_venue(cust, seq, ts, local_tod, txn_type, channel, mcc, attempte
             select_evidence(evidence[i], t, window(ring_ts, ring_ref, c, lo))
 
 
-_SPA = {"mcc": "7297", "channel": "pos", "merchant_id": "M-SPA-3",
-        "merchant_name": "GOLDEN TOUCH SPA", "city": "Edmonton", "province": "AB"}
-_BAR = {"mcc": "5813", "channel": "pos", "merchant_id": "M-BAR-8",
-        "merchant_name": "THE LOUNGE", "city": "Edmonton", "province": "AB"}
+_SPA = {
+    "mcc": "7297",
+    "channel": "pos",
+    "merchant_id": "M-SPA-3",
+    "merchant_name": "GOLDEN TOUCH SPA",
+    "city": "Edmonton",
+    "province": "AB",
+}
+_BAR = {
+    "mcc": "5813",
+    "channel": "pos",
+    "merchant_id": "M-BAR-8",
+    "merchant_name": "THE LOUNGE",
+    "city": "Edmonton",
+    "province": "AB",
+}
 
 SPEC = IndicatorSpec(
     id="PP-11",
@@ -107,13 +143,25 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_purchases", 2, 1, RING, "after-hours venue purchases in the window",
-              integer=True, capacity="ring_ts"),
+        Param(
+            "min_purchases",
+            2,
+            1,
+            RING,
+            "after-hours venue purchases in the window",
+            integer=True,
+            capacity="ring_ts",
+        ),
         Param("start_hour", 23, 18, 23, "after hours start at this local hour", integer=True),
         Param("end_hour", 6, 0, 9, "after hours end at this local hour", integer=True),
-        Param("bar_start_hour", 3, 0, 23,
-              "after hours start at this local hour for bars and nightclubs (5813)",
-              integer=True),
+        Param(
+            "bar_start_hour",
+            3,
+            0,
+            23,
+            "after hours start at this local hour for bars and nightclubs (5813)",
+            integer=True,
+        ),
     ),
     kernel=after_hours_venue,
     coverage="partial",

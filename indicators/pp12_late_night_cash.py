@@ -22,11 +22,29 @@ RING = 32  # late cash events, and all cash events, per customer
 
 
 @kernel
-def late_night_cash(cust, seq, ts, local_tod, txn_type, attempted,
-                    late_ts, late_ref, cash_ts, cash_late,
-                    window_days, min_late, min_share, start_hour, end_hour,
-                    share_min_late, share_min_cash,
-                    fired, observed, evidence, touched):
+def late_night_cash(
+    cust,
+    seq,
+    ts,
+    local_tod,
+    txn_type,
+    attempted,
+    late_ts,
+    late_ref,
+    cash_ts,
+    cash_late,
+    window_days,
+    min_late,
+    min_share,
+    start_hour,
+    end_hour,
+    share_min_late,
+    share_min_cash,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Count cash deposits / withdrawals at local night time (start_hour to end_hour).
 
     Two rings: late cash events (ts, ref) for the count and evidence, and all cash events
@@ -63,8 +81,9 @@ def late_night_cash(cust, seq, ts, local_tod, txn_type, attempted,
         n_late = ring_count(late_ts, c, lo, t)
         n_cash = ring_count(cash_ts, c, lo, t)
         n_late_of_cash = ring_sum(cash_ts, cash_late, c, lo, t)
-        if count_or_share(n_late, min_late, n_late_of_cash, n_cash, share_min_late,
-                          share_min_cash, min_share):
+        if count_or_share(
+            n_late, min_late, n_late_of_cash, n_cash, share_min_late, share_min_cash, min_share
+        ):
             fired[i] = 1
             observed[i] = n_late
             select_evidence(evidence[i], t, window(late_ts, late_ref, c, lo))
@@ -106,15 +125,36 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_late", 4, 1, RING, "late cash transactions in the window", integer=True,
-              capacity="late_ts"),
+        Param(
+            "min_late",
+            4,
+            1,
+            RING,
+            "late cash transactions in the window",
+            integer=True,
+            capacity="late_ts",
+        ),
         Param("min_share", 0.30, 0.05, 1.0, "share of cash transactions that are late"),
         Param("start_hour", 22, 18, 23, "late window starts at this local hour", integer=True),
         Param("end_hour", 6, 0, 9, "late window ends at this local hour", integer=True),
-        Param("share_min_late", 2, 1, RING, "late cash transactions needed for the share rule",
-              integer=True, capacity="late_ts"),
-        Param("share_min_cash", 3, 1, RING, "cash transactions needed for the share rule",
-              integer=True, capacity="cash_ts"),
+        Param(
+            "share_min_late",
+            2,
+            1,
+            RING,
+            "late cash transactions needed for the share rule",
+            integer=True,
+            capacity="late_ts",
+        ),
+        Param(
+            "share_min_cash",
+            3,
+            1,
+            RING,
+            "cash transactions needed for the share rule",
+            integer=True,
+            capacity="cash_ts",
+        ),
     ),
     kernel=late_night_cash,
     must_fire=(
@@ -123,8 +163,7 @@ SPEC = IndicatorSpec(
             txn(1, "cash_withdrawal", 200.0, at="23:40", location_id="ATM-WPG-17", **_ATM),
             txn(2, "cash_withdrawal", 300.0, days=3, at="01:10", location_id="ATM-WPG-17", **_ATM),
             txn(3, "cash_deposit", 600.0, days=8, at="02:30", location_id="ATM-WPG-04", **_ATM),
-            txn(4, "cash_withdrawal", 200.0, days=12, at="23:05", location_id="ATM-WPG-17",
-                **_ATM),
+            txn(4, "cash_withdrawal", 200.0, days=12, at="23:05", location_id="ATM-WPG-17", **_ATM),
         ),
         example(
             "half of the cash at night",
@@ -137,14 +176,34 @@ SPEC = IndicatorSpec(
     must_not_fire=(
         example(
             "daytime cash",
-            *(txn(n + 1, "cash_withdrawal", 60.0, days=2 * n, at="12:30",
-                  location_id="ATM-WPG-17", **_ATM) for n in range(6)),
+            *(
+                txn(
+                    n + 1,
+                    "cash_withdrawal",
+                    60.0,
+                    days=2 * n,
+                    at="12:30",
+                    location_id="ATM-WPG-17",
+                    **_ATM,
+                )
+                for n in range(6)
+            ),
         ),
         example(
             "one late withdrawal among daytime cash",
             txn(1, "cash_withdrawal", 100.0, at="22:30", location_id="ATM-WPG-17", **_ATM),
-            *(txn(n + 2, "cash_withdrawal", 60.0, days=n + 1, at="17:30",
-                  location_id="ATM-WPG-17", **_ATM) for n in range(5)),
+            *(
+                txn(
+                    n + 2,
+                    "cash_withdrawal",
+                    60.0,
+                    days=n + 1,
+                    at="17:30",
+                    location_id="ATM-WPG-17",
+                    **_ATM,
+                )
+                for n in range(5)
+            ),
         ),
     ),
 )

@@ -22,12 +22,28 @@ RING = 32  # white-label withdrawals, and all withdrawals, per customer
 
 
 @kernel
-def white_label_atm(cust, seq, ts, txn_type, ref_flags, attempted,
-                    wl_ts, wl_ref, wd_ts, wd_wl,
-                    window_days, min_white_label, min_share, share_min_white_label,
-                    share_min_withdrawals,
-                    ref_white_label_atms,
-                    fired, observed, evidence, touched):
+def white_label_atm(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    ref_flags,
+    attempted,
+    wl_ts,
+    wl_ref,
+    wd_ts,
+    wd_wl,
+    window_days,
+    min_white_label,
+    min_share,
+    share_min_white_label,
+    share_min_withdrawals,
+    ref_white_label_atms,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Count cash withdrawals at white-label (non-FI) ATMs in a sliding window.
 
     A withdrawal is white-label when its ``terminal_owner`` is ``white_label`` or its
@@ -60,21 +76,47 @@ def white_label_atm(cust, seq, ts, txn_type, ref_flags, attempted,
         n_wl = ring_count(wl_ts, c, lo, t)
         n_all = ring_count(wd_ts, c, lo, t)
         n_wl_of_all = ring_sum(wd_ts, wd_wl, c, lo, t)
-        if count_or_share(n_wl, min_white_label, n_wl_of_all, n_all, share_min_white_label,
-                          share_min_withdrawals, min_share):
+        if count_or_share(
+            n_wl,
+            min_white_label,
+            n_wl_of_all,
+            n_all,
+            share_min_white_label,
+            share_min_withdrawals,
+            min_share,
+        ):
             fired[i] = 1
             observed[i] = n_wl
             select_evidence(evidence[i], t, window(wl_ts, wl_ref, c, lo))
 
 
 def _wl(n: int, day: float, location: str, at: str = "14:00") -> dict:
-    return txn(n, "cash_withdrawal", 200.0, days=day, at=at, channel="atm", location_id=location,
-               terminal_owner="white_label", city="Calgary", province="AB")
+    return txn(
+        n,
+        "cash_withdrawal",
+        200.0,
+        days=day,
+        at=at,
+        channel="atm",
+        location_id=location,
+        terminal_owner="white_label",
+        city="Calgary",
+        province="AB",
+    )
 
 
 def _fi(n: int, day: float) -> dict:
-    return txn(n, "cash_withdrawal", 100.0, days=day, channel="atm", location_id="ATM-BANK-1",
-               terminal_owner="fi", city="Calgary", province="AB")
+    return txn(
+        n,
+        "cash_withdrawal",
+        100.0,
+        days=day,
+        channel="atm",
+        location_id="ATM-BANK-1",
+        terminal_owner="fi",
+        city="Calgary",
+        province="AB",
+    )
 
 
 SPEC = IndicatorSpec(
@@ -114,13 +156,34 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_white_label", 6, 1, RING, "white-label withdrawals in the window",
-              integer=True, capacity="wl_ts"),
+        Param(
+            "min_white_label",
+            6,
+            1,
+            RING,
+            "white-label withdrawals in the window",
+            integer=True,
+            capacity="wl_ts",
+        ),
         Param("min_share", 0.5, 0.05, 1.0, "share of withdrawals that are white-label"),
-        Param("share_min_white_label", 3, 1, RING,
-              "white-label withdrawals needed for the share rule", integer=True, capacity="wl_ts"),
-        Param("share_min_withdrawals", 3, 1, RING, "withdrawals needed for the share rule",
-              integer=True, capacity="wd_ts"),
+        Param(
+            "share_min_white_label",
+            3,
+            1,
+            RING,
+            "white-label withdrawals needed for the share rule",
+            integer=True,
+            capacity="wl_ts",
+        ),
+        Param(
+            "share_min_withdrawals",
+            3,
+            1,
+            RING,
+            "withdrawals needed for the share rule",
+            integer=True,
+            capacity="wd_ts",
+        ),
     ),
     kernel=white_label_atm,
     reference_lists=("white_label_atms",),

@@ -16,10 +16,28 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @kernel
-def cash_without_income(cust, seq, ts, local_day, txn_type, amount, attempted, declared_income,
-                        cash_day, cash_sum, pay_ts, dep_ts, dep_ref,
-                        window_days, min_cash_cad, income_multiple,
-                        fired, observed, evidence, touched):
+def cash_without_income(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    attempted,
+    declared_income,
+    cash_day,
+    cash_sum,
+    pay_ts,
+    dep_ts,
+    dep_ref,
+    window_days,
+    min_cash_cad,
+    income_multiple,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Cash deposits in a window with no payroll / government credit, or above declared income.
 
     Cash is summed per local day (day buckets); ``pay_ts`` is the latest ``eft_in`` (payroll,
@@ -63,13 +81,28 @@ def cash_without_income(cust, seq, ts, local_day, txn_type, amount, attempted, d
 
 
 def _cash(n: int, day: float, amount: float) -> dict:
-    return txn(n, "cash_deposit", amount, days=day, channel="atm", location_id="ATM-HFX-2",
-               city="Halifax", province="NS")
+    return txn(
+        n,
+        "cash_deposit",
+        amount,
+        days=day,
+        channel="atm",
+        location_id="ATM-HFX-2",
+        city="Halifax",
+        province="NS",
+    )
 
 
 def _pay(n: int, day: float, amount: float = 1900.0) -> dict:
-    return txn(n, "eft_in", amount, days=day, channel="online", counterparty_id="EMPLOYER-4",
-               counterparty_name="NS HEALTH PAYROLL")
+    return txn(
+        n,
+        "eft_in",
+        amount,
+        days=day,
+        channel="online",
+        counterparty_id="EMPLOYER-4",
+        counterparty_name="NS HEALTH PAYROLL",
+    )
 
 
 SPEC = IndicatorSpec(
@@ -101,8 +134,7 @@ SPEC = IndicatorSpec(
         "Stale declared income on the profile (raises, new jobs).",
     ),
     required_fields=("txn_type", "amount", "declared_income_cad"),
-    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "attempted",
-            "declared_income"),
+    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "attempted", "declared_income"),
     state=(
         StateArray("cash_day", (DAYS,), np.int32, _NO_DAY),
         StateArray("cash_sum", (DAYS, 1), np.float64, 0.0),
@@ -111,12 +143,30 @@ SPEC = IndicatorSpec(
         StateArray("dep_ref", (RING,), np.int64, -1),
     ),
     params=(
-        Param("window_days", 90, 1, DAYS - 1, "window, days (cash by local day)", integer=True,
-              capacity="cash_day", spare=1),
-        Param("min_cash_cad", 5000.0, 100.0, 1_000_000.0,
-              "cash deposits above this with no payroll credits fire (CAD)"),
-        Param("income_multiple", 3.0, 0.5, 24.0,
-              "cash deposits above this many months of declared income fire"),
+        Param(
+            "window_days",
+            90,
+            1,
+            DAYS - 1,
+            "window, days (cash by local day)",
+            integer=True,
+            capacity="cash_day",
+            spare=1,
+        ),
+        Param(
+            "min_cash_cad",
+            5000.0,
+            100.0,
+            1_000_000.0,
+            "cash deposits above this with no payroll credits fire (CAD)",
+        ),
+        Param(
+            "income_multiple",
+            3.0,
+            0.5,
+            24.0,
+            "cash deposits above this many months of declared income fire",
+        ),
     ),
     kernel=cash_without_income,
     coverage="partial",
@@ -142,8 +192,11 @@ SPEC = IndicatorSpec(
     must_not_fire=(
         example(
             "cash tips beside regular payroll",
-            *(r for n in range(6) for r in (_pay(2 * n + 1, 14 * n), _cash(2 * n + 2, 14 * n + 2,
-                                                                             1500.0))),
+            *(
+                r
+                for n in range(6)
+                for r in (_pay(2 * n + 1, 14 * n), _cash(2 * n + 2, 14 * n + 2, 1500.0))
+            ),
             profile={"declared_income_cad": 52000, "occupation": "server"},
         ),
         example(

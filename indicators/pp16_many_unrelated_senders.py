@@ -29,10 +29,29 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @kernel
-def many_unrelated_senders(cust, seq, ts, local_day, txn_type, amount, counterparty, attempted,
-                           snd_key, snd_ts, snd_ref, credit_day, credit_sum,
-                           window_days, min_senders, share_min_senders, min_share,
-                           fired, observed, evidence, touched):
+def many_unrelated_senders(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    counterparty,
+    attempted,
+    snd_key,
+    snd_ts,
+    snd_ref,
+    credit_day,
+    credit_sum,
+    window_days,
+    min_senders,
+    share_min_senders,
+    min_share,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Distinct third-party senders, and the third-party share of credits, in a window.
 
     Third-party credits are ``emt_in``, ``transfer_in`` and ``wire_in`` with a known
@@ -80,8 +99,15 @@ def many_unrelated_senders(cust, seq, ts, local_day, txn_type, amount, counterpa
 
 
 def _emt(n: int, amount: float, days: float, sender: str, name: str) -> dict:
-    return txn(n, "emt_in", amount, days=days, channel="online", counterparty_id=sender,
-               counterparty_name=name)
+    return txn(
+        n,
+        "emt_in",
+        amount,
+        days=days,
+        channel="online",
+        counterparty_id=sender,
+        counterparty_name=name,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -96,8 +122,12 @@ SPEC = IndicatorSpec(
         "third-party credits are at least 60% of all credits."
     ),
     family="FUNNEL",
-    sources=("FINTRAC-2016-OA003 P4", "FINTRAC-2016-OA003 P5", "FINTRAC-2016-OA003 P10",
-             "FINTRAC-2016-OA003 P12"),
+    sources=(
+        "FINTRAC-2016-OA003 P4",
+        "FINTRAC-2016-OA003 P5",
+        "FINTRAC-2016-OA003 P10",
+        "FINTRAC-2016-OA003 P12",
+    ),
     status="stable",
     severity="high",
     weight=2.5,
@@ -119,12 +149,34 @@ SPEC = IndicatorSpec(
         StateArray("credit_sum", (DAYS, 2), np.float64, 0.0),
     ),
     params=(
-        Param("window_days", 30, 1, DAYS - 1, "sliding window, days", integer=True,
-              capacity="credit_day", spare=1),
-        Param("min_senders", 5, 2, SENDERS, "distinct third-party senders in the window",
-              integer=True, capacity="snd_key"),
-        Param("share_min_senders", 3, 1, SENDERS, "distinct senders needed for the share rule",
-              integer=True, capacity="snd_key"),
+        Param(
+            "window_days",
+            30,
+            1,
+            DAYS - 1,
+            "sliding window, days",
+            integer=True,
+            capacity="credit_day",
+            spare=1,
+        ),
+        Param(
+            "min_senders",
+            5,
+            2,
+            SENDERS,
+            "distinct third-party senders in the window",
+            integer=True,
+            capacity="snd_key",
+        ),
+        Param(
+            "share_min_senders",
+            3,
+            1,
+            SENDERS,
+            "distinct senders needed for the share rule",
+            integer=True,
+            capacity="snd_key",
+        ),
         Param("min_share", 0.6, 0.1, 1.0, "third-party share of credits in the window"),
     ),
     kernel=many_unrelated_senders,
@@ -136,8 +188,15 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "five senders in twelve days besides payroll",
-            txn(0, "eft_in", 2600.0, hours=-2, channel="online", counterparty_id="EMPLOYER-12",
-                counterparty_name="CITY PAYROLL"),
+            txn(
+                0,
+                "eft_in",
+                2600.0,
+                hours=-2,
+                channel="online",
+                counterparty_id="EMPLOYER-12",
+                counterparty_name="CITY PAYROLL",
+            ),
             _emt(1, 150.0, 0, "CP-1001", "Mike R"),
             _emt(2, 200.0, 2, "CP-1002", "J. Smith"),
             _emt(3, 160.0, 5, "CP-1003", "dave_on"),
@@ -154,13 +213,26 @@ SPEC = IndicatorSpec(
     must_not_fire=(
         example(
             "payroll and three friends splitting a bill",
-            txn(1, "eft_in", 2400.0, channel="online", counterparty_id="EMPLOYER-77",
-                counterparty_name="ACME PAYROLL"),
+            txn(
+                1,
+                "eft_in",
+                2400.0,
+                channel="online",
+                counterparty_id="EMPLOYER-77",
+                counterparty_name="ACME PAYROLL",
+            ),
             _emt(2, 40.0, 1, "CP-3001", "Ana"),
             _emt(3, 40.0, 1, "CP-3002", "Ben"),
             _emt(4, 40.0, 2, "CP-3003", "Chloe"),
-            txn(5, "eft_in", 2400.0, days=14, channel="online", counterparty_id="EMPLOYER-77",
-                counterparty_name="ACME PAYROLL"),
+            txn(
+                5,
+                "eft_in",
+                2400.0,
+                days=14,
+                channel="online",
+                counterparty_id="EMPLOYER-77",
+                counterparty_name="ACME PAYROLL",
+            ),
         ),
         example(
             "one roommate paying rent share monthly",

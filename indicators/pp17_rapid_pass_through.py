@@ -36,8 +36,17 @@ _NO_DAY = np.iinfo(np.int32).min
 @helper
 def is_living_mcc(mcc):
     """Groceries, convenience, restaurants, fast food, pharmacy, fuel, family clothing, dept."""
-    return (mcc == 5411 or mcc == 5499 or mcc == 5812 or mcc == 5814 or mcc == 5912
-            or mcc == 5541 or mcc == 5542 or mcc == 5651 or mcc == 5311)
+    return (
+        mcc == 5411
+        or mcc == 5499
+        or mcc == 5812
+        or mcc == 5814
+        or mcc == 5912
+        or mcc == 5541
+        or mcc == 5542
+        or mcc == 5651
+        or mcc == 5311
+    )
 
 
 @helper
@@ -75,18 +84,45 @@ def oldest_pending(cr_ts, cr_ref, cr_lag, c, t, pass_w):
         tk = cr_ts[c, k]
         if cr_lag[c, k] >= 0 or not (t - pass_w < tk <= t):
             continue
-        if best < 0 or tk < cr_ts[c, best] or (tk == cr_ts[c, best]
-                                               and cr_ref[c, k] < cr_ref[c, best]):
+        if (
+            best < 0
+            or tk < cr_ts[c, best]
+            or (tk == cr_ts[c, best] and cr_ref[c, k] < cr_ref[c, best])
+        ):
             best = k
     return best
 
 
 @kernel
-def rapid_pass_through(cust, seq, ts, local_day, txn_type, amount, balance, mcc, attempted,
-                       cr_ts, cr_ref, cr_left, cr_lag, flow_day, flow_sum,
-                       window_days, min_credit, pass_share, pass_hours, fast_hours,
-                       min_fast_credits, depleted_ratio, max_living_share,
-                       fired, observed, evidence, touched):
+def rapid_pass_through(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    balance,
+    mcc,
+    attempted,
+    cr_ts,
+    cr_ref,
+    cr_left,
+    cr_lag,
+    flow_day,
+    flow_sum,
+    window_days,
+    min_credit,
+    pass_share,
+    pass_hours,
+    fast_hours,
+    min_fast_credits,
+    depleted_ratio,
+    max_living_share,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Credits passed out within hours, on an account kept depleted with no living spend.
 
     Each credit of at least ``min_credit`` waits to be passed: ``pass_share`` of its amount
@@ -163,20 +199,35 @@ def rapid_pass_through(cust, seq, ts, local_day, txn_type, amount, balance, mcc,
         if depleted and no_living:
             fired[i] = 1
             observed[i] = n_fast
-            select_evidence_tag_in(evidence[i], t, tagged_window(cr_ts, cr_ref, cr_lag, c, lo),
-                                   arg=(0, fast_w))
+            select_evidence_tag_in(
+                evidence[i], t, tagged_window(cr_ts, cr_ref, cr_lag, c, lo), arg=(0, fast_w)
+            )
 
 
-def _pair(n: int, day: float, amount: float, sender: str, balance_in: float,
-          out_type: str = "cash_withdrawal", **out_fields) -> tuple[dict, dict]:
+def _pair(
+    n: int,
+    day: float,
+    amount: float,
+    sender: str,
+    balance_in: float,
+    out_type: str = "cash_withdrawal",
+    **out_fields,
+) -> tuple[dict, dict]:
     """An EMT in and, three hours later, a debit of the same amount."""
-    credit = txn(2 * n - 1, "emt_in", amount, days=day, channel="online",
-                 counterparty_id=sender, balance_after=balance_in)
-    fields = {"channel": "atm", "location_id": "ATM-VAN-3", "city": "Vancouver",
-              "province": "BC"}
+    credit = txn(
+        2 * n - 1,
+        "emt_in",
+        amount,
+        days=day,
+        channel="online",
+        counterparty_id=sender,
+        balance_after=balance_in,
+    )
+    fields = {"channel": "atm", "location_id": "ATM-VAN-3", "city": "Vancouver", "province": "BC"}
     fields.update(out_fields)
-    debit = txn(2 * n, out_type, amount, days=day, hours=3,
-                balance_after=balance_in - amount, **fields)
+    debit = txn(
+        2 * n, out_type, amount, days=day, hours=3, balance_after=balance_in - amount, **fields
+    )
     return credit, debit
 
 
@@ -208,8 +259,7 @@ SPEC = IndicatorSpec(
         "Informal money-transfer or resale businesses run through a personal account.",
     ),
     required_fields=("txn_type", "amount", "mcc", "balance_after"),
-    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "balance", "mcc",
-            "attempted"),
+    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "balance", "mcc", "attempted"),
     state=(
         StateArray("cr_ts", (CREDITS,), np.int64, EMPTY_TS),
         StateArray("cr_ref", (CREDITS,), np.int64, -1),
@@ -219,16 +269,33 @@ SPEC = IndicatorSpec(
         StateArray("flow_sum", (DAYS, 5), np.float64, 0.0),
     ),
     params=(
-        Param("window_days", 30, 1, DAYS - 1, "aggregate window, days", integer=True,
-              capacity="flow_day", spare=1),
+        Param(
+            "window_days",
+            30,
+            1,
+            DAYS - 1,
+            "aggregate window, days",
+            integer=True,
+            capacity="flow_day",
+            spare=1,
+        ),
         Param("min_credit", 50.0, 1.0, 100_000.0, "smallest credit followed (CAD)"),
         Param("pass_share", 0.8, 0.1, 1.0, "share of a credit that must leave to pass it"),
-        Param("pass_hours", 48, 1, 168, "a credit can be passed for this long, hours",
-              integer=True),
-        Param("fast_hours", 24, 1, 168, "a pass faster than this counts as rapid, hours",
-              integer=True),
-        Param("min_fast_credits", 5, 1, CREDITS, "rapidly passed credits in the window",
-              integer=True, capacity="cr_ts"),
+        Param(
+            "pass_hours", 48, 1, 168, "a credit can be passed for this long, hours", integer=True
+        ),
+        Param(
+            "fast_hours", 24, 1, 168, "a pass faster than this counts as rapid, hours", integer=True
+        ),
+        Param(
+            "min_fast_credits",
+            5,
+            1,
+            CREDITS,
+            "rapidly passed credits in the window",
+            integer=True,
+            capacity="cr_ts",
+        ),
         Param("depleted_ratio", 0.10, 0.0, 1.0, "mean balance below this share of credits"),
         Param("max_living_share", 0.25, 0.0, 1.0, "living spend below this share of debits"),
     ),
@@ -236,37 +303,83 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "six EMTs withdrawn as cash within hours",
-            *(row for n in range(6)
-              for row in _pair(n + 1, 2 * n, 400.0, f"CP-50{n}", 405.0)),
+            *(row for n in range(6) for row in _pair(n + 1, 2 * n, 400.0, f"CP-50{n}", 405.0)),
         ),
         example(
             "five deposits forwarded by e-transfer, no balance reported",
-            *(row for n in range(5)
-              for row in (
-                  txn(2 * n + 1, "cash_deposit", 300.0, days=n, channel="atm",
-                      location_id="ATM-VAN-3", city="Vancouver", province="BC"),
-                  txn(2 * n + 2, "emt_out", 290.0, days=n, hours=1, channel="mobile",
-                      counterparty_id="CP-BOYFRIEND"),
-              )),
+            *(
+                row
+                for n in range(5)
+                for row in (
+                    txn(
+                        2 * n + 1,
+                        "cash_deposit",
+                        300.0,
+                        days=n,
+                        channel="atm",
+                        location_id="ATM-VAN-3",
+                        city="Vancouver",
+                        province="BC",
+                    ),
+                    txn(
+                        2 * n + 2,
+                        "emt_out",
+                        290.0,
+                        days=n,
+                        hours=1,
+                        channel="mobile",
+                        counterparty_id="CP-BOYFRIEND",
+                    ),
+                )
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "credits spent on groceries and bills",
-            *(row for n in range(6)
-              for row in _pair(n + 1, 2 * n, 400.0, f"CP-60{n}", 405.0, "purchase",
-                               mcc="5411", merchant_name="SAVE-ON-FOODS",
-                               merchant_id="M-SOF-1", channel="pos")),
+            *(
+                row
+                for n in range(6)
+                for row in _pair(
+                    n + 1,
+                    2 * n,
+                    400.0,
+                    f"CP-60{n}",
+                    405.0,
+                    "purchase",
+                    mcc="5411",
+                    merchant_name="SAVE-ON-FOODS",
+                    merchant_id="M-SOF-1",
+                    channel="pos",
+                )
+            ),
         ),
         example(
             "deposits withdrawn three days later",
-            *(row for n in range(5)
-              for row in (
-                  txn(2 * n + 1, "emt_in", 500.0, days=4 * n, channel="online",
-                      counterparty_id=f"CP-70{n}"),
-                  txn(2 * n + 2, "cash_withdrawal", 500.0, days=4 * n + 3, channel="atm",
-                      location_id="ATM-VAN-3", city="Vancouver", province="BC"),
-              )),
+            *(
+                row
+                for n in range(5)
+                for row in (
+                    txn(
+                        2 * n + 1,
+                        "emt_in",
+                        500.0,
+                        days=4 * n,
+                        channel="online",
+                        counterparty_id=f"CP-70{n}",
+                    ),
+                    txn(
+                        2 * n + 2,
+                        "cash_withdrawal",
+                        500.0,
+                        days=4 * n + 3,
+                        channel="atm",
+                        location_id="ATM-VAN-3",
+                        city="Vancouver",
+                        province="BC",
+                    ),
+                )
+            ),
         ),
     ),
 )

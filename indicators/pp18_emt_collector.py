@@ -24,11 +24,37 @@ OUT = 4  # recent onward e-transfers (only whether one exists matters)
 
 
 @kernel
-def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, attempted,
-                  esc_ts, esc_ref, snd_key, snd_ts, snd_ref, alias_ts, alias_ref, out_ts, out_ref,
-                  window_days, min_escort_emts, min_senders, min_aliases, min_network_emts,
-                  ref_escort_memo_lexicon, ref_bracket_alias, signal_escort_emt,
-                  fired, observed, evidence, touched):
+def emt_collector(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    counterparty,
+    ref_flags,
+    cp_flags,
+    attempted,
+    esc_ts,
+    esc_ref,
+    snd_key,
+    snd_ts,
+    snd_ref,
+    alias_ts,
+    alias_ref,
+    out_ts,
+    out_ref,
+    window_days,
+    min_escort_emts,
+    min_senders,
+    min_aliases,
+    min_network_emts,
+    ref_escort_memo_lexicon,
+    ref_bracket_alias,
+    signal_escort_emt,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Escort-referenced e-transfers collected from several senders and passed on.
 
     Inbound e-transfers whose memo or sender name matches the escort lexicon are counted with
@@ -80,9 +106,12 @@ def emt_collector(cust, seq, ts, txn_type, counterparty, ref_flags, cp_flags, at
             continue
         n_escort = ring_count(esc_ts, c, lo, t)
         n_alias = ring_count(alias_ts, c, lo, t)
-        collecting = (escort and n_escort >= min_escort_emts
-                      and keyed_distinct(snd_ts, c, lo, t) >= min_senders
-                      and ring_count(out_ts, c, lo, t) >= 1)
+        collecting = (
+            escort
+            and n_escort >= min_escort_emts
+            and keyed_distinct(snd_ts, c, lo, t) >= min_senders
+            and ring_count(out_ts, c, lo, t) >= 1
+        )
         if collecting:
             fired[i] = 1
             observed[i] = n_escort
@@ -105,8 +134,17 @@ def _onward_evidence(esc_ts, esc_ref, c, lo, t, onward_ref, out):
 
 
 def _emt_in(n, day, memo, sender, **fields):
-    return txn(n, "emt_in", 120.0, days=day, channel="online", memo=memo, counterparty_id=sender,
-               counterparty_name=fields.pop("name", "client"), **fields)
+    return txn(
+        n,
+        "emt_in",
+        120.0,
+        days=day,
+        channel="online",
+        memo=memo,
+        counterparty_id=sender,
+        counterparty_name=fields.pop("name", "client"),
+        **fields,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -149,15 +187,43 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_escort_emts", 5, 2, RING, "escort-referenced inbound e-transfers in the window",
-              integer=True, capacity="esc_ts"),
-        Param("min_senders", 3, 1, SENDERS, "distinct senders of those e-transfers", integer=True,
-              capacity="snd_key"),
-        Param("min_aliases", 2, 1, ALIASES, "e-transfers naming a bracketed alias", integer=True,
-              capacity="alias_ts"),
-        Param("min_network_emts", 2, 1, RING,
-              "escort-referenced credits before an onward transfer to a recipient who receives them too",
-              integer=True, capacity="esc_ts"),
+        Param(
+            "min_escort_emts",
+            5,
+            2,
+            RING,
+            "escort-referenced inbound e-transfers in the window",
+            integer=True,
+            capacity="esc_ts",
+        ),
+        Param(
+            "min_senders",
+            3,
+            1,
+            SENDERS,
+            "distinct senders of those e-transfers",
+            integer=True,
+            capacity="snd_key",
+        ),
+        Param(
+            "min_aliases",
+            2,
+            1,
+            ALIASES,
+            "e-transfers naming a bracketed alias",
+            integer=True,
+            capacity="alias_ts",
+        ),
+        Param(
+            "min_network_emts",
+            2,
+            1,
+            RING,
+            "escort-referenced credits before an onward transfer to a recipient who receives them "
+            "too",
+            integer=True,
+            capacity="esc_ts",
+        ),
     ),
     kernel=emt_collector,
     reference_lists=("escort_memo_lexicon", "bracket_alias"),
@@ -167,13 +233,21 @@ SPEC = IndicatorSpec(
         "The network half (onward recipients who themselves receive escort-referenced "
         "e-transfers) needs the cross-customer stage (cross_customer = true) and recipients who "
         "are customers of the same reporting entity, named by customer / account id or by the "
-        "e-mail / phone on their profile (engine/crosscustomer/parties.py). The two-hop subgraph is drawn in "
+        "e-mail / phone on their profile (engine/crosscustomer/parties.py). The two-hop subgraph "
+        "is drawn in "
         "the case's link graph, not in the alert."
     ),
     must_fire=(
         example(
             "five escort-referenced e-transfers from three clients, then forwarded",
-            txn(1, "emt_out", 300.0, channel="online", counterparty_id="BOSS", counterparty_name="boss"),
+            txn(
+                1,
+                "emt_out",
+                300.0,
+                channel="online",
+                counterparty_id="BOSS",
+                counterparty_name="boss",
+            ),
             _emt_in(2, 1, "gfe 1hr", "S1"),
             _emt_in(3, 2, "outcall", "S2"),
             _emt_in(4, 3, "qv", "S3"),
@@ -184,16 +258,41 @@ SPEC = IndicatorSpec(
             "two escort-referenced credits, then sent on to a recipient who collects them too",
             _emt_in(1, 1, "gfe 1hr", "S1"),
             _emt_in(2, 2, "outcall", "S2"),
-            txn(3, "emt_out", 250.0, days=3, channel="online", counterparty_id="C-HUB",
-                counterparty_name="hub", counterparty_email="hub@example.com"),
-            parties=(flagged_party("escort_emt", customer_id="C-HUB", counterparty_email="hub@example.com"),),
+            txn(
+                3,
+                "emt_out",
+                250.0,
+                days=3,
+                channel="online",
+                counterparty_id="C-HUB",
+                counterparty_name="hub",
+                counterparty_email="hub@example.com",
+            ),
+            parties=(
+                flagged_party(
+                    "escort_emt", customer_id="C-HUB", counterparty_email="hub@example.com"
+                ),
+            ),
         ),
         example(
             "two e-transfers naming an alias in brackets",
-            txn(1, "emt_out", 80.0, channel="online", counterparty_id="R1",
-                counterparty_name="jane@example.com (Bambi)"),
-            txn(2, "emt_out", 80.0, days=2, channel="online", counterparty_id="R1",
-                counterparty_name="jane@example.com (Bambi)"),
+            txn(
+                1,
+                "emt_out",
+                80.0,
+                channel="online",
+                counterparty_id="R1",
+                counterparty_name="jane@example.com (Bambi)",
+            ),
+            txn(
+                2,
+                "emt_out",
+                80.0,
+                days=2,
+                channel="online",
+                counterparty_id="R1",
+                counterparty_name="jane@example.com (Bambi)",
+            ),
         ),
     ),
     must_not_fire=(
@@ -209,9 +308,20 @@ SPEC = IndicatorSpec(
         example(
             "a payment to a recipient who collects escort e-transfers, with none received",
             _emt_in(1, 1, "rent march", "T1"),
-            txn(2, "emt_out", 250.0, days=3, channel="online", counterparty_id="C-HUB",
-                counterparty_email="hub@example.com"),
-            parties=(flagged_party("escort_emt", customer_id="C-HUB", counterparty_email="hub@example.com"),),
+            txn(
+                2,
+                "emt_out",
+                250.0,
+                days=3,
+                channel="online",
+                counterparty_id="C-HUB",
+                counterparty_email="hub@example.com",
+            ),
+            parties=(
+                flagged_party(
+                    "escort_emt", customer_id="C-HUB", counterparty_email="hub@example.com"
+                ),
+            ),
         ),
     ),
 )

@@ -14,10 +14,23 @@ DEVICES = 16  # distinct devices kept per customer
 
 
 @kernel
-def multiple_devices(cust, seq, ts, channel, device, attempted,
-                     dev_key, dev_ts, dev_ref,
-                     window_days, min_devices,
-                     fired, observed, evidence, touched):
+def multiple_devices(
+    cust,
+    seq,
+    ts,
+    channel,
+    device,
+    attempted,
+    dev_key,
+    dev_ts,
+    dev_ref,
+    window_days,
+    min_devices,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Distinct devices (``device_id``, else ``ip``) on online, mobile and e-commerce rows.
 
     A keyed table remembers when each device was last used; fires on a device row when the
@@ -86,8 +99,15 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_devices", 3, 2, DEVICES, "distinct devices in the window", integer=True,
-              capacity="dev_key"),
+        Param(
+            "min_devices",
+            3,
+            2,
+            DEVICES,
+            "distinct devices in the window",
+            integer=True,
+            capacity="dev_key",
+        ),
     ),
     kernel=multiple_devices,
     coverage="partial",

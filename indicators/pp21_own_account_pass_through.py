@@ -45,19 +45,52 @@ def find_other_leg(pd_ts, pd_ref, pd_acct, pd_amt, pd_dir, c, acct, a, direction
             continue
         if pd_amt[c, k] != a:
             continue
-        if best < 0 or t < pd_ts[c, best] or (t == pd_ts[c, best]
-                                              and pd_ref[c, k] < pd_ref[c, best]):
+        if (
+            best < 0
+            or t < pd_ts[c, best]
+            or (t == pd_ts[c, best] and pd_ref[c, k] < pd_ref[c, best])
+        ):
             best = k
     return best
 
 
 @kernel
-def own_account_pass_through(cust, seq, ts, txn_type, amount, account, attempted,
-                             pd_ts, pd_ref, pd_acct, pd_amt, pd_dir, cr_key, cr_ts, cr_ref,
-                             xf_ts, xf_ref, ch_ts, ch_ref, ch_acct, ch_left, cc_ts, cc_ref,
-                             window_days, pair_hours, forward_hours, drain_hours, drain_share,
-                             min_chains, min_transfers,
-                             fired, observed, evidence, touched):
+def own_account_pass_through(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    account,
+    attempted,
+    pd_ts,
+    pd_ref,
+    pd_acct,
+    pd_amt,
+    pd_dir,
+    cr_key,
+    cr_ts,
+    cr_ref,
+    xf_ts,
+    xf_ref,
+    ch_ts,
+    ch_ref,
+    ch_acct,
+    ch_left,
+    cc_ts,
+    cc_ref,
+    window_days,
+    pair_hours,
+    forward_hours,
+    drain_hours,
+    drain_share,
+    min_chains,
+    min_transfers,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Transfers between the customer's own accounts, and credit → own transfer → drain chains.
 
     *Own transfer*: a ``transfer_out`` on account A and a ``transfer_in`` on another account
@@ -100,8 +133,9 @@ def own_account_pass_through(cust, seq, ts, txn_type, amount, account, attempted
             if acct == 0 or a != a or a <= 0.0:
                 continue
             direction = OUT if t_type == TRANSFER_OUT else IN
-            k = find_other_leg(pd_ts, pd_ref, pd_acct, pd_amt, pd_dir, c, acct, a, direction,
-                               t - pair_w, t)
+            k = find_other_leg(
+                pd_ts, pd_ref, pd_acct, pd_amt, pd_dir, c, acct, a, direction, t - pair_w, t
+            )
             if k < 0:
                 k = ring_insert(pd_ts, pd_ref, c, t, seq[i])
                 pd_acct[c, k] = acct
@@ -134,8 +168,9 @@ def own_account_pass_through(cust, seq, ts, txn_type, amount, account, attempted
             continue
         if (t_type != EMT_OUT and t_type != CASH_WITHDRAWAL) or a != a or acct == 0:
             continue
-        completed = drain_oldest_eq(ch_ts, ch_ref, ch_acct, ch_left, cc_ts, cc_ref, c, acct, a,
-                                    t - drain_w, t)
+        completed = drain_oldest_eq(
+            ch_ts, ch_ref, ch_acct, ch_left, cc_ts, cc_ref, c, acct, a, t - drain_w, t
+        )
         if not completed:
             continue
         lo = t - width
@@ -153,23 +188,68 @@ _BUSINESS = "A-BUS-SPA-LTD"
 def _chain(n: int, day: float, amount: float) -> tuple[dict, ...]:
     """An EMT into the personal account, moved to the business account, paid out by EMT."""
     return (
-        txn(4 * n + 1, "emt_in", amount, days=day, channel="online", account_id=_PERSONAL,
-            counterparty_id=f"CP-BUYER-{n}"),
-        txn(4 * n + 2, "transfer_out", amount, days=day, hours=2, channel="online",
-            account_id=_PERSONAL, counterparty_id=_BUSINESS),
-        txn(4 * n + 3, "transfer_in", amount, days=day, hours=2, channel="online",
-            account_id=_BUSINESS, counterparty_id=_PERSONAL),
-        txn(4 * n + 4, "emt_out", amount - 20.0, days=day, hours=5, channel="online",
-            account_id=_BUSINESS, counterparty_id="CP-HANDLER"),
+        txn(
+            4 * n + 1,
+            "emt_in",
+            amount,
+            days=day,
+            channel="online",
+            account_id=_PERSONAL,
+            counterparty_id=f"CP-BUYER-{n}",
+        ),
+        txn(
+            4 * n + 2,
+            "transfer_out",
+            amount,
+            days=day,
+            hours=2,
+            channel="online",
+            account_id=_PERSONAL,
+            counterparty_id=_BUSINESS,
+        ),
+        txn(
+            4 * n + 3,
+            "transfer_in",
+            amount,
+            days=day,
+            hours=2,
+            channel="online",
+            account_id=_BUSINESS,
+            counterparty_id=_PERSONAL,
+        ),
+        txn(
+            4 * n + 4,
+            "emt_out",
+            amount - 20.0,
+            days=day,
+            hours=5,
+            channel="online",
+            account_id=_BUSINESS,
+            counterparty_id="CP-HANDLER",
+        ),
     )
 
 
 def _shuffle(n: int, day: float, amount: float, src: str, dst: str) -> tuple[dict, dict]:
     return (
-        txn(2 * n + 1, "transfer_out", amount, days=day, channel="online", account_id=src,
-            counterparty_id=dst),
-        txn(2 * n + 2, "transfer_in", amount, days=day, channel="online", account_id=dst,
-            counterparty_id=src),
+        txn(
+            2 * n + 1,
+            "transfer_out",
+            amount,
+            days=day,
+            channel="online",
+            account_id=src,
+            counterparty_id=dst,
+        ),
+        txn(
+            2 * n + 2,
+            "transfer_in",
+            amount,
+            days=day,
+            channel="online",
+            account_id=dst,
+            counterparty_id=src,
+        ),
     )
 
 
@@ -189,8 +269,7 @@ SPEC = IndicatorSpec(
         "it points at the trafficker."
     ),
     family="FUNNEL",
-    sources=("FINTRAC-2021-OA001 G39", "FINTRAC-2021-OA001 G40",
-             "FIN-2020-A008 front companies"),
+    sources=("FINTRAC-2021-OA001 G39", "FINTRAC-2021-OA001 G40", "FIN-2020-A008 front companies"),
     status="experimental",
     severity="medium",
     weight=2.0,
@@ -226,18 +305,37 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("pair_hours", 24, 1, 72, "the two legs of an own transfer within, hours",
-              integer=True),
-        Param("forward_hours", 24, 1, 72,
-              "a personal credit this long before the own transfer starts a chain, hours",
-              integer=True),
-        Param("drain_hours", 48, 1, 168, "the destination is drained within, hours",
-              integer=True),
+        Param(
+            "pair_hours", 24, 1, 72, "the two legs of an own transfer within, hours", integer=True
+        ),
+        Param(
+            "forward_hours",
+            24,
+            1,
+            72,
+            "a personal credit this long before the own transfer starts a chain, hours",
+            integer=True,
+        ),
+        Param("drain_hours", 48, 1, 168, "the destination is drained within, hours", integer=True),
         Param("drain_share", 0.8, 0.1, 1.0, "share of the transfer that must be drained"),
-        Param("min_chains", 3, 1, RING, "completed chains in the window", integer=True,
-              capacity="cc_ts"),
-        Param("min_transfers", 5, 1, RING, "own transfers in the window", integer=True,
-              capacity="xf_ts"),
+        Param(
+            "min_chains",
+            3,
+            1,
+            RING,
+            "completed chains in the window",
+            integer=True,
+            capacity="cc_ts",
+        ),
+        Param(
+            "min_transfers",
+            5,
+            1,
+            RING,
+            "own transfers in the window",
+            integer=True,
+            capacity="xf_ts",
+        ),
     ),
     kernel=own_account_pass_through,
     coverage="partial",
@@ -256,9 +354,17 @@ SPEC = IndicatorSpec(
         ),
         example(
             "five transfers between own accounts in two weeks",
-            *(r for n in range(5) for r in _shuffle(n, 3 * n, 1500.0 + 100 * n,
-                                                    "A-BUS-1" if n % 2 else "A-BUS-2",
-                                                    "A-BUS-2" if n % 2 else "A-BUS-1")),
+            *(
+                r
+                for n in range(5)
+                for r in _shuffle(
+                    n,
+                    3 * n,
+                    1500.0 + 100 * n,
+                    "A-BUS-1" if n % 2 else "A-BUS-2",
+                    "A-BUS-2" if n % 2 else "A-BUS-1",
+                )
+            ),
         ),
     ),
     must_not_fire=(
@@ -269,8 +375,15 @@ SPEC = IndicatorSpec(
         example(
             "EMTs moved to the business account and kept there",
             *(r for n in range(3) for r in _chain(n, 4 * n, 600.0)[:3]),
-            txn(20, "emt_out", 40.0, days=9, channel="online", account_id=_BUSINESS,
-                counterparty_id="CP-SUPPLIER"),
+            txn(
+                20,
+                "emt_out",
+                40.0,
+                days=9,
+                channel="online",
+                account_id=_BUSINESS,
+                counterparty_id="CP-SUPPLIER",
+            ),
         ),
     ),
 )

@@ -1,4 +1,5 @@
-"""PP-22 · Funded mainly by one individual whose own account shows escort signals (FUNNEL, cross-customer)."""
+"""PP-22 · Funded mainly by one individual whose own account shows escort signals (FUNNEL,
+cross-customer)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,29 @@ CREDITS = 32  # most recent credits kept per customer (the window is cut to them
 
 
 @kernel
-def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, attempted,
-                      cr_ts, cr_ref, cr_key, cr_amount,
-                      window_days, min_share, min_credits, min_total,
-                      signal_adv_lodge,
-                      fired, observed, evidence, touched):
+def funded_by_flagged(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    counterparty,
+    cp_flags,
+    attempted,
+    cr_ts,
+    cr_ref,
+    cr_key,
+    cr_amount,
+    window_days,
+    min_share,
+    min_credits,
+    min_total,
+    signal_adv_lodge,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """A credit from an individual who provides most of the account's money and whose own
     account fired an ADV or LODGE rule.
 
@@ -50,7 +69,7 @@ def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, a
         if not is_credit(t_type):
             continue
         a = amount[i]
-        if not a == a:
+        if a != a:
             continue
         c = cust[i]
         t = ts[i]
@@ -70,16 +89,25 @@ def funded_by_flagged(cust, seq, ts, txn_type, amount, counterparty, cp_flags, a
         if share >= min_share and ring_count_eq(cr_ts, cr_key, c, sender, lo, t) >= min_credits:
             fired[i] = 1
             observed[i] = share
-            select_evidence_tag_is(evidence[i], t, tagged_window(cr_ts, cr_ref, cr_key, c, lo),
-                                   arg=sender)
+            select_evidence_tag_is(
+                evidence[i], t, tagged_window(cr_ts, cr_ref, cr_key, c, lo), arg=sender
+            )
 
 
 _FUNDER = "C-FUNDER"
 
 
 def _from_funder(n: int, amount: float, days: float) -> dict:
-    return txn(n, "emt_in", amount, days=days, channel="online", counterparty_id=_FUNDER,
-               counterparty_name="Ashley", counterparty_email="ashley@example.com")
+    return txn(
+        n,
+        "emt_in",
+        amount,
+        days=days,
+        channel="online",
+        counterparty_id=_FUNDER,
+        counterparty_name="Ashley",
+        counterparty_email="ashley@example.com",
+    )
 
 
 SPEC = IndicatorSpec(
@@ -92,7 +120,8 @@ SPEC = IndicatorSpec(
         "lodging and ad costs from an account that itself pays for escort ads or short-stay "
         "lodging. Fires on a credit from such a person when they provided at least 60 % of the "
         "account's credits in 30 days. The funder's signals live in another customer's state: "
-        "the engine's party index (engine/crosscustomer/parties.py, topic `party-signals`) tells each row "
+        "the engine's party index (engine/crosscustomer/parties.py, topic `party-signals`) tells "
+        "each row "
         "whether its counterparty is a customer whose own ADV or LODGE rule fired before it."
     ),
     family="FUNNEL",
@@ -119,8 +148,15 @@ SPEC = IndicatorSpec(
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
         Param("min_share", 0.6, 0.3, 1.0, "the funder's share of the window's credits"),
-        Param("min_credits", 2, 1, CREDITS, "credits from the funder in the window", integer=True,
-              capacity="cr_ts"),
+        Param(
+            "min_credits",
+            2,
+            1,
+            CREDITS,
+            "credits from the funder in the window",
+            integer=True,
+            capacity="cr_ts",
+        ),
         Param("min_total", 200.0, 0.0, 100_000.0, "CAD from the funder in the window"),
     ),
     kernel=funded_by_flagged,
@@ -143,11 +179,28 @@ SPEC = IndicatorSpec(
         ),
         example(
             "funder named only by e-mail",
-            txn(1, "emt_in", 500.0, channel="online", counterparty_name="Ash",
-                counterparty_email="Ashley@Example.com"),
-            txn(2, "emt_in", 500.0, days=3, channel="online", counterparty_name="Ash",
-                counterparty_email="ashley@example.com"),
-            parties=(flagged_party("adv_lodge", customer_id=_FUNDER, counterparty_email="ashley@example.com"),),
+            txn(
+                1,
+                "emt_in",
+                500.0,
+                channel="online",
+                counterparty_name="Ash",
+                counterparty_email="Ashley@Example.com",
+            ),
+            txn(
+                2,
+                "emt_in",
+                500.0,
+                days=3,
+                channel="online",
+                counterparty_name="Ash",
+                counterparty_email="ashley@example.com",
+            ),
+            parties=(
+                flagged_party(
+                    "adv_lodge", customer_id=_FUNDER, counterparty_email="ashley@example.com"
+                ),
+            ),
         ),
     ),
     must_not_fire=(

@@ -21,12 +21,31 @@ def sells_gift_cards(mcc):
 
 
 @kernel
-def gift_and_prepaid(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
-                     rd_ts, rd_ref, sg_ts, sg_ref,
-                     window_days, min_rounded, rounded_min_cad, round_unit_cad,
-                     convenience_max_cad, gift_min_cad,
-                     ref_gift_card_sellers,
-                     fired, observed, evidence, touched):
+def gift_and_prepaid(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    mcc,
+    ref_flags,
+    attempted,
+    rd_ts,
+    rd_ref,
+    sg_ts,
+    sg_ref,
+    window_days,
+    min_rounded,
+    rounded_min_cad,
+    round_unit_cad,
+    convenience_max_cad,
+    gift_min_cad,
+    ref_gift_card_sellers,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Rounded purchases where gift cards are sold, big convenience-store and gift-card buys.
 
     On a purchase with a known amount: *rounded* when the MCC sells gift cards and
@@ -48,8 +67,9 @@ def gift_and_prepaid(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
             continue
         m = mcc[i]
         rounded = sells_gift_cards(m) and a >= rounded_min_cad and a % round_unit_cad == 0.0
-        single = ((m == CONVENIENCE and a > convenience_max_cad)
-                  or ((ref_flags[i] & ref_gift_card_sellers) != 0 and a >= gift_min_cad))
+        single = (m == CONVENIENCE and a > convenience_max_cad) or (
+            (ref_flags[i] & ref_gift_card_sellers) != 0 and a >= gift_min_cad
+        )
         if not rounded and not single:
             continue
         c = cust[i]
@@ -73,8 +93,16 @@ def gift_and_prepaid(cust, seq, ts, txn_type, amount, mcc, ref_flags, attempted,
 
 
 def _shop(n: int, day: float, amount: float, mcc: str, name: str, **fields) -> dict:
-    return txn(n, "purchase", amount, days=day, mcc=mcc, merchant_name=name,
-               merchant_id=f"M-{name.split()[0]}", **fields)
+    return txn(
+        n,
+        "purchase",
+        amount,
+        days=day,
+        mcc=mcc,
+        merchant_name=name,
+        merchant_id=f"M-{name.split()[0]}",
+        **fields,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -113,14 +141,31 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_rounded", 3, 1, RING, "rounded purchases in the window", integer=True,
-              capacity="rd_ts"),
+        Param(
+            "min_rounded",
+            3,
+            1,
+            RING,
+            "rounded purchases in the window",
+            integer=True,
+            capacity="rd_ts",
+        ),
         Param("rounded_min_cad", 100.0, 5.0, 10_000.0, "smallest rounded purchase (CAD)"),
         Param("round_unit_cad", 25.0, 1.0, 500.0, "a rounded amount is a multiple of this"),
-        Param("convenience_max_cad", 300.0, 20.0, 10_000.0,
-              "convenience-store purchases above this fire (CAD)"),
-        Param("gift_min_cad", 200.0, 5.0, 10_000.0,
-              "gift-card merchant purchases from this amount fire (CAD)"),
+        Param(
+            "convenience_max_cad",
+            300.0,
+            20.0,
+            10_000.0,
+            "convenience-store purchases above this fire (CAD)",
+        ),
+        Param(
+            "gift_min_cad",
+            200.0,
+            5.0,
+            10_000.0,
+            "gift-card merchant purchases from this amount fire (CAD)",
+        ),
     ),
     kernel=gift_and_prepaid,
     reference_lists=("gift_card_sellers",),

@@ -23,10 +23,30 @@ CARDS = 16  # distinct loaded cards kept per customer
 
 
 @kernel
-def reloadable_prepaid(cust, seq, ts, txn_type, card, counterparty, attempted,
-                       ld_ts, ld_ref, cd_key, cd_ts, cd_ref, cc_ts, cc_ref,
-                       window_days, min_loads, min_cards, min_c2c,
-                       fired, observed, evidence, touched):
+def reloadable_prepaid(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    card,
+    counterparty,
+    attempted,
+    ld_ts,
+    ld_ref,
+    cd_key,
+    cd_ts,
+    cd_ref,
+    cc_ts,
+    cc_ref,
+    window_days,
+    min_loads,
+    min_cards,
+    min_c2c,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Frequent loads to several prepaid cards; card-to-card pushes into cards never loaded.
 
     ``prepaid_load`` rows go to a ring (all loads) and, with a known ``card``, to a keyed
@@ -82,13 +102,22 @@ def reloadable_prepaid(cust, seq, ts, txn_type, card, counterparty, attempted,
 
 
 def _load(n: int, day: float, card: str, amount: float = 300.0) -> dict:
-    return txn(n, "prepaid_load", amount, days=day, channel="online", card_id=card,
-               mcc="6540", merchant_name="PREPAID RELOAD")
+    return txn(
+        n,
+        "prepaid_load",
+        amount,
+        days=day,
+        channel="online",
+        card_id=card,
+        mcc="6540",
+        merchant_name="PREPAID RELOAD",
+    )
 
 
 def _push(n: int, day: float, card: str, peer: str, amount: float = 280.0) -> dict:
-    return txn(n, "card_to_card", amount, days=day, channel="mobile", card_id=card,
-               counterparty_id=peer)
+    return txn(
+        n, "card_to_card", amount, days=day, channel="mobile", card_id=card, counterparty_id=peer
+    )
 
 
 SPEC = IndicatorSpec(
@@ -104,8 +133,12 @@ SPEC = IndicatorSpec(
         "may be a victim told to buy cards or the trafficker, so the rule is context."
     ),
     family="RAILS",
-    sources=("FINTRAC-2021-OA001 G17", "FINTRAC-2021-OA001 G18", "FINTRAC-2021-OA001 G19",
-             "FIN-2020-A008 #5"),
+    sources=(
+        "FINTRAC-2021-OA001 G17",
+        "FINTRAC-2021-OA001 G18",
+        "FINTRAC-2021-OA001 G19",
+        "FIN-2020-A008 #5",
+    ),
     status="experimental",
     severity="medium",
     weight=1.5,
@@ -113,8 +146,7 @@ SPEC = IndicatorSpec(
     window="30d",
     threshold_param="min_loads",
     false_positives=(
-        "Parents loading allowance cards for several children; employers funding expense "
-        "cards.",
+        "Parents loading allowance cards for several children; employers funding expense " "cards.",
         "Travellers reloading multi-currency travel cards.",
         "Unbanked family members paid through prepaid cards by one relative.",
     ),
@@ -131,13 +163,27 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_loads", 4, 1, RING, "prepaid loads in the window", integer=True,
-              capacity="ld_ts"),
-        Param("min_cards", 2, 1, CARDS, "distinct cards loaded in the window", integer=True,
-              capacity="cd_key"),
-        Param("min_c2c", 2, 1, RING,
-              "card-to-card transfers into cards with no loads, in the window", integer=True,
-              capacity="cc_ts"),
+        Param(
+            "min_loads", 4, 1, RING, "prepaid loads in the window", integer=True, capacity="ld_ts"
+        ),
+        Param(
+            "min_cards",
+            2,
+            1,
+            CARDS,
+            "distinct cards loaded in the window",
+            integer=True,
+            capacity="cd_key",
+        ),
+        Param(
+            "min_c2c",
+            2,
+            1,
+            RING,
+            "card-to-card transfers into cards with no loads, in the window",
+            integer=True,
+            capacity="cc_ts",
+        ),
     ),
     kernel=reloadable_prepaid,
     coverage="partial",

@@ -41,18 +41,41 @@ def is_vc_purchase(t_type, mcc, flags, ref_vc_dealers):
     dealer = (flags & ref_vc_dealers) != 0
     if t_type == PURCHASE:
         return dealer or mcc == VC_MCC
-    return dealer and (t_type == EMT_OUT or t_type == WIRE_OUT or t_type == EFT_OUT
-                       or t_type == TRANSFER_OUT)
+    return dealer and (
+        t_type == EMT_OUT or t_type == WIRE_OUT or t_type == EFT_OUT or t_type == TRANSFER_OUT
+    )
 
 
 @kernel
-def virtual_currency_on_ramp(cust, seq, ts, txn_type, amount, mcc, counterparty, ref_flags,
-                             attempted,
-                             snd_key, snd_ts, snd_ref, sm_ts, sm_ref, fd_ts, fd_ref,
-                             window_days, min_small, small_max, fund_hours, min_senders,
-                             min_funded,
-                             ref_vc_dealers,
-                             fired, observed, evidence, touched):
+def virtual_currency_on_ramp(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    mcc,
+    counterparty,
+    ref_flags,
+    attempted,
+    snd_key,
+    snd_ts,
+    snd_ref,
+    sm_ts,
+    sm_ref,
+    fd_ts,
+    fd_ref,
+    window_days,
+    min_small,
+    small_max,
+    fund_hours,
+    min_senders,
+    min_funded,
+    ref_vc_dealers,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """VC purchases in small multiples of $3, or funded by EMTs from several people.
 
     ``emt_in`` rows with a counterparty update a keyed table of senders. A VC purchase is
@@ -103,13 +126,22 @@ def virtual_currency_on_ramp(cust, seq, ts, txn_type, amount, mcc, counterparty,
         elif funded and n_funded >= min_funded:
             fired[i] = 1
             observed[i] = n_funded
-            select_evidence(evidence[i], t, window(fd_ts, fd_ref, c, lo),
-                            window(snd_ts, snd_ref, c, t - fund_w))
+            select_evidence(
+                evidence[i], t, window(fd_ts, fd_ref, c, lo), window(snd_ts, snd_ref, c, t - fund_w)
+            )
 
 
 def _emt(n: int, day: float, hours: float, sender: str, amount: float = 150.0) -> dict:
-    return txn(n, "emt_in", amount, days=day, hours=hours, channel="online",
-               counterparty_id=sender, counterparty_name=sender.lower())
+    return txn(
+        n,
+        "emt_in",
+        amount,
+        days=day,
+        hours=hours,
+        channel="online",
+        counterparty_id=sender,
+        counterparty_name=sender.lower(),
+    )
 
 
 def _vc(n: int, day: float, hours: float, amount: float, **fields) -> dict:
@@ -131,8 +163,12 @@ SPEC = IndicatorSpec(
         "payers points at whoever collects the money, so the role is trafficker."
     ),
     family="RAILS",
-    sources=("FINTRAC-2016-OA003 T8", "FINTRAC-2021-OA001 G13", "FINTRAC-2021-OA001 G14",
-             "FIN-2020-A008 #8"),
+    sources=(
+        "FINTRAC-2016-OA003 T8",
+        "FINTRAC-2021-OA001 G13",
+        "FINTRAC-2021-OA001 G14",
+        "FIN-2020-A008 #8",
+    ),
     status="experimental",
     severity="medium",
     weight=2.0,
@@ -145,8 +181,17 @@ SPEC = IndicatorSpec(
         "Currency exchange and money-order purchases that post under MCC 6051.",
     ),
     required_fields=("txn_type", "amount", "mcc", "merchant_name", "counterparty_id"),
-    inputs=("cust", "seq", "ts", "txn_type", "amount", "mcc", "counterparty", "ref_flags",
-            "attempted"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "amount",
+        "mcc",
+        "counterparty",
+        "ref_flags",
+        "attempted",
+    ),
     state=(
         StateArray("snd_key", (SENDERS,), np.int64, 0),
         StateArray("snd_ts", (SENDERS,), np.int64, EMPTY_TS),
@@ -158,15 +203,37 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_small", 3, 1, RING, "small-multiple VC purchases in the window",
-              integer=True, capacity="sm_ts"),
+        Param(
+            "min_small",
+            3,
+            1,
+            RING,
+            "small-multiple VC purchases in the window",
+            integer=True,
+            capacity="sm_ts",
+        ),
         Param("small_max", 30.0, 3.0, 300.0, "largest amount counted as a small multiple (CAD)"),
-        Param("fund_hours", 24, 1, 72, "EMTs this long before a purchase fund it, hours",
-              integer=True),
-        Param("min_senders", 2, 1, SENDERS, "distinct EMT senders that make a purchase funded",
-              integer=True, capacity="snd_key"),
-        Param("min_funded", 2, 1, RING, "EMT-funded VC purchases in the window", integer=True,
-              capacity="fd_ts"),
+        Param(
+            "fund_hours", 24, 1, 72, "EMTs this long before a purchase fund it, hours", integer=True
+        ),
+        Param(
+            "min_senders",
+            2,
+            1,
+            SENDERS,
+            "distinct EMT senders that make a purchase funded",
+            integer=True,
+            capacity="snd_key",
+        ),
+        Param(
+            "min_funded",
+            2,
+            1,
+            RING,
+            "EMT-funded VC purchases in the window",
+            integer=True,
+            capacity="fd_ts",
+        ),
     ),
     kernel=virtual_currency_on_ramp,
     reference_lists=("vc_dealers",),
@@ -197,8 +264,17 @@ SPEC = IndicatorSpec(
     must_not_fire=(
         example(
             "monthly crypto investment",
-            *(txn(n + 1, "vc_buy", 250.0, days=30 * n, channel="online",
-                  merchant_name="WEALTHSIMPLE CRYPTO") for n in range(4)),
+            *(
+                txn(
+                    n + 1,
+                    "vc_buy",
+                    250.0,
+                    days=30 * n,
+                    channel="online",
+                    merchant_name="WEALTHSIMPLE CRYPTO",
+                )
+                for n in range(4)
+            ),
         ),
         example(
             "EMTs from one friend before two purchases",

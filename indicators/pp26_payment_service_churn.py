@@ -15,12 +15,31 @@ RING = 16  # small payment-service transactions; onward VC / card payments
 
 
 @kernel
-def payment_service_churn(cust, seq, ts, txn_type, amount, mcc, counterparty, ref_flags,
-                          attempted,
-                          pr_ts, pr_ref, on_ts, on_ref,
-                          window_days, min_processor, under_cad, min_onward,
-                          ref_online_payment_services, ref_vc_dealers,
-                          fired, observed, evidence, touched):
+def payment_service_churn(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    mcc,
+    counterparty,
+    ref_flags,
+    attempted,
+    pr_ts,
+    pr_ref,
+    on_ts,
+    on_ref,
+    window_days,
+    min_processor,
+    under_cad,
+    min_onward,
+    ref_online_payment_services,
+    ref_vc_dealers,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Many small payment-service transactions and onward VC or third-party card payments.
 
     *Processor* rows: any transaction (credit or debit) with an online payment service
@@ -39,8 +58,9 @@ def payment_service_churn(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         t_type = txn_type[i]
         a = amount[i]
         processor = (ref_flags[i] & ref_online_payment_services) != 0 and a == a and a < under_cad
-        onward = (is_vc_purchase(t_type, mcc[i], ref_flags[i], ref_vc_dealers)
-                  or (t_type == CARD_TO_CARD and counterparty[i] != 0))
+        onward = is_vc_purchase(t_type, mcc[i], ref_flags[i], ref_vc_dealers) or (
+            t_type == CARD_TO_CARD and counterparty[i] != 0
+        )
         if not processor and not onward:
             continue
         c = cust[i]
@@ -55,13 +75,21 @@ def payment_service_churn(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         if n_pr >= min_processor and ring_count(on_ts, c, lo, t) >= min_onward:
             fired[i] = 1
             observed[i] = n_pr
-            select_evidence(evidence[i], t, window(pr_ts, pr_ref, c, lo),
-                            window(on_ts, on_ref, c, lo))
+            select_evidence(
+                evidence[i], t, window(pr_ts, pr_ref, c, lo), window(on_ts, on_ref, c, lo)
+            )
 
 
 def _wallet(n: int, day: float, txn_type: str, amount: float, name: str = "PAYPAL") -> dict:
-    return txn(n, txn_type, amount, days=day, channel="online", counterparty_name=name,
-               counterparty_id=f"CP-{name}")
+    return txn(
+        n,
+        txn_type,
+        amount,
+        days=day,
+        channel="online",
+        counterparty_name=name,
+        counterparty_id=f"CP-{name}",
+    )
 
 
 SPEC = IndicatorSpec(
@@ -90,8 +118,17 @@ SPEC = IndicatorSpec(
         "Gig workers paid through payment apps.",
     ),
     required_fields=("txn_type", "amount", "merchant_name", "counterparty_name", "mcc"),
-    inputs=("cust", "seq", "ts", "txn_type", "amount", "mcc", "counterparty", "ref_flags",
-            "attempted"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "amount",
+        "mcc",
+        "counterparty",
+        "ref_flags",
+        "attempted",
+    ),
     state=(
         StateArray("pr_ts", (RING,), np.int64, EMPTY_TS),
         StateArray("pr_ref", (RING,), np.int64, -1),
@@ -100,12 +137,25 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_processor", 10, 1, RING,
-              "payment-service transactions under under_cad in the window", integer=True,
-              capacity="pr_ts"),
+        Param(
+            "min_processor",
+            10,
+            1,
+            RING,
+            "payment-service transactions under under_cad in the window",
+            integer=True,
+            capacity="pr_ts",
+        ),
         Param("under_cad", 100.0, 1.0, 1000.0, "payment-service transactions below this count"),
-        Param("min_onward", 1, 1, RING, "onward VC or card-to-card payments in the window",
-              integer=True, capacity="on_ts"),
+        Param(
+            "min_onward",
+            1,
+            1,
+            RING,
+            "onward VC or card-to-card payments in the window",
+            integer=True,
+            capacity="on_ts",
+        ),
     ),
     kernel=payment_service_churn,
     reference_lists=("online_payment_services", "vc_dealers"),
@@ -119,8 +169,10 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "a dozen small PayPal credits and debits, then bitcoin",
-            *(_wallet(n + 1, n * 1.5, "emt_in" if n % 3 else "eft_out", 40.0 + 5 * n)
-              for n in range(12)),
+            *(
+                _wallet(n + 1, n * 1.5, "emt_in" if n % 3 else "eft_out", 40.0 + 5 * n)
+                for n in range(12)
+            ),
             txn(13, "vc_buy", 400.0, days=19, channel="online", merchant_name="NDAX"),
         ),
     ),

@@ -27,14 +27,42 @@ INVESTMENT = 2
 
 
 @kernel
-def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, ref_flags,
-                          attempted,
-                          snd_key, snd_ts, snd_ref, fd_ts, fd_ref,
-                          rt_ts, rt_ref, rt_kind, rt_left, tr_ts, tr_ref,
-                          window_days, fund_hours, min_senders, min_funded, trip_days,
-                          return_share, min_trip_cad, min_trips,
-                          ref_gaming_operators, ref_investment_platforms,
-                          fired, observed, evidence, touched):
+def gambling_pass_through(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    amount,
+    mcc,
+    counterparty,
+    ref_flags,
+    attempted,
+    snd_key,
+    snd_ts,
+    snd_ref,
+    fd_ts,
+    fd_ref,
+    rt_ts,
+    rt_ref,
+    rt_kind,
+    rt_left,
+    tr_ts,
+    tr_ref,
+    window_days,
+    fund_hours,
+    min_senders,
+    min_funded,
+    trip_days,
+    return_share,
+    min_trip_cad,
+    min_trips,
+    ref_gaming_operators,
+    ref_investment_platforms,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Gambling paid for with third parties' money; casino or investment money round trips.
 
     *Third-party credits*: ``emt_in``, ``transfer_in``, ``wire_in`` with a counterparty and
@@ -70,8 +98,11 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         lo = t - width
         investment = (flags & ref_investment_platforms) != 0
         if is_transfer_in(t_type):
-            if (t_type != EFT_IN and counterparty[i] != 0
-                    and (flags & (ref_gaming_operators | ref_investment_platforms)) == 0):
+            if (
+                t_type != EFT_IN
+                and counterparty[i] != 0
+                and (flags & (ref_gaming_operators | ref_investment_platforms)) == 0
+            ):
                 keyed_touch(snd_key, snd_ts, snd_ref, c, counterparty[i], t, seq[i])
             if not investment:
                 continue
@@ -84,8 +115,9 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
         if kind != 0:
             if a != a:
                 continue
-            completed = drain_oldest_eq(rt_ts, rt_ref, rt_kind, rt_left, tr_ts, tr_ref, c, kind, a,
-                                        t - trip_w, t)
+            completed = drain_oldest_eq(
+                rt_ts, rt_ref, rt_kind, rt_left, tr_ts, tr_ref, c, kind, a, t - trip_w, t
+            )
             if completed:
                 n = ring_count(tr_ts, c, lo, t)
                 if n >= min_trips:
@@ -94,8 +126,10 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
                     select_evidence(evidence[i], t, window(tr_ts, tr_ref, c, lo))
             continue
         payment_out = is_payment_out(t_type)
-        gambling = t_type == CASINO_BUY_IN or (payment_out and (
-            mcc[i] == 7801 or mcc[i] == 7995 or (flags & ref_gaming_operators) != 0))
+        gambling = t_type == CASINO_BUY_IN or (
+            payment_out
+            and (mcc[i] == 7801 or mcc[i] == 7995 or (flags & ref_gaming_operators) != 0)
+        )
         # A round trip starts here.
         start = 0
         if a == a and a >= min_trip_cad:
@@ -122,13 +156,19 @@ def gambling_pass_through(cust, seq, ts, txn_type, amount, mcc, counterparty, re
 
 
 def _emt(n: int, day: float, hours: float, sender: str) -> dict:
-    return txn(n, "emt_in", 200.0, days=day, hours=hours, channel="online",
-               counterparty_id=sender)
+    return txn(n, "emt_in", 200.0, days=day, hours=hours, channel="online", counterparty_id=sender)
 
 
 def _bet(n: int, day: float, amount: float = 350.0) -> dict:
-    return txn(n, "purchase", amount, days=day, channel="ecom", mcc="7995",
-               merchant_name="JACKPOT CITY ONLINE")
+    return txn(
+        n,
+        "purchase",
+        amount,
+        days=day,
+        channel="ecom",
+        mcc="7995",
+        merchant_name="JACKPOT CITY ONLINE",
+    )
 
 
 SPEC = IndicatorSpec(
@@ -146,8 +186,12 @@ SPEC = IndicatorSpec(
         "whoever collects the money, so the role is trafficker."
     ),
     family="RAILS",
-    sources=("FINTRAC-2021-OA001 G16", "FINTRAC-2021-OA001 G32", "FINTRAC-2021-OA001 G33",
-             "FINTRAC-2021-OA001 G34"),
+    sources=(
+        "FINTRAC-2021-OA001 G16",
+        "FINTRAC-2021-OA001 G32",
+        "FINTRAC-2021-OA001 G33",
+        "FINTRAC-2021-OA001 G34",
+    ),
     status="experimental",
     severity="medium",
     weight=2.0,
@@ -159,10 +203,25 @@ SPEC = IndicatorSpec(
         "Recreational gamblers who cash out most of a buy-in after a short session.",
         "Investors moving money to a brokerage and back when they change their mind.",
     ),
-    required_fields=("txn_type", "amount", "mcc", "merchant_name", "counterparty_id",
-                     "counterparty_name"),
-    inputs=("cust", "seq", "ts", "txn_type", "amount", "mcc", "counterparty", "ref_flags",
-            "attempted"),
+    required_fields=(
+        "txn_type",
+        "amount",
+        "mcc",
+        "merchant_name",
+        "counterparty_id",
+        "counterparty_name",
+    ),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "amount",
+        "mcc",
+        "counterparty",
+        "ref_flags",
+        "attempted",
+    ),
     state=(
         StateArray("snd_key", (SENDERS,), np.int64, 0),
         StateArray("snd_ts", (SENDERS,), np.int64, EMPTY_TS),
@@ -178,16 +237,41 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("fund_hours", 24, 1, 72, "third-party credits this long before fund a payment, "
-              "hours", integer=True),
-        Param("min_senders", 2, 1, SENDERS, "distinct third parties that make a payment funded",
-              integer=True, capacity="snd_key"),
-        Param("min_funded", 3, 1, RING, "third-party-funded gambling payments in the window",
-              integer=True, capacity="fd_ts"),
+        Param(
+            "fund_hours",
+            24,
+            1,
+            72,
+            "third-party credits this long before fund a payment, " "hours",
+            integer=True,
+        ),
+        Param(
+            "min_senders",
+            2,
+            1,
+            SENDERS,
+            "distinct third parties that make a payment funded",
+            integer=True,
+            capacity="snd_key",
+        ),
+        Param(
+            "min_funded",
+            3,
+            1,
+            RING,
+            "third-party-funded gambling payments in the window",
+            integer=True,
+            capacity="fd_ts",
+        ),
         Param("trip_days", 14, 1, 60, "money must come back within, days", integer=True),
         Param("return_share", 0.8, 0.1, 1.0, "share of a buy-in or deposit that must return"),
-        Param("min_trip_cad", 1000.0, 0.0, 1_000_000.0,
-              "smallest buy-in or investment deposit followed (CAD)"),
+        Param(
+            "min_trip_cad",
+            1000.0,
+            0.0,
+            1_000_000.0,
+            "smallest buy-in or investment deposit followed (CAD)",
+        ),
         Param("min_trips", 1, 1, RING, "round trips in the window", integer=True, capacity="tr_ts"),
     ),
     kernel=gambling_pass_through,
@@ -202,33 +286,48 @@ SPEC = IndicatorSpec(
     must_fire=(
         example(
             "three online bets each after EMTs from two people",
-            *(r for n in range(3) for r in (
-                _emt(3 * n + 1, 4 * n, -5, f"CP-A{n}"),
-                _emt(3 * n + 2, 4 * n, -2, f"CP-B{n}"),
-                _bet(3 * n + 3, 4 * n),
-            )),
+            *(
+                r
+                for n in range(3)
+                for r in (
+                    _emt(3 * n + 1, 4 * n, -5, f"CP-A{n}"),
+                    _emt(3 * n + 2, 4 * n, -2, f"CP-B{n}"),
+                    _bet(3 * n + 3, 4 * n),
+                )
+            ),
         ),
         example(
             "casino buy-in cashed out five days later",
             txn(1, "casino_buy_in", 5000.0, channel="branch", merchant_name="CASINO RAMA"),
-            txn(2, "casino_cash_out", 4700.0, days=5, channel="branch",
-                merchant_name="CASINO RAMA"),
+            txn(
+                2, "casino_cash_out", 4700.0, days=5, channel="branch", merchant_name="CASINO RAMA"
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "bets funded from payroll",
-            *(r for n in range(4) for r in (
-                txn(2 * n + 1, "eft_in", 1800.0, days=7 * n, hours=-3, channel="online",
-                    counterparty_id="EMPLOYER-1"),
-                _bet(2 * n + 2, 7 * n, 50.0),
-            )),
+            *(
+                r
+                for n in range(4)
+                for r in (
+                    txn(
+                        2 * n + 1,
+                        "eft_in",
+                        1800.0,
+                        days=7 * n,
+                        hours=-3,
+                        channel="online",
+                        counterparty_id="EMPLOYER-1",
+                    ),
+                    _bet(2 * n + 2, 7 * n, 50.0),
+                )
+            ),
         ),
         example(
             "buy-in mostly lost",
             txn(1, "casino_buy_in", 3000.0, channel="branch", merchant_name="CASINO RAMA"),
-            txn(2, "casino_cash_out", 900.0, days=1, channel="branch",
-                merchant_name="CASINO RAMA"),
+            txn(2, "casino_cash_out", 900.0, days=1, channel="branch", merchant_name="CASINO RAMA"),
         ),
     ),
 )

@@ -27,11 +27,33 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @kernel
-def card_funding_cash_advance(cust, seq, ts, local_day, txn_type, amount, account, counterparty,
-                              attempted,
-                              pay_acct, pay_cp, pay_ts, pay_ref, adv_day, adv_sum, ca_ts, ca_ref,
-                              pay_days, min_payers, window_days, min_advance_cad,
-                              fired, observed, evidence, touched):
+def card_funding_cash_advance(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    account,
+    counterparty,
+    attempted,
+    pay_acct,
+    pay_cp,
+    pay_ts,
+    pay_ref,
+    adv_day,
+    adv_sum,
+    ca_ts,
+    ca_ref,
+    pay_days,
+    min_payers,
+    window_days,
+    min_advance_cad,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Cash advances on a card paid by several outside payers; large cash advances.
 
     *Card payments*: ``eft_in``, ``transfer_in`` and ``bill_payment`` rows with a
@@ -57,8 +79,7 @@ def card_funding_cash_advance(cust, seq, ts, local_day, txn_type, amount, accoun
         acct = account[i]
         if t_type == EFT_IN or t_type == TRANSFER_IN or t_type == BILL_PAYMENT:
             if counterparty[i] != 0:
-                keyed2_touch(pay_acct, pay_cp, pay_ts, pay_ref, c, acct, counterparty[i], t,
-                             seq[i])
+                keyed2_touch(pay_acct, pay_cp, pay_ts, pay_ref, c, acct, counterparty[i], t, seq[i])
                 touched[i] = 1
             continue
         if t_type != CASH_ADVANCE:
@@ -74,8 +95,9 @@ def card_funding_cash_advance(cust, seq, ts, local_day, txn_type, amount, accoun
             fired[i] = 1
             observed[i] = n_payers
             evidence[i, 0] = seq[i]
-            select_evidence_tag_is(evidence[i, 1:], t,
-                                   tagged_window(pay_ts, pay_ref, pay_acct, c, t - pay_w), arg=acct)
+            select_evidence_tag_is(
+                evidence[i, 1:], t, tagged_window(pay_ts, pay_ref, pay_acct, c, t - pay_w), arg=acct
+            )
             continue
         if a != a:
             continue
@@ -90,13 +112,29 @@ _CARD = "A-VISA-4417"
 
 
 def _payment(n: int, day: float, payer: str, amount: float = 900.0) -> dict:
-    return txn(n, "eft_in", amount, days=day, channel="online", account_id=_CARD,
-               counterparty_id=payer, counterparty_name=payer)
+    return txn(
+        n,
+        "eft_in",
+        amount,
+        days=day,
+        channel="online",
+        account_id=_CARD,
+        counterparty_id=payer,
+        counterparty_name=payer,
+    )
 
 
 def _advance(n: int, day: float, amount: float) -> dict:
-    return txn(n, "cash_advance", amount, days=day, channel="atm", account_id=_CARD,
-               card_id="CARD-VISA-4417", location_id="ATM-WPG-3")
+    return txn(
+        n,
+        "cash_advance",
+        amount,
+        days=day,
+        channel="atm",
+        account_id=_CARD,
+        card_id="CARD-VISA-4417",
+        location_id="ATM-WPG-3",
+    )
 
 
 SPEC = IndicatorSpec(
@@ -125,8 +163,17 @@ SPEC = IndicatorSpec(
         "Cash advances for emergencies or travel.",
     ),
     required_fields=("txn_type", "amount", "account_id", "counterparty_id"),
-    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "account", "counterparty",
-            "attempted"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "account",
+        "counterparty",
+        "attempted",
+    ),
     state=(
         StateArray("pay_acct", (PAYERS,), np.int64, 0),
         StateArray("pay_cp", (PAYERS,), np.int64, 0),
@@ -138,14 +185,35 @@ SPEC = IndicatorSpec(
         StateArray("ca_ref", (RING,), np.int64, -1),
     ),
     params=(
-        Param("pay_days", 7, 1, 30, "payments this long before an advance count, days",
-              integer=True),
-        Param("min_payers", 2, 1, PAYERS, "distinct payers of the card account", integer=True,
-              capacity="pay_acct"),
-        Param("window_days", 30, 1, DAYS - 1, "cash-advance window, local days", integer=True,
-              capacity="adv_day", spare=1),
-        Param("min_advance_cad", 2000.0, 100.0, 1_000_000.0,
-              "cash advances in the window from this amount fire (CAD)"),
+        Param(
+            "pay_days", 7, 1, 30, "payments this long before an advance count, days", integer=True
+        ),
+        Param(
+            "min_payers",
+            2,
+            1,
+            PAYERS,
+            "distinct payers of the card account",
+            integer=True,
+            capacity="pay_acct",
+        ),
+        Param(
+            "window_days",
+            30,
+            1,
+            DAYS - 1,
+            "cash-advance window, local days",
+            integer=True,
+            capacity="adv_day",
+            spare=1,
+        ),
+        Param(
+            "min_advance_cad",
+            2000.0,
+            100.0,
+            1_000_000.0,
+            "cash advances in the window from this amount fire (CAD)",
+        ),
     ),
     kernel=card_funding_cash_advance,
     coverage="partial",

@@ -26,19 +26,47 @@ def is_luxury(mcc, ref_flags, amount, high_ticket_cad, ref_luxury_merchants):
     """
     if (ref_flags & ref_luxury_merchants) != 0:
         return True
-    if (mcc == 5511 or mcc == 5944 or mcc == 5681 or mcc == 5813 or mcc == 8099
-            or mcc == 8011 or mcc == 7298 or mcc == 7997):
+    if (
+        mcc == 5511
+        or mcc == 5944
+        or mcc == 5681
+        or mcc == 5813
+        or mcc == 8099
+        or mcc == 8011
+        or mcc == 7298
+        or mcc == 7997
+    ):
         return True
     return (mcc == 5812 or mcc == 4121) and amount >= high_ticket_cad
 
 
 @kernel
-def lavish_lifestyle(cust, seq, ts, local_day, txn_type, amount, mcc, ref_flags, attempted,
-                     declared_income,
-                     lux_ts, lux_ref, spend_day, spend_sum,
-                     window_days, income_share, min_spend_cad, low_income_cad, high_ticket_cad,
-                     ref_luxury_merchants,
-                     fired, observed, evidence, touched):
+def lavish_lifestyle(
+    cust,
+    seq,
+    ts,
+    local_day,
+    txn_type,
+    amount,
+    mcc,
+    ref_flags,
+    attempted,
+    declared_income,
+    lux_ts,
+    lux_ref,
+    spend_day,
+    spend_sum,
+    window_days,
+    income_share,
+    min_spend_cad,
+    low_income_cad,
+    high_ticket_cad,
+    ref_luxury_merchants,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Luxury spend over ``window_days`` local days against the declared income for that period.
 
     Luxury rows are purchases and bill payments with a known CAD amount at a tier-1 merchant
@@ -62,8 +90,7 @@ def lavish_lifestyle(cust, seq, ts, local_day, txn_type, amount, mcc, ref_flags,
         if t_type != PURCHASE and t_type != BILL_PAYMENT:
             continue
         a = amount[i]
-        if a != a or not is_luxury(mcc[i], ref_flags[i], a, high_ticket_cad,
-                                    ref_luxury_merchants):
+        if a != a or not is_luxury(mcc[i], ref_flags[i], a, high_ticket_cad, ref_luxury_merchants):
             continue
         c = cust[i]
         t = ts[i]
@@ -84,8 +111,18 @@ def lavish_lifestyle(cust, seq, ts, local_day, txn_type, amount, mcc, ref_flags,
 
 
 def _buy(n: int, amount: float, days: float, name: str, mcc: str, **fields) -> dict:
-    return txn(n, "purchase", amount, days=days, merchant_name=name, merchant_id=f"M-{name[:12]}",
-               mcc=mcc, city="Toronto", province="ON", **fields)
+    return txn(
+        n,
+        "purchase",
+        amount,
+        days=days,
+        merchant_name=name,
+        merchant_id=f"M-{name[:12]}",
+        mcc=mcc,
+        city="Toronto",
+        province="ON",
+        **fields,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -103,8 +140,14 @@ SPEC = IndicatorSpec(
         "CAD 20,000 a year. Observed: luxury spend in CAD."
     ),
     family="LUX",
-    sources=("FINTRAC-2021-OA001 G4", "FINTRAC-2021-OA001 G5", "FINTRAC-2021-OA001 G6",
-             "FINTRAC-2021-OA001 G7", "FINTRAC-2021-OA001 G8", "FINTRAC-2021-OA001 G9"),
+    sources=(
+        "FINTRAC-2021-OA001 G4",
+        "FINTRAC-2021-OA001 G5",
+        "FINTRAC-2021-OA001 G6",
+        "FINTRAC-2021-OA001 G7",
+        "FINTRAC-2021-OA001 G8",
+        "FINTRAC-2021-OA001 G9",
+    ),
     status="experimental",
     severity="medium",
     weight=1.5,
@@ -120,8 +163,18 @@ SPEC = IndicatorSpec(
         "reimbursed; gross spend is counted, refunds are not netted.",
     ),
     required_fields=("txn_type", "amount", "mcc", "merchant_name", "declared_income_cad"),
-    inputs=("cust", "seq", "ts", "local_day", "txn_type", "amount", "mcc", "ref_flags",
-            "attempted", "declared_income"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "mcc",
+        "ref_flags",
+        "attempted",
+        "declared_income",
+    ),
     state=(
         StateArray("lux_ts", (RING,), np.int64, EMPTY_TS),
         StateArray("lux_ref", (RING,), np.int64, -1),
@@ -129,16 +182,44 @@ SPEC = IndicatorSpec(
         StateArray("spend_sum", (DAYS, 1), np.float64, 0.0),
     ),
     params=(
-        Param("window_days", 90, 7, DAYS - 1, "spend window, local days", integer=True,
-              capacity="spend_day", spare=1),
-        Param("income_share", 0.5, 0.05, 5.0,
-              "fire at this share of the declared income for the window"),
-        Param("min_spend_cad", 10_000.0, 500.0, 1_000_000.0,
-              "fire at this spend (CAD) when income is unknown or low"),
-        Param("low_income_cad", 20_000.0, 0.0, 200_000.0,
-              "declared yearly income below this is treated as unknown (CAD)"),
-        Param("high_ticket_cad", 300.0, 50.0, 10_000.0,
-              "restaurant (5812) or taxi / limousine (4121) bills from this amount count (CAD)"),
+        Param(
+            "window_days",
+            90,
+            7,
+            DAYS - 1,
+            "spend window, local days",
+            integer=True,
+            capacity="spend_day",
+            spare=1,
+        ),
+        Param(
+            "income_share",
+            0.5,
+            0.05,
+            5.0,
+            "fire at this share of the declared income for the window",
+        ),
+        Param(
+            "min_spend_cad",
+            10_000.0,
+            500.0,
+            1_000_000.0,
+            "fire at this spend (CAD) when income is unknown or low",
+        ),
+        Param(
+            "low_income_cad",
+            20_000.0,
+            0.0,
+            200_000.0,
+            "declared yearly income below this is treated as unknown (CAD)",
+        ),
+        Param(
+            "high_ticket_cad",
+            300.0,
+            50.0,
+            10_000.0,
+            "restaurant (5812) or taxi / limousine (4121) bills from this amount count (CAD)",
+        ),
     ),
     kernel=lavish_lifestyle,
     reference_lists=("luxury_merchants",),

@@ -75,12 +75,35 @@ def payee_touch(keys, key_ts, key_ref, key_prev, c, key, t, ref, rent_lo, prev_l
 
 
 @kernel
-def multiple_rents(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_flags, attempted,
-                   rent_key, rent_ts, rent_ref, rent_prev, tax_key, tax_ts, tax_ref,
-                   rent_days, min_payees, min_payee_payments, recur_days, tax_days,
-                   min_municipalities,
-                   ref_rent_terms,
-                   fired, observed, evidence, touched):
+def multiple_rents(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    mcc,
+    merchant,
+    counterparty,
+    ref_flags,
+    attempted,
+    rent_key,
+    rent_ts,
+    rent_ref,
+    rent_prev,
+    tax_key,
+    tax_ts,
+    tax_ref,
+    rent_days,
+    min_payees,
+    min_payee_payments,
+    recur_days,
+    tax_days,
+    min_municipalities,
+    ref_rent_terms,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Distinct rent payees in a month, and distinct property-tax payees in 60 days.
 
     Payments are bill payments, EMTs out, EFTs out and purchases; the payee is the
@@ -106,8 +129,12 @@ def multiple_rents(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_fla
         if attempted[i] != 0:
             continue
         t_type = txn_type[i]
-        if t_type != BILL_PAYMENT and t_type != EMT_OUT and t_type != EFT_OUT \
-                and t_type != PURCHASE:
+        if (
+            t_type != BILL_PAYMENT
+            and t_type != EMT_OUT
+            and t_type != EFT_OUT
+            and t_type != PURCHASE
+        ):
             continue
         m = mcc[i]
         rent = m == 6513 or (t_type != PURCHASE and (ref_flags[i] & ref_rent_terms) != 0)
@@ -127,8 +154,19 @@ def multiple_rents(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_fla
         # A counted payee's previous payment is in (t - recur_w, t]: prev >= t - recur_w + 1.
         prev_lo = t - recur_w + 1 if min_payee_payments >= 2 else EMPTY_TS
         if rent:
-            payee_touch(rent_key, rent_ts, rent_ref, rent_prev, c, key, t, seq[i], rent_lo,
-                        prev_lo, t - keep_w)
+            payee_touch(
+                rent_key,
+                rent_ts,
+                rent_ref,
+                rent_prev,
+                c,
+                key,
+                t,
+                seq[i],
+                rent_lo,
+                prev_lo,
+                t - keep_w,
+            )
             touched[i] = 1
             n_rent = ring_count_where(rent_ts, rent_prev, c, rent_lo, t, prev_lo, NO_LIMIT)
             hit_rent = n_rent >= min_payees
@@ -140,24 +178,45 @@ def multiple_rents(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_fla
         if hit_rent:
             fired[i] = 1
             observed[i] = n_rent
-            select_evidence_tag_in(evidence[i], t,
-                                   tagged_window(rent_ts, rent_ref, rent_prev, c, rent_lo),
-                                   arg=(prev_lo, NO_LIMIT))
+            select_evidence_tag_in(
+                evidence[i],
+                t,
+                tagged_window(rent_ts, rent_ref, rent_prev, c, rent_lo),
+                arg=(prev_lo, NO_LIMIT),
+            )
         elif hit_tax:
             fired[i] = 1
             observed[i] = n_tax
             select_evidence(evidence[i], t, window(tax_ts, tax_ref, c, t - tax_w))
 
 
-def _rent(n: int, days: float, payee: str, name: str, amount: float = 1_600.0,
-          memo: str = "rent") -> dict:
-    return txn(n, "emt_out", amount, days=days, channel="online", counterparty_id=payee,
-               counterparty_name=name, memo=memo)
+def _rent(
+    n: int, days: float, payee: str, name: str, amount: float = 1_600.0, memo: str = "rent"
+) -> dict:
+    return txn(
+        n,
+        "emt_out",
+        amount,
+        days=days,
+        channel="online",
+        counterparty_id=payee,
+        counterparty_name=name,
+        memo=memo,
+    )
 
 
 def _tax(n: int, days: float, payee: str, name: str, amount: float = 1_450.0) -> dict:
-    return txn(n, "bill_payment", amount, days=days, channel="online", mcc="9311",
-               counterparty_id=payee, counterparty_name=name, merchant_name=name)
+    return txn(
+        n,
+        "bill_payment",
+        amount,
+        days=days,
+        channel="online",
+        mcc="9311",
+        counterparty_id=payee,
+        counterparty_name=name,
+        merchant_name=name,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -187,10 +246,25 @@ SPEC = IndicatorSpec(
         "MCC 9311 covers every tax payment: income tax to the CRA or a province and property "
         "tax to one municipality make two tax payees.",
     ),
-    required_fields=("txn_type", "mcc", "memo", "counterparty_id", "counterparty_name",
-                     "merchant_id"),
-    inputs=("cust", "seq", "ts", "txn_type", "mcc", "merchant", "counterparty", "ref_flags",
-            "attempted"),
+    required_fields=(
+        "txn_type",
+        "mcc",
+        "memo",
+        "counterparty_id",
+        "counterparty_name",
+        "merchant_id",
+    ),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "mcc",
+        "merchant",
+        "counterparty",
+        "ref_flags",
+        "attempted",
+    ),
     state=(
         StateArray("rent_key", (PAYEES,), np.int64, 0),
         StateArray("rent_ts", (PAYEES,), np.int64, EMPTY_TS),
@@ -202,17 +276,37 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("rent_days", 31, 7, 93, "window for distinct rent payees, days", integer=True),
-        Param("min_payees", 2, 2, PAYEES - 1, "distinct rent payees in the window",
-              integer=True, capacity="rent_key", spare=1),
-        Param("min_payee_payments", 2, 1, 2,
-              "payments a rent payee needs (2: the one before the latest within recur_days)",
-              integer=True),
-        Param("recur_days", 62, 28, 120, "recurrence window for a rent payee, days",
-              integer=True),
-        Param("tax_days", 60, 7, 366, "window for distinct property-tax payees, days",
-              integer=True),
-        Param("min_municipalities", 2, 2, MUNICIPALITIES,
-              "distinct property-tax payees in the window", integer=True, capacity="tax_key"),
+        Param(
+            "min_payees",
+            2,
+            2,
+            PAYEES - 1,
+            "distinct rent payees in the window",
+            integer=True,
+            capacity="rent_key",
+            spare=1,
+        ),
+        Param(
+            "min_payee_payments",
+            2,
+            1,
+            2,
+            "payments a rent payee needs (2: the one before the latest within recur_days)",
+            integer=True,
+        ),
+        Param("recur_days", 62, 28, 120, "recurrence window for a rent payee, days", integer=True),
+        Param(
+            "tax_days", 60, 7, 366, "window for distinct property-tax payees, days", integer=True
+        ),
+        Param(
+            "min_municipalities",
+            2,
+            2,
+            MUNICIPALITIES,
+            "distinct property-tax payees in the window",
+            integer=True,
+            capacity="tax_key",
+        ),
     ),
     kernel=multiple_rents,
     reference_lists=("rent_terms",),
@@ -249,8 +343,19 @@ SPEC = IndicatorSpec(
         ),
         example(
             "one apartment, rent by pre-authorised debit",
-            *(txn(n + 1, "bill_payment", 1_700.0, days=30 * n, channel="online", mcc="6513",
-                  merchant_id="M-CAPREIT", merchant_name="CAPREIT RENT") for n in range(4)),
+            *(
+                txn(
+                    n + 1,
+                    "bill_payment",
+                    1_700.0,
+                    days=30 * n,
+                    channel="online",
+                    mcc="6513",
+                    merchant_id="M-CAPREIT",
+                    merchant_name="CAPREIT RENT",
+                )
+                for n in range(4)
+            ),
         ),
     ),
 )

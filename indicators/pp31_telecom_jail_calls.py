@@ -28,12 +28,30 @@ def is_telecom(mcc):
 
 
 @kernel
-def telecom_jail_calls(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref_flags,
-                       attempted,
-                       tel_key, tel_ts, tel_ref, call_ts, call_ref,
-                       window_days, min_providers, min_inmate_calls,
-                       ref_inmate_call_providers,
-                       fired, observed, evidence, touched):
+def telecom_jail_calls(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    mcc,
+    merchant,
+    counterparty,
+    ref_flags,
+    attempted,
+    tel_key,
+    tel_ts,
+    tel_ref,
+    call_ts,
+    call_ref,
+    window_days,
+    min_providers,
+    min_inmate_calls,
+    ref_inmate_call_providers,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Distinct telecom providers paid in a window, and payments to inmate-call providers.
 
     Telecom rows are purchases and bill payments at a telecom MCC; the provider is the
@@ -53,8 +71,9 @@ def telecom_jail_calls(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref
         t_type = txn_type[i]
         bill = t_type in (PURCHASE, BILL_PAYMENT)
         telecom = bill and is_telecom(mcc[i])
-        inmate = ((bill or t_type in (EMT_OUT, EFT_OUT))
-                  and (ref_flags[i] & ref_inmate_call_providers) != 0)
+        inmate = (bill or t_type in (EMT_OUT, EFT_OUT)) and (
+            ref_flags[i] & ref_inmate_call_providers
+        ) != 0
         if not telecom and not inmate:
             continue
         c = cust[i]
@@ -87,8 +106,16 @@ def telecom_jail_calls(cust, seq, ts, txn_type, mcc, merchant, counterparty, ref
 
 
 def _bill(n: int, days: float, name: str, mcc: str, amount: float = 85.0) -> dict:
-    return txn(n, "bill_payment", amount, days=days, channel="online", mcc=mcc,
-               merchant_id=f"M-{name}", merchant_name=name)
+    return txn(
+        n,
+        "bill_payment",
+        amount,
+        days=days,
+        channel="online",
+        mcc=mcc,
+        merchant_id=f"M-{name}",
+        merchant_name=name,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -118,8 +145,17 @@ SPEC = IndicatorSpec(
         "Families of inmates paying for calls with a relative in custody.",
     ),
     required_fields=("txn_type", "mcc", "merchant_id", "merchant_name", "counterparty_name"),
-    inputs=("cust", "seq", "ts", "txn_type", "mcc", "merchant", "counterparty", "ref_flags",
-            "attempted"),
+    inputs=(
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "mcc",
+        "merchant",
+        "counterparty",
+        "ref_flags",
+        "attempted",
+    ),
     state=(
         StateArray("tel_key", (PROVIDERS,), np.int64, 0),
         StateArray("tel_ts", (PROVIDERS,), np.int64, EMPTY_TS),
@@ -129,10 +165,24 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 30, 1, 90, "sliding window, days", integer=True),
-        Param("min_providers", 3, 2, PROVIDERS, "distinct telecom providers in the window",
-              integer=True, capacity="tel_key"),
-        Param("min_inmate_calls", 1, 1, CALLS, "inmate-call payments in the window",
-              integer=True, capacity="call_ts"),
+        Param(
+            "min_providers",
+            3,
+            2,
+            PROVIDERS,
+            "distinct telecom providers in the window",
+            integer=True,
+            capacity="tel_key",
+        ),
+        Param(
+            "min_inmate_calls",
+            1,
+            1,
+            CALLS,
+            "inmate-call payments in the window",
+            integer=True,
+            capacity="call_ts",
+        ),
     ),
     kernel=telecom_jail_calls,
     reference_lists=("inmate_call_providers",),
@@ -147,17 +197,28 @@ SPEC = IndicatorSpec(
         ),
         example(
             "an inmate-call account top-up",
-            txn(1, "purchase", 50.0, channel="ecom", mcc="4814",
-                merchant_name="SYNERGY INMATE PHONE", merchant_id="M-SYNERGY"),
+            txn(
+                1,
+                "purchase",
+                50.0,
+                channel="ecom",
+                mcc="4814",
+                merchant_name="SYNERGY INMATE PHONE",
+                merchant_id="M-SYNERGY",
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "phone and internet from two providers, monthly",
-            *(row for n in range(3) for row in (
-                _bill(2 * n + 1, 30 * n, "BELL CANADA", "4814", 95.0),
-                _bill(2 * n + 2, 30 * n + 2, "ROGERS CABLE", "4899", 120.0),
-            )),
+            *(
+                row
+                for n in range(3)
+                for row in (
+                    _bill(2 * n + 1, 30 * n, "BELL CANADA", "4814", 95.0),
+                    _bill(2 * n + 2, 30 * n + 2, "ROGERS CABLE", "4899", 120.0),
+                )
+            ),
         ),
         example(
             "three providers spread over three months",

@@ -25,11 +25,28 @@ MSB = CHANNEL_CODE["msb"]
 
 
 @kernel
-def source_jurisdiction_flows(cust, seq, ts, txn_type, channel, amount, ref_flags, attempted,
-                              x_ts, x_ref, x_amount,
-                              window_days, min_transfers, min_total_cad,
-                              ref_source_jurisdictions, ref_vague_purpose_terms,
-                              fired, observed, evidence, touched):
+def source_jurisdiction_flows(
+    cust,
+    seq,
+    ts,
+    txn_type,
+    channel,
+    amount,
+    ref_flags,
+    attempted,
+    x_ts,
+    x_ref,
+    x_amount,
+    window_days,
+    min_transfers,
+    min_total_cad,
+    ref_source_jurisdictions,
+    ref_vague_purpose_terms,
+    fired,
+    observed,
+    evidence,
+    touched,
+):
     """Count and total of vague-purpose transfers to or from source jurisdictions in a window.
 
     Qualifying rows carry both ``ref_source_jurisdictions`` (country or counterparty country
@@ -53,8 +70,9 @@ def source_jurisdiction_flows(cust, seq, ts, txn_type, channel, amount, ref_flag
         if (flags & ref_source_jurisdictions) == 0 or (flags & ref_vague_purpose_terms) == 0:
             continue
         t_type = txn_type[i]
-        outgoing = (t_type in (WIRE_OUT, EFT_OUT, EMT_OUT)
-                    or (channel[i] == MSB and t_type == TRANSFER_OUT))
+        outgoing = t_type in (WIRE_OUT, EFT_OUT, EMT_OUT) or (
+            channel[i] == MSB and t_type == TRANSFER_OUT
+        )
         incoming = t_type in (WIRE_IN, EFT_IN)
         if not outgoing and not incoming:
             continue
@@ -73,11 +91,28 @@ def source_jurisdiction_flows(cust, seq, ts, txn_type, channel, amount, ref_flag
             select_evidence(evidence[i], t, window(x_ts, x_ref, c, lo))
 
 
-def _wire(n: int, kind: str, amount: float, days: float, country: str, memo: str,
-          channel: str = "online", **fields) -> dict:
-    return txn(n, kind, amount, days=days, channel=channel, counterparty_id=f"BEN-{country}-{n}",
-               counterparty_name="beneficiary", counterparty_country=country, memo=memo,
-               **fields)
+def _wire(
+    n: int,
+    kind: str,
+    amount: float,
+    days: float,
+    country: str,
+    memo: str,
+    channel: str = "online",
+    **fields,
+) -> dict:
+    return txn(
+        n,
+        kind,
+        amount,
+        days=days,
+        channel=channel,
+        counterparty_id=f"BEN-{country}-{n}",
+        counterparty_name="beneficiary",
+        counterparty_country=country,
+        memo=memo,
+        **fields,
+    )
 
 
 SPEC = IndicatorSpec(
@@ -107,8 +142,7 @@ SPEC = IndicatorSpec(
         "Consultants and small importers paid for services from or to those countries.",
         "International students receiving tuition and living money from home.",
     ),
-    required_fields=("txn_type", "channel", "amount", "counterparty_country", "country",
-                     "memo"),
+    required_fields=("txn_type", "channel", "amount", "counterparty_country", "country", "memo"),
     inputs=("cust", "seq", "ts", "txn_type", "channel", "amount", "ref_flags", "attempted"),
     state=(
         StateArray("x_ts", (RING,), np.int64, EMPTY_TS),
@@ -117,10 +151,22 @@ SPEC = IndicatorSpec(
     ),
     params=(
         Param("window_days", 90, 7, 180, "sliding window, days", integer=True),
-        Param("min_transfers", 3, 1, RING, "qualifying transfers in the window", integer=True,
-              capacity="x_ts"),
-        Param("min_total_cad", 10_000.0, 500.0, 1_000_000.0,
-              "qualifying transfers totalling this much fire (CAD)"),
+        Param(
+            "min_transfers",
+            3,
+            1,
+            RING,
+            "qualifying transfers in the window",
+            integer=True,
+            capacity="x_ts",
+        ),
+        Param(
+            "min_total_cad",
+            10_000.0,
+            500.0,
+            1_000_000.0,
+            "qualifying transfers totalling this much fire (CAD)",
+        ),
     ),
     kernel=source_jurisdiction_flows,
     reference_lists=("source_jurisdictions", "vague_purpose_terms"),
@@ -140,15 +186,26 @@ SPEC = IndicatorSpec(
         ),
         example(
             "one large 'training' transfer from China",
-            _wire(1, "wire_in", 12_000.0, 0, "CN", "training and living expenses",
-                  channel="branch"),
+            _wire(
+                1, "wire_in", 12_000.0, 0, "CN", "training and living expenses", channel="branch"
+            ),
         ),
     ),
     must_not_fire=(
         example(
             "monthly remittances with a specific purpose",
-            *(_wire(n + 1, "transfer_out", 400.0, 30 * n, "PH", "mortgage for house in Cebu",
-                    channel="msb") for n in range(3)),
+            *(
+                _wire(
+                    n + 1,
+                    "transfer_out",
+                    400.0,
+                    30 * n,
+                    "PH",
+                    "mortgage for house in Cebu",
+                    channel="msb",
+                )
+                for n in range(3)
+            ),
         ),
         example(
             "vague transfers to a country not on the list",

@@ -121,6 +121,4 @@ def select(ids: Iterable[str] | None) -> list[IndicatorSpec]:
 
 def allocate_state(spec: IndicatorSpec, customers: int) -> dict[str, np.ndarray]:
     """Fresh state arrays for ``customers`` slots, filled with each array's initial value."""
-    return {
-        s.name: np.full((customers, *s.tail), s.fill, dtype=s.dtype) for s in spec.state
-    }
+    return {s.name: np.full((customers, *s.tail), s.fill, dtype=s.dtype) for s in spec.state}

@@ -98,7 +98,8 @@ class Example:
     name: str
     transactions: tuple[Mapping[str, Any], ...]
     profile: Mapping[str, Any] | None = None
-    # Signals other customers announced to the party index (engine/crosscustomer/parties.py) before the
+    # Signals other customers announced to the party index
+    # (engine/crosscustomer/parties.py) before the
     # example runs: {"signal": "adv_lodge" | "escort_emt" | "alerted", "customer_id": ...,
     # "counterparty_id" or "counterparty_email": how the example's rows name that customer}.
     parties: tuple[Mapping[str, Any], ...] = ()
@@ -152,7 +153,9 @@ class IndicatorSpec:
             problems.append(f"threshold_param {self.threshold_param!r} is not a parameter")
         for p in self.params:
             if not p.lo <= p.default <= p.hi:
-                problems.append(f"parameter {p.name!r} default {p.default} outside [{p.lo}, {p.hi}]")
+                problems.append(
+                    f"parameter {p.name!r} default {p.default} outside [{p.lo}, {p.hi}]"
+                )
         if not self.sources:
             problems.append("no FINTRAC source items")
         if problems:
@@ -182,9 +185,11 @@ class IndicatorSpec:
     @property
     def bit_inputs(self) -> tuple[tuple[str, str], ...]:
         """``(kind, name)`` of every declared bit input, in kernel-argument order."""
-        return (*(("reference", n) for n in self.reference_lists),
-                *(("profile", n) for n in self.profile_facts),
-                *(("party", n) for n in self.party_signals))
+        return (
+            *(("reference", n) for n in self.reference_lists),
+            *(("profile", n) for n in self.profile_facts),
+            *(("party", n) for n in self.party_signals),
+        )
 
     @property
     def state_bytes_per_customer(self) -> int:

@@ -34,8 +34,12 @@ from indicators.jit import helper
 def is_lodging(mcc, ref_flags, ref_lodging_platforms):
     """Hotel / motel / timeshare MCC, hotel-brand MCC 3501-3999, or a short-stay platform
     (``ref_lodging_platforms``: the bit of the ``lodging_platforms`` list)."""
-    return (mcc == 7011 or mcc == 7012 or (3501 <= mcc <= 3999)
-            or (ref_flags & ref_lodging_platforms) != 0)
+    return (
+        mcc == 7011
+        or mcc == 7012
+        or (3501 <= mcc <= 3999)
+        or (ref_flags & ref_lodging_platforms) != 0
+    )
 
 
 # ----------------------------------------------------------------- transaction types
@@ -63,8 +67,18 @@ def is_person_credit(t_type):
 @helper
 def is_debit(t_type):
     """Money out of the account by any means, card purchases and prepaid loads included."""
-    return t_type in (CASH_WITHDRAWAL, EMT_OUT, TRANSFER_OUT, WIRE_OUT, EFT_OUT, BILL_PAYMENT,
-                      PURCHASE, CARD_TO_CARD, VC_BUY, PREPAID_LOAD)
+    return t_type in (
+        CASH_WITHDRAWAL,
+        EMT_OUT,
+        TRANSFER_OUT,
+        WIRE_OUT,
+        EFT_OUT,
+        BILL_PAYMENT,
+        PURCHASE,
+        CARD_TO_CARD,
+        VC_BUY,
+        PREPAID_LOAD,
+    )
 
 
 @helper
@@ -83,16 +97,18 @@ def count_or_share(n, min_count, n_marked, n_all, share_min_marked, share_min_al
     ``n_marked >= share_min_marked``, ``n_all >= share_min_all`` and
     ``n_marked / n_all >= min_share`` (late-night cash among cash, white-label ATMs among
     withdrawals). ``n`` and ``n_marked`` differ only when a ring saturates."""
-    share = (n_marked >= share_min_marked and n_all >= share_min_all
-             and n_marked / n_all >= min_share)
+    share = (
+        n_marked >= share_min_marked and n_all >= share_min_all and n_marked / n_all >= min_share
+    )
     return n >= min_count or share
 
 
 # ------------------------------------------------------------------------ contract
 
 
-def counterparty_key_text(counterparty_id: str | None, email: str | None,
-                          phone: str | None, name: str | None) -> str | None:
+def counterparty_key_text(
+    counterparty_id: str | None, email: str | None, phone: str | None, name: str | None
+) -> str | None:
     """The text that names a transaction's counterparty, hashed into the ``counterparty``
     column: the counterparty id, else the e-mail (trimmed and case-folded: addresses are
     case-blind in practice), else the phone, else the display name; None when all are
@@ -101,5 +117,4 @@ def counterparty_key_text(counterparty_id: str | None, email: str | None,
     >>> counterparty_key_text(None, " Ann@Example.com", "+1 204 555 0100", "Ann")
     'ann@example.com'
     """
-    return (counterparty_id or (email.strip().casefold() if email else None) or phone or name
-            or None)
+    return counterparty_id or (email.strip().casefold() if email else None) or phone or name or None

@@ -38,9 +38,12 @@ def kernel_settings(max_examples: int = 100) -> settings:
 KERNEL_SETTINGS = kernel_settings()
 
 
-def run(spec: IndicatorSpec, columns: Mapping[str, np.ndarray], params: Mapping[str, float],
-        state: dict[str, np.ndarray] | None = None
-        ) -> tuple[KernelOutput, np.ndarray, dict[str, np.ndarray]]:
+def run(
+    spec: IndicatorSpec,
+    columns: Mapping[str, np.ndarray],
+    params: Mapping[str, float],
+    state: dict[str, np.ndarray] | None = None,
+) -> tuple[KernelOutput, np.ndarray, dict[str, np.ndarray]]:
     """Run ``spec``'s kernel over ``columns`` (fresh state unless given)."""
     if state is None:
         state = registry.allocate_state(spec, len(columns["home_city"]))
@@ -59,8 +62,9 @@ def evidence_refs(row: np.ndarray) -> list[int]:
 
 def chunk(columns: Mapping[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
     """Rows ``start:stop`` of the batch columns; profile columns (per customer) unchanged."""
-    return {name: (col[start:stop] if name in BATCH_COLUMNS else col)
-            for name, col in columns.items()}
+    return {
+        name: (col[start:stop] if name in BATCH_COLUMNS else col) for name, col in columns.items()
+    }
 
 
 def at(day: float, hour: float = 12.0) -> int:
@@ -69,8 +73,9 @@ def at(day: float, hour: float = 12.0) -> int:
     return int(local_midnight + day * DAY + hour * HOUR + 5 * HOUR)
 
 
-def assert_matches_oracle(spec_id: str, columns: Mapping[str, np.ndarray],
-                          params: Mapping[str, float], oracle: Oracle) -> KernelOutput:
+def assert_matches_oracle(
+    spec_id: str, columns: Mapping[str, np.ndarray], params: Mapping[str, float], oracle: Oracle
+) -> KernelOutput:
     """Run kernel and ``oracle``; compare every row. Returns the kernel's output.
 
     Where the oracle fires, the kernel must fire with the same observed value and the same
@@ -105,8 +110,12 @@ def note_firing(out: KernelOutput) -> None:
         event("evidence slots full")  # more events in the window than evidence slots
 
 
-def assert_chunk_invariant(spec: IndicatorSpec, columns: Mapping[str, np.ndarray],
-                           params: Mapping[str, float], bounds: Sequence[int]) -> None:
+def assert_chunk_invariant(
+    spec: IndicatorSpec,
+    columns: Mapping[str, np.ndarray],
+    params: Mapping[str, float],
+    bounds: Sequence[int],
+) -> None:
     """One batch == the same rows in chunks ``bounds`` with the state carried between them,
     as the engine carries it between Kafka batches: the same fired, observed, evidence (where
     fired) and touched rows, and the same final state."""
@@ -135,9 +144,15 @@ def assert_empty_batch_fires_nothing(spec: IndicatorSpec) -> None:
     assert out.fired.shape == (0,) and touched.shape == (0,)
 
 
-def assert_saturation_fires(spec: IndicatorSpec, columns: Mapping[str, np.ndarray],
-                            oracle: Oracle, label: str, *, reaches_threshold: bool = True,
-                            newest_evidence: bool = True) -> None:
+def assert_saturation_fires(
+    spec: IndicatorSpec,
+    columns: Mapping[str, np.ndarray],
+    oracle: Oracle,
+    label: str,
+    *,
+    reaches_threshold: bool = True,
+    newest_evidence: bool = True,
+) -> None:
     """Far above ring capacity, with default params, the kernel still fires on the last row
     where the unbounded ``oracle`` does: never reporting more than the oracle, reaching the
     threshold when the oracle does (``reaches_threshold``), with evidence the oracle's and

@@ -48,10 +48,20 @@ DENSE_LOCATIONS = LOCATIONS + tuple(range(206, 216))
 DENSE_MERCHANTS = MERCHANTS + tuple(range(306, 316))
 DENSE_COUNTERPARTIES = COUNTERPARTIES + tuple(range(409, 419))
 TZ_OFFSETS = (-3 * HOUR - 1800, -4 * HOUR, -5 * HOUR, -8 * HOUR)  # local days may step back one
-REF_FLAGS = (0, 0, REF_ESCORT_AD, REF_ESCORT_AD | REF_AD_PREMIUM, REF_LODGING_PLATFORM,
-             REF_LODGING_PLATFORM | REF_ESCORT_AD)
-PROFILE_FLAGS = (0, PROFILE_TRAVEL_OCCUPATION, PROFILE_ADVERSE_MEDIA,
-                 PROFILE_TRAVEL_OCCUPATION | PROFILE_VENUE_INDUSTRY)
+REF_FLAGS = (
+    0,
+    0,
+    REF_ESCORT_AD,
+    REF_ESCORT_AD | REF_AD_PREMIUM,
+    REF_LODGING_PLATFORM,
+    REF_LODGING_PLATFORM | REF_ESCORT_AD,
+)
+PROFILE_FLAGS = (
+    0,
+    PROFILE_TRAVEL_OCCUPATION,
+    PROFILE_ADVERSE_MEDIA,
+    PROFILE_TRAVEL_OCCUPATION | PROFILE_VENUE_INDUSTRY,
+)
 
 LODGING_MCCS = (7011, 7012, 3501, 3650, 3999, 3500, 4000, 4722)
 LIVING_MCCS = (5411, 5499, 5812, 5814, 5912, 5541, 5542, 5651, 5311)
@@ -59,16 +69,23 @@ OTHER_MCCS = (-1, 5999, 7311, 6011, 5813)
 ALL_MCCS = LODGING_MCCS + LIVING_MCCS + OTHER_MCCS
 
 # Gaps between consecutive rows: round values hit window edges exactly, others do not.
-GAPS = (0, 0, 1, 60, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 36 * HOUR, 2 * DAY, 3 * DAY,
-        7 * DAY)
+GAPS = (0, 0, 1, 60, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 36 * HOUR, 2 * DAY, 3 * DAY, 7 * DAY)
 GRIDS = (1, 60, HOUR, 6 * HOUR, DAY)  # random gaps are multiples of the example's grid
 ROUND_AMOUNTS = (12.0, 24.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_000.0, 2_500.0)
 FOLLOW_RATIOS = (0.5, 1.0, 1.0, 1.25, 2.0)  # exact in binary, so sums stay exact
 NICE_FRACTIONS = (0.1, 0.25, 0.3, 0.5, 0.6, 0.75, 1.0)
 
 CREDITS = ("emt_in", "cash_deposit", "eft_in", "transfer_in", "wire_in")
-DEBITS = ("cash_withdrawal", "emt_out", "vc_buy", "transfer_out", "wire_out", "eft_out",
-          "card_to_card", "prepaid_load")
+DEBITS = (
+    "cash_withdrawal",
+    "emt_out",
+    "vc_buy",
+    "transfer_out",
+    "wire_out",
+    "eft_out",
+    "card_to_card",
+    "prepaid_load",
+)
 LIVING = ("purchase", "bill_payment")
 
 
@@ -89,28 +106,60 @@ class Focus:
 
 
 FOCUS: dict[str, Focus] = {
-    "PP-01": Focus(types=("purchase", "preauth"), mccs=(7311, 5967, 7273),
-                   flags=(REF_ESCORT_AD, REF_ESCORT_AD, REF_ESCORT_AD | REF_AD_PREMIUM, 0)),
-    "PP-04": Focus(types=("purchase", "preauth"), mccs=LODGING_MCCS + (5411,),
-                   flags=(0, 0, REF_LODGING_PLATFORM)),
+    "PP-01": Focus(
+        types=("purchase", "preauth"),
+        mccs=(7311, 5967, 7273),
+        flags=(REF_ESCORT_AD, REF_ESCORT_AD, REF_ESCORT_AD | REF_AD_PREMIUM, 0),
+    ),
+    "PP-04": Focus(
+        types=("purchase", "preauth"),
+        mccs=LODGING_MCCS + (5411,),
+        flags=(0, 0, REF_LODGING_PLATFORM),
+    ),
     # Both PP-12 rings hold 32 events.
     "PP-12": Focus(types=("cash_deposit", "cash_withdrawal"), mccs=(6011,), dense_max=30),
-    "PP-13": Focus(types=("cash_deposit",) * 3 + ("cash_withdrawal", "purchase"),
-                   mccs=LIVING_MCCS,
-                   patterns=((("cash_deposit",),) * 3 + (("cash_withdrawal", "purchase"),),
-                             (("cash_deposit",), ("cash_withdrawal", "purchase")))),
+    "PP-13": Focus(
+        types=("cash_deposit",) * 3 + ("cash_withdrawal", "purchase"),
+        mccs=LIVING_MCCS,
+        patterns=(
+            (("cash_deposit",),) * 3 + (("cash_withdrawal", "purchase"),),
+            (("cash_deposit",), ("cash_withdrawal", "purchase")),
+        ),
+    ),
     # At most 19 counterparties: the 32-slot sender table never evicts.
-    "PP-16": Focus(types=("emt_in", "transfer_in", "wire_in", "eft_in", "cash_deposit"),
-                   mccs=(-1,), dense_max=30,
-                   patterns=((("emt_in", "transfer_in", "wire_in"),) * 3
-                             + (("eft_in", "cash_deposit", "emt_in"),),
-                             (("emt_in",), ("eft_in", "cash_deposit")))),
+    "PP-16": Focus(
+        types=("emt_in", "transfer_in", "wire_in", "eft_in", "cash_deposit"),
+        mccs=(-1,),
+        dense_max=30,
+        patterns=(
+            (("emt_in", "transfer_in", "wire_in"),) * 3 + (("eft_in", "cash_deposit", "emt_in"),),
+            (("emt_in",), ("eft_in", "cash_deposit")),
+        ),
+    ),
     # Patterns are at most half credits: 30 rows keep credits below the 16-slot ring.
-    "PP-17": Focus(types=("emt_in", "emt_in", "cash_deposit", "eft_in", "cash_withdrawal",
-                          "cash_withdrawal", "emt_out", "bill_payment", "purchase", "vc_buy"),
-                   mccs=(5411, 5814, 5912, 5999, 7311, 6011, -1), dense_max=30, follow=True,
-                   patterns=((CREDITS, DEBITS), (CREDITS, CREDITS, DEBITS, DEBITS),
-                             (CREDITS, DEBITS, DEBITS), (CREDITS, DEBITS, LIVING))),
+    "PP-17": Focus(
+        types=(
+            "emt_in",
+            "emt_in",
+            "cash_deposit",
+            "eft_in",
+            "cash_withdrawal",
+            "cash_withdrawal",
+            "emt_out",
+            "bill_payment",
+            "purchase",
+            "vc_buy",
+        ),
+        mccs=(5411, 5814, 5912, 5999, 7311, 6011, -1),
+        dense_max=30,
+        follow=True,
+        patterns=(
+            (CREDITS, DEBITS),
+            (CREDITS, CREDITS, DEBITS, DEBITS),
+            (CREDITS, DEBITS, DEBITS),
+            (CREDITS, DEBITS, LIVING),
+        ),
+    ),
 }
 _GENERIC = Focus(types=(), mccs=())
 _T = TXN_CODE
@@ -125,8 +174,13 @@ def _vocabulary(draw: st.DrawFn, values: Sequence[Any], max_size: int = 4) -> st
 
 
 @st.composite
-def batches(draw: st.DrawFn, focus: str | None = None, max_customers: int = 3,
-            max_per_customer: int = 15, dense: bool = False) -> dict[str, np.ndarray]:
+def batches(
+    draw: st.DrawFn,
+    focus: str | None = None,
+    max_customers: int = 3,
+    max_per_customer: int = 15,
+    dense: bool = False,
+) -> dict[str, np.ndarray]:
     """A batch of columns (batch and profile) for ``focus`` (an indicator id) or for all.
 
     ``dense``: one busy customer whose rows all follow the focus's types (or one of its row
@@ -155,14 +209,22 @@ def batches(draw: st.DrawFn, focus: str | None = None, max_customers: int = 3,
     attempted = st.sampled_from(draw(st.sampled_from(((0,), (0, 0, 0, 1), (0, 1)))))
     grid = draw(st.sampled_from(GRIDS))
     tempo = draw(st.sampled_from((2 * HOUR, 12 * HOUR) + (() if dense else (2 * DAY,))))
-    gaps = st.one_of(_vocabulary(draw, GAPS),
-                     st.integers(0, max(1, tempo // grid)).map(lambda k: k * grid))
-    amounts = draw(st.sampled_from((
-        st.one_of(st.just(float("nan")), st.integers(0, 12_000).map(lambda q: q / 4),
-                  st.integers(1, 60).map(lambda q: q * 3.0)),
-        st.integers(40, 1_200).map(lambda q: q / 2),  # no NaN, moderate amounts
-        st.sampled_from(ROUND_AMOUNTS),  # repeated values: sums land on thresholds
-    )))
+    gaps = st.one_of(
+        _vocabulary(draw, GAPS), st.integers(0, max(1, tempo // grid)).map(lambda k: k * grid)
+    )
+    amounts = draw(
+        st.sampled_from(
+            (
+                st.one_of(
+                    st.just(float("nan")),
+                    st.integers(0, 12_000).map(lambda q: q / 4),
+                    st.integers(1, 60).map(lambda q: q * 3.0),
+                ),
+                st.integers(40, 1_200).map(lambda q: q / 2),  # no NaN, moderate amounts
+                st.sampled_from(ROUND_AMOUNTS),  # repeated values: sums land on thresholds
+            )
+        )
+    )
     balance_style = draw(st.sampled_from(("none", "random", "depleted", "running")))
     balances = {
         "none": st.just(float("nan")),
@@ -180,8 +242,10 @@ def batches(draw: st.DrawFn, focus: str | None = None, max_customers: int = 3,
     labels = draw(st.permutations([c for c, k in enumerate(per_cust) for _ in range(k)]))
     n = len(labels)
 
-    cols = {name: np.full(n, missing, dtype=dtype)
-            for name, (dtype, missing, _) in BATCH_COLUMNS.items()}
+    cols = {
+        name: np.full(n, missing, dtype=dtype)
+        for name, (dtype, missing, _) in BATCH_COLUMNS.items()
+    }
     base_seq = draw(st.integers(0, 10_000))
     t = T0 + draw(st.integers(0, DAY // grid)) * grid
     running = [float(draw(st.integers(0, 500))) for _ in range(n_cust)]
@@ -217,24 +281,39 @@ def batches(draw: st.DrawFn, focus: str | None = None, max_customers: int = 3,
         cols["counterparty"][i] = draw(counterparties)
         cols["ref_flags"][i] = draw(flags)
         cols["attempted"][i] = draw(attempted)
-    cols.update(profiles_for(
-        draw(st.lists(st.sampled_from(CITIES), min_size=n_cust, max_size=n_cust)),
-        draw(st.lists(st.sampled_from(PROFILE_FLAGS), min_size=n_cust, max_size=n_cust)),
-        draw(st.lists(st.one_of(st.just(float("nan")), st.integers(0, 200_000).map(float)),
-                      min_size=n_cust, max_size=n_cust)),
-    ))
+    cols.update(
+        profiles_for(
+            draw(st.lists(st.sampled_from(CITIES), min_size=n_cust, max_size=n_cust)),
+            draw(st.lists(st.sampled_from(PROFILE_FLAGS), min_size=n_cust, max_size=n_cust)),
+            draw(
+                st.lists(
+                    st.one_of(st.just(float("nan")), st.integers(0, 200_000).map(float)),
+                    min_size=n_cust,
+                    max_size=n_cust,
+                )
+            ),
+        )
+    )
     return cols
 
 
-def profiles_for(home_city: Sequence[int], profile_flags: Sequence[int],
-                 declared_income: Sequence[float] | None = None) -> dict[str, np.ndarray]:
+def profiles_for(
+    home_city: Sequence[int],
+    profile_flags: Sequence[int],
+    declared_income: Sequence[float] | None = None,
+) -> dict[str, np.ndarray]:
     """Profile columns, one entry per customer slot."""
     n = len(home_city)
     income = declared_income if declared_income is not None else [float("nan")] * n
     values = {"home_city": home_city, "profile_flags": profile_flags, "declared_income": income}
-    return {name: (np.asarray(values[name], dtype=dtype) if name in values
-                   else np.full(n, missing, dtype=dtype))
-            for name, (dtype, missing, _) in PROFILE_COLUMNS.items()}
+    return {
+        name: (
+            np.asarray(values[name], dtype=dtype)
+            if name in values
+            else np.full(n, missing, dtype=dtype)
+        )
+        for name, (dtype, missing, _) in PROFILE_COLUMNS.items()
+    }
 
 
 @st.composite
@@ -249,17 +328,20 @@ def params_for(draw: st.DrawFn, spec: IndicatorSpec) -> dict[str, float | int]:
     values: dict[str, float | int] = {}
     for p in spec.params:
         if p.integer:
-            choice = st.one_of(st.just(p.default), st.sampled_from((p.lo, p.hi)),
-                               st.integers(int(p.lo), int(p.hi)))
+            choice = st.one_of(
+                st.just(p.default), st.sampled_from((p.lo, p.hi)), st.integers(int(p.lo), int(p.hi))
+            )
             if p.name.startswith("min_"):
                 choice = st.one_of(choice, st.integers(int(p.lo), int(max(p.lo, p.default))))
         else:
             top = min(p.hi, max(4 * p.default, p.lo + 1))
             nice = [x for x in NICE_FRACTIONS + ROUND_AMOUNTS if p.lo <= x <= p.hi]
-            choice = st.one_of(st.just(p.default), st.just(p.lo),
-                               st.sampled_from(nice or [p.default]),
-                               st.integers(int(p.lo * 100), int(top * 100)).map(
-                                   lambda q: q / 100))
+            choice = st.one_of(
+                st.just(p.default),
+                st.just(p.lo),
+                st.sampled_from(nice or [p.default]),
+                st.integers(int(p.lo * 100), int(top * 100)).map(lambda q: q / 100),
+            )
         values[p.name] = draw(choice)
     return spec.resolve_params(values)
 
@@ -273,17 +355,21 @@ def chunk_bounds(draw: st.DrawFn, n: int, max_chunks: int = 5) -> list[int]:
     return [0, *sorted(cuts), n]
 
 
-def columns_from_rows(rows: Sequence[Mapping[str, Any]],
-                      profiles: Mapping[str, Sequence[Any]] | None = None,
-                      tz_offset: int = -5 * HOUR) -> dict[str, np.ndarray]:
+def columns_from_rows(
+    rows: Sequence[Mapping[str, Any]],
+    profiles: Mapping[str, Sequence[Any]] | None = None,
+    tz_offset: int = -5 * HOUR,
+) -> dict[str, np.ndarray]:
     """Columns for hand-made scenarios: each row gives ``ts`` and any other batch column.
 
     Missing columns take their missing value (``cust`` 0); ``seq`` is the row number;
     ``local_day`` / ``local_tod`` follow from ``ts`` and ``tz_offset`` unless given.
     """
     n = len(rows)
-    cols = {name: np.full(n, missing, dtype=dtype)
-            for name, (dtype, missing, _) in BATCH_COLUMNS.items()}
+    cols = {
+        name: np.full(n, missing, dtype=dtype)
+        for name, (dtype, missing, _) in BATCH_COLUMNS.items()
+    }
     cols["cust"][:] = 0
     cols["seq"][:] = np.arange(n)
     cols["attempted"][:] = 0
@@ -295,7 +381,11 @@ def columns_from_rows(rows: Sequence[Mapping[str, Any]],
             cols[name][i] = value
     n_cust = int(cols["cust"].max()) + 1 if n else 1
     profiles = dict(profiles or {})
-    cols.update(profiles_for(profiles.get("home_city", [0] * n_cust),
-                             profiles.get("profile_flags", [0] * n_cust),
-                             profiles.get("declared_income")))
+    cols.update(
+        profiles_for(
+            profiles.get("home_city", [0] * n_cust),
+            profiles.get("profile_flags", [0] * n_cust),
+            profiles.get("declared_income"),
+        )
+    )
     return cols

@@ -34,7 +34,9 @@ def only(spec) -> Detector:
 def test_metadata_is_complete(spec):
     assert re.match(r"^P[PK]-\d\d$", spec.id) and spec.title and len(spec.description) > 40
     assert spec.family in FAMILIES
-    assert spec.sources and all(s.split()[0].startswith(("FINTRAC", "FIN-", "AUSTRAC")) for s in spec.sources)
+    assert spec.sources and all(
+        s.split()[0].startswith(("FINTRAC", "FIN-", "AUSTRAC")) for s in spec.sources
+    )
     assert spec.false_positives and spec.required_fields and spec.params
     assert spec.must_fire and spec.must_not_fire
     assert re.match(r"^\d+[dh]\b", spec.window)
@@ -58,7 +60,9 @@ def run_example(example, detector):
     """The example alone: its own profile and the party-index entries it declares, nothing else."""
     detector.parties = PartyIndex()
     detector.parties.add_all(example_signals(example.parties))
-    result, _, _ = run_rows(example.transactions, [example.profile] if example.profile else (), detector)
+    result, _, _ = run_rows(
+        example.transactions, [example.profile] if example.profile else (), detector
+    )
     return result
 
 
@@ -78,17 +82,27 @@ def test_all_missing_optional_columns(spec):
     """Rows with every optional field absent (NaN amounts, zero hashes) never fire or crash."""
     n = 50
     columns = {
-        "cust": np.zeros(n, np.int64), "seq": np.arange(n, dtype=np.int64),
-        "ts": np.arange(n, dtype=np.int64) * 3600 + 1_700_000_000, "local_day": np.full(n, 19_700, np.int32),
-        "local_tod": np.full(n, 12 * 3600, np.int32), "txn_type": (np.arange(n) % 22).astype(np.int8),
-        "channel": np.zeros(n, np.int8), "amount": np.full(n, np.nan), "balance": np.full(n, np.nan),
-        "mcc": np.full(n, -1, np.int16), "city": np.zeros(n, np.int64), "province": np.zeros(n, np.int64),
-        "location": np.zeros(n, np.int64), "merchant": np.zeros(n, np.int64),
-        "counterparty": np.zeros(n, np.int64), "ref_flags": np.zeros(n, np.int64),
+        "cust": np.zeros(n, np.int64),
+        "seq": np.arange(n, dtype=np.int64),
+        "ts": np.arange(n, dtype=np.int64) * 3600 + 1_700_000_000,
+        "local_day": np.full(n, 19_700, np.int32),
+        "local_tod": np.full(n, 12 * 3600, np.int32),
+        "txn_type": (np.arange(n) % 22).astype(np.int8),
+        "channel": np.zeros(n, np.int8),
+        "amount": np.full(n, np.nan),
+        "balance": np.full(n, np.nan),
+        "mcc": np.full(n, -1, np.int16),
+        "city": np.zeros(n, np.int64),
+        "province": np.zeros(n, np.int64),
+        "location": np.zeros(n, np.int64),
+        "merchant": np.zeros(n, np.int64),
+        "counterparty": np.zeros(n, np.int64),
+        "ref_flags": np.zeros(n, np.int64),
         "attempted": np.zeros(n, np.int8),
-        "home_city": np.zeros(1, np.int64), "profile_flags": np.zeros(1, np.int64),
+        "home_city": np.zeros(1, np.int64),
+        "profile_flags": np.zeros(1, np.int64),
         "declared_income": np.full(1, np.nan),
-    }  # fmt: skip
+    }
     for name, (dtype, missing, _) in {**BATCH_COLUMNS, **PROFILE_COLUMNS}.items():
         columns.setdefault(name, np.full(n if name in BATCH_COLUMNS else 1, missing, dtype=dtype))
     state = allocate_state(spec, 1)
@@ -104,7 +118,9 @@ def test_parameter_bounds_are_enforced(spec):
     with pytest.raises(ParameterError, match="unknown parameter"):
         spec.resolve_params({"no_such_parameter": 1})
     with pytest.raises(ConfigError, match=spec.id):
-        Settings.build({"indicator_params": {spec.id: {param.name: param.lo - 1}}}).check_detection()
+        Settings.build(
+            {"indicator_params": {spec.id: {param.name: param.lo - 1}}}
+        ).check_detection()
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -117,7 +133,7 @@ def test_examples_are_deterministic_and_chunk_invariant(spec):
     assert whole.fired == again.fired
     state = detector.new_state()
     fired = 0
-    for i, row in enumerate(rows):  # one row per batch
+    for row in rows:  # one row per batch
         result, _, _ = run_rows([row], detector=detector, state=state)
         fired += result.fired[spec.id]
     assert fired == whole.fired[spec.id]
@@ -125,7 +141,10 @@ def test_examples_are_deterministic_and_chunk_invariant(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_state_save_restore_round_trip(spec, tmp_path):
-    rows = [dict(r, txn_id=f"R{i}") for i, r in enumerate(r for ex in spec.must_fire for r in ex.transactions)]
+    rows = [
+        dict(r, txn_id=f"R{i}")
+        for i, r in enumerate(r for ex in spec.must_fire for r in ex.transactions)
+    ]
     detector = only(spec)
     straight, _, _ = run_rows(rows, detector=detector)
     half = len(rows) // 2
@@ -134,8 +153,10 @@ def test_state_save_restore_round_trip(spec, tmp_path):
     state.save(tmp_path / "p.ckpt", detector.config_hash)
     restored = PartitionState.load(tmp_path / "p.ckpt", detector.specs)
     for name, array in state.indicators[spec.id].items():
-        np.testing.assert_array_equal(restored.indicators[spec.id][name][: len(state.customer_ids)],
-                                      array[: len(state.customer_ids)])
+        np.testing.assert_array_equal(
+            restored.indicators[spec.id][name][: len(state.customer_ids)],
+            array[: len(state.customer_ids)],
+        )
     second, _, _ = run_rows(rows[half:], detector=detector, state=restored)
     assert first.fired[spec.id] + second.fired.get(spec.id, 0) == straight.fired[spec.id]
 
@@ -147,7 +168,9 @@ PROFILE_SPECS = list(PROFILE_REGISTRY.values())
 @pytest.mark.parametrize("spec", PROFILE_SPECS, ids=[s.id for s in PROFILE_SPECS])
 def test_profile_rule_metadata_is_complete(spec):
     assert re.match(r"^P[PK]-\d\d$", spec.id) and spec.title and len(spec.description) > 40
-    assert spec.family in FAMILIES and spec.sources and spec.false_positives and spec.required_fields
+    assert (
+        spec.family in FAMILIES and spec.sources and spec.false_positives and spec.required_fields
+    )
     assert spec.weight > 0
 
 
@@ -161,4 +184,6 @@ def test_every_fintrac_rule_id_is_listed_with_its_coverage():
 
 def test_catalogue_page_is_up_to_date():
     page = Path(__file__).parent.parent / "docs" / "catalogue.md"
-    assert page.read_text() == catalogue.catalogue_markdown(), "run `protect indicators --markdown > docs/catalogue.md`"
+    assert (
+        page.read_text() == catalogue.catalogue_markdown()
+    ), "run `protect indicators --markdown > docs/catalogue.md`"

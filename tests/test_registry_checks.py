@@ -41,15 +41,21 @@ def test_an_unknown_rule_package_fails() -> None:
 def test_inputs_out_of_spec_order_fail() -> None:
     swapped = (PP02.inputs[1], PP02.inputs[0], *PP02.inputs[2:])
     bad = dataclasses.replace(PP02, inputs=swapped)
-    with pytest.raises(SpecError, match=r"rule 'kernel arguments in spec order'.*PP-02.*"
-                                        r"argument 0 is 'cust', the runner passes 'seq'"):
+    with pytest.raises(
+        SpecError,
+        match=r"rule 'kernel arguments in spec order'.*PP-02.*"
+        r"argument 0 is 'cust', the runner passes 'seq'",
+    ):
         checks.check_kernel_arguments(bad)
 
 
 def test_a_missing_parameter_fails() -> None:
     bad = dataclasses.replace(PP02, params=PP02.params[:-1])
-    with pytest.raises(SpecError, match=r"kernel arguments in spec order.*'generic_processors'.*"
-                                        r"the runner passes 'fired'"):
+    with pytest.raises(
+        SpecError,
+        match=r"kernel arguments in spec order.*'generic_processors'.*"
+        r"the runner passes 'fired'",
+    ):
         checks.check_kernel_arguments(bad)
 
 
@@ -57,8 +63,11 @@ def test_a_bound_the_ring_cannot_hold_fails() -> None:
     param = PP02.param("min_escort")
     wide = dataclasses.replace(param, hi=param.hi + 1)
     bad = dataclasses.replace(PP02, params=tuple(wide if p is param else p for p in PP02.params))
-    with pytest.raises(SpecError, match=r"rule 'capacity': indicator PP-02, parameter "
-                                        r"'min_escort' allows up to 17.*'esc_ts' holds 16"):
+    with pytest.raises(
+        SpecError,
+        match=r"rule 'capacity': indicator PP-02, parameter "
+        r"'min_escort' allows up to 17.*'esc_ts' holds 16",
+    ):
         checks.check_capacities(bad)
 
 
@@ -85,14 +94,18 @@ def test_more_than_63_mask_bits_fail() -> None:
 
 def test_a_declared_bit_the_kernel_does_not_take_fails() -> None:
     bad = dataclasses.replace(PP02, reference_lists=(*PP02.reference_lists, "vc_dealers"))
-    with pytest.raises(SpecError, match=r"kernel arguments in spec order.*argument 17 is "
-                                        r"'fact_entity', the runner passes 'ref_vc_dealers'"):
+    with pytest.raises(
+        SpecError,
+        match=r"kernel arguments in spec order.*argument 17 is "
+        r"'fact_entity', the runner passes 'ref_vc_dealers'",
+    ):
         checks.check_kernel_arguments(bad, registry.bit_arguments(bad))
 
 
 def test_bits_are_allocated_from_declared_names() -> None:
-    layout = inputs.allocate([("reference", ("a", "b")), ("reference", ("b", "c")),
-                              ("profile", ("a",))])
+    layout = inputs.allocate(
+        [("reference", ("a", "b")), ("reference", ("b", "c")), ("profile", ("a",))]
+    )
     assert layout.reference == {"a": 1, "b": 2, "c": 4} and layout.profile == {"a": 1}
     assert layout.bit("party", "a") == 0 and layout.mask("reference", ("a", "c")) == 5
 

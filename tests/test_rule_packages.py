@@ -99,8 +99,9 @@ def env(tmp_path_factory) -> dict[str, str]:
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_the_registry_discovers_the_rule(env) -> None:
@@ -116,7 +117,16 @@ def test_the_rule_is_listed_by_protect_indicators(env) -> None:
 
 
 def test_the_rule_passes_the_conformance_suite(env) -> None:
-    done = _run(env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "PP-99",
-                "tests/test_conformance.py")
+    done = _run(
+        env,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "PP-99",
+        "tests/test_conformance.py",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " 7 passed" in done.stdout or "7 passed" in done.stdout, done.stdout

@@ -75,14 +75,25 @@ def rings(draw: st.DrawFn, min_slots: int = 1, max_slots: int = 10) -> dict[str,
         cells = draw(st.lists(values, min_size=C * slots, max_size=C * slots))
         return np.array(cells, dtype=dtype).reshape(C, slots)
 
-    return {"ts": column(times, np.int64), "ref": column(refs, np.int64),
-            "tag": column(tags, np.int64), "val": column(st.integers(-3, 3), np.float64)}
+    return {
+        "ts": column(times, np.int64),
+        "ref": column(refs, np.int64),
+        "tag": column(tags, np.int64),
+        "val": column(st.integers(-3, 3), np.float64),
+    }
 
 
 def entries(ring: dict[str, np.ndarray], c: int) -> list[tuple[int, int, int, float]]:
     """Customer ``c``'s slots as ``(ts, ref, tag, val)``."""
-    return list(zip(ring["ts"][c].tolist(), ring["ref"][c].tolist(), ring["tag"][c].tolist(),
-                    ring["val"][c].tolist(), strict=True))
+    return list(
+        zip(
+            ring["ts"][c].tolist(),
+            ring["ref"][c].tolist(),
+            ring["tag"][c].tolist(),
+            ring["val"][c].tolist(),
+            strict=True,
+        )
+    )
 
 
 def newest_refs(events: set[tuple[int, int]], n: int) -> list[int]:
@@ -103,33 +114,50 @@ SELECTORS = {  # selector, and the predicate it bakes in
 
 
 @SETTINGS
-@given(a=rings(), b=rings(), c=st.integers(0, C - 1), lo_a=bounds, lo_b=bounds, hi=bounds,
-       size=st.integers(1, 8), two=st.booleans(), name=st.sampled_from(sorted(SELECTORS)),
-       key=tags, span=st.tuples(tags, tags))
-def test_select_evidence_is_the_newest_kept_events(a, b, c, lo_a, lo_b, hi, size, two, name,
-                                                   key, span) -> None:
+@given(
+    a=rings(),
+    b=rings(),
+    c=st.integers(0, C - 1),
+    lo_a=bounds,
+    lo_b=bounds,
+    hi=bounds,
+    size=st.integers(1, 8),
+    two=st.booleans(),
+    name=st.sampled_from(sorted(SELECTORS)),
+    key=tags,
+    span=st.tuples(tags, tags),
+)
+def test_select_evidence_is_the_newest_kept_events(
+    a, b, c, lo_a, lo_b, hi, size, two, name, key, span
+) -> None:
     select, oracle = SELECTORS[name]
     arg = span if name == "tag_in" else key
     sides = [(a, lo_a)] + ([(b, lo_b)] if two else [])
-    events = {(t, r) for ring, lo in sides for t, r, tag, _ in entries(ring, c)
-              if lo < t <= hi and oracle(tag, arg)}
+    events = {
+        (t, r)
+        for ring, lo in sides
+        for t, r, tag, _ in entries(ring, c)
+        if lo < t <= hi and oracle(tag, arg)
+    }
     out = np.full(size + 1, 99, dtype=np.int64)
     if name == "every":
         select(out[1:], hi, *[window(ring["ts"], ring["ref"], c, lo) for ring, lo in sides])
     else:
-        select(out[1:], hi, *[tagged_window(ring["ts"], ring["ref"], ring["tag"], c, lo)
-                              for ring, lo in sides], arg=arg)
+        select(
+            out[1:],
+            hi,
+            *[tagged_window(ring["ts"], ring["ref"], ring["tag"], c, lo) for ring, lo in sides],
+            arg=arg,
+        )
     assert out[0] == 99, "wrote before the slice it was given"
     assert out[1:].tolist() == newest_refs(events, size)
 
 
 @SETTINGS
-@given(ts=st.lists(times.filter(lambda t: t != EMPTY_TS), min_size=1, max_size=12),
-       data=st.data())
+@given(ts=st.lists(times.filter(lambda t: t != EMPTY_TS), min_size=1, max_size=12), data=st.data())
 def test_select_evidence_over_a_scratch_list(ts: list[int], data: st.DataObject) -> None:
     ev_ts = np.array(ts, dtype=np.int64)
-    ev_ref = np.array(data.draw(st.lists(refs, min_size=len(ts), max_size=len(ts))),
-                      dtype=np.int64)
+    ev_ref = np.array(data.draw(st.lists(refs, min_size=len(ts), max_size=len(ts))), dtype=np.int64)
     n = data.draw(st.integers(0, len(ts)))
     out = np.empty(8, dtype=np.int64)
     select_evidence(out, LATEST, listed(ev_ts, ev_ref, n))
@@ -139,9 +167,16 @@ def test_select_evidence_over_a_scratch_list(ts: list[int], data: st.DataObject)
 
 # --------------------------------------------------------------------------------- rings
 
+
 @SETTINGS
-@given(ring=rings(), c=st.integers(0, C - 1), lo=bounds, hi=bounds, key=tags,
-       span=st.tuples(st.integers(-3, 3), st.integers(-3, 3)))
+@given(
+    ring=rings(),
+    c=st.integers(0, C - 1),
+    lo=bounds,
+    hi=bounds,
+    key=tags,
+    span=st.tuples(st.integers(-3, 3), st.integers(-3, 3)),
+)
 def test_ring_counts_and_sums(ring, c, lo, hi, key, span) -> None:
     inside = [(t, r, tag, v) for t, r, tag, v in entries(ring, c) if lo < t <= hi]
     ts, val, tag = ring["ts"], ring["val"], ring["tag"]
@@ -149,7 +184,8 @@ def test_ring_counts_and_sums(ring, c, lo, hi, key, span) -> None:
     assert ring_count_eq(ts, tag, c, key, lo, hi) == sum(e[2] == key for e in inside)
     assert ring_count_except(ts, tag, c, lo, hi, key) == sum(e[2] != key for e in inside)
     assert ring_count_where(ts, val, c, lo, hi, *span) == sum(
-        span[0] <= e[3] < span[1] for e in inside)
+        span[0] <= e[3] < span[1] for e in inside
+    )
     assert ring_sum(ts, val, c, lo, hi) == sum(e[3] for e in inside)
     assert ring_sum_eq(ts, val, tag, c, key, lo, hi) == sum(e[3] for e in inside if e[2] == key)
     assert ring_distinct(ts, tag, c, lo, hi) == len({e[2] for e in inside if e[2] != 0})
@@ -175,8 +211,9 @@ def test_ring_inserts_reuse_the_oldest_slot(ring, c, t, ref) -> None:
 
 
 @SETTINGS
-@given(gaps=st.lists(st.sampled_from((0, 0, 1, 5)), min_size=1, max_size=30),
-       slots=st.integers(1, 8))
+@given(
+    gaps=st.lists(st.sampled_from((0, 0, 1, 5)), min_size=1, max_size=30), slots=st.integers(1, 8)
+)
 def test_ring_insert_latest_keeps_exactly_the_newest_events(gaps, slots) -> None:
     """Events in time order with increasing refs (Kafka offsets): the ring holds the newest
     ``slots`` of them, so it can serve evidence on its own."""
@@ -190,16 +227,20 @@ def test_ring_insert_latest_keeps_exactly_the_newest_events(gaps, slots) -> None
 
 
 @SETTINGS
-@given(ring=rings(min_slots=2), c=st.integers(0, C - 1), key=tags, lo=bounds,
-       amount=st.integers(0, 8))
+@given(
+    ring=rings(min_slots=2), c=st.integers(0, C - 1), key=tags, lo=bounds, amount=st.integers(0, 8)
+)
 def test_drain_oldest_eq_is_first_in_first_out(ring, c, key, lo, amount) -> None:
     hi = 40
     p_ts, p_ref, p_key = ring["ts"], ring["ref"], ring["tag"]
     p_left = np.abs(ring["val"]) + 1.0  # amounts still to match, all positive
     done_ts = np.full((C, p_ts.shape[1]), EMPTY_TS, dtype=np.int64)
     done_ref = np.full_like(done_ts, -1)
-    pending = sorted((t, r, k) for k, (t, r, tag, _) in enumerate(entries(ring, c))
-                     if lo < t <= hi and tag == key)
+    pending = sorted(
+        (t, r, k)
+        for k, (t, r, tag, _) in enumerate(entries(ring, c))
+        if lo < t <= hi and tag == key
+    )
     if pending:
         assert ring_oldest_eq(p_ts, p_ref, p_key, c, key, lo, hi) == pending[0][2]
     else:
@@ -219,8 +260,9 @@ def test_drain_oldest_eq_is_first_in_first_out(ring, c, key, lo, amount) -> None
         if want_left[k] <= 0.0:
             want_ts[k] = EMPTY_TS  # completed: leaves the pending ring
 
-    completed = drain_oldest_eq(p_ts, p_ref, p_key, p_left, done_ts, done_ref, c, key,
-                                float(amount), lo, hi)
+    completed = drain_oldest_eq(
+        p_ts, p_ref, p_key, p_left, done_ts, done_ref, c, key, float(amount), lo, hi
+    )
     assert completed == bool(want_done)
     assert p_left[c].tolist() == want_left.tolist()
     assert p_ts[c].tolist() == want_ts.tolist()
@@ -229,10 +271,16 @@ def test_drain_oldest_eq_is_first_in_first_out(ring, c, key, lo, amount) -> None
 
 # --------------------------------------------------------------------------- keyed tables
 
+
 @SETTINGS
-@given(touches=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 6), st.integers(0, 3)),
-                        min_size=1, max_size=25),
-       slots=st.integers(1, 5), lo=st.integers(0, 60), pair=st.booleans())
+@given(
+    touches=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(1, 6), st.integers(0, 3)), min_size=1, max_size=25
+    ),
+    slots=st.integers(1, 5),
+    lo=st.integers(0, 60),
+    pair=st.booleans(),
+)
 def test_keyed_table_is_a_least_recently_seen_cache(touches, slots, lo, pair) -> None:
     """Touches in strictly increasing time: the table holds the ``slots`` most recently seen
     keys, each with the time and ref of its last touch."""
@@ -252,9 +300,17 @@ def test_keyed_table_is_a_least_recently_seen_cache(touches, slots, lo, pair) ->
         else:
             slot = keyed_touch(keys_a, key_ts, key_ref, 1, a, t, 100 + i)
         assert (key_ts[1, slot], key_ref[1, slot]) == (t, 100 + i)
-    held = {(a, b): (t, r) for a, b, t, r in zip(keys_a[1].tolist(), keys_b[1].tolist(),
-                                                  key_ts[1].tolist(), key_ref[1].tolist(),
-                                                  strict=True) if t != EMPTY_TS}
+    held = {
+        (a, b): (t, r)
+        for a, b, t, r in zip(
+            keys_a[1].tolist(),
+            keys_b[1].tolist(),
+            key_ts[1].tolist(),
+            key_ref[1].tolist(),
+            strict=True,
+        )
+        if t != EMPTY_TS
+    }
     assert held == last
     assert (key_ts[0] == EMPTY_TS).all(), "touched another customer's row"
     hi = 3 * len(touches) + 3
@@ -277,13 +333,18 @@ def test_keyed_touch_never_moves_a_key_back_in_time() -> None:
 
 # ---------------------------------------------------------------------------- day buckets
 
+
 @SETTINGS
-@given(adds=st.lists(st.tuples(st.integers(-3, 4), st.integers(0, 1), st.integers(1, 5)),
-                     min_size=1, max_size=40),
-       size=st.integers(1, 9), first=st.integers(0, 40), length=st.integers(-2, 12),
-       threshold=st.integers(1, 8))
-def test_day_buckets_sum_the_newest_day_of_each_slot(adds, size, first, length,
-                                                     threshold) -> None:
+@given(
+    adds=st.lists(
+        st.tuples(st.integers(-3, 4), st.integers(0, 1), st.integers(1, 5)), min_size=1, max_size=40
+    ),
+    size=st.integers(1, 9),
+    first=st.integers(0, 40),
+    length=st.integers(-2, 12),
+    threshold=st.integers(1, 8),
+)
+def test_day_buckets_sum_the_newest_day_of_each_slot(adds, size, first, length, threshold) -> None:
     """Days mostly move forward (steps -3 .. +4): a day that a newer day pushed out of its
     slot (``day % size``) is gone; every other day keeps the sum of all its adds."""
     day_key = np.full((C, size), _NO_DAY, dtype=np.int32)
@@ -303,7 +364,8 @@ def test_day_buckets_sum_the_newest_day_of_each_slot(adds, size, first, length,
         in_range = [v[j] for d, v in alive.items() if first <= d <= last]
         assert bucket_sum(day_key, sums, 1, first, last, j) == sum(in_range)
         assert bucket_days_at_least(day_key, sums, 1, first, last, j, threshold) == sum(
-            v >= threshold for v in in_range)
+            v >= threshold for v in in_range
+        )
 
 
 @SETTINGS
@@ -329,15 +391,32 @@ def test_bucket_sum_adds_in_slot_order(size: int, data: st.DataObject) -> None:
 
 # ------------------------------------------------------------- vocabulary (shared words)
 
+
 def test_transaction_groups_and_lodging_are_the_named_sets() -> None:
     named = {
         is_credit: {"cash_deposit", "emt_in", "transfer_in", "wire_in", "eft_in"},
         is_transfer_in: {"emt_in", "eft_in", "transfer_in", "wire_in"},
         is_person_credit: {"emt_in", "transfer_in", "wire_in"},
-        is_debit: {"cash_withdrawal", "emt_out", "transfer_out", "wire_out", "eft_out",
-                   "bill_payment", "purchase", "card_to_card", "vc_buy", "prepaid_load"},
-        is_payment_out: {"purchase", "emt_out", "eft_out", "wire_out", "transfer_out",
-                         "bill_payment"},
+        is_debit: {
+            "cash_withdrawal",
+            "emt_out",
+            "transfer_out",
+            "wire_out",
+            "eft_out",
+            "bill_payment",
+            "purchase",
+            "card_to_card",
+            "vc_buy",
+            "prepaid_load",
+        },
+        is_payment_out: {
+            "purchase",
+            "emt_out",
+            "eft_out",
+            "wire_out",
+            "transfer_out",
+            "bill_payment",
+        },
     }
     for predicate, names in named.items():
         got = {name for name, code in TXN_CODE.items() if predicate(np.int8(code))}
@@ -349,15 +428,20 @@ def test_transaction_groups_and_lodging_are_the_named_sets() -> None:
 
 
 @SETTINGS
-@given(n=st.integers(0, 6), marked=st.integers(0, 6), extra=st.integers(0, 6),
-       limits=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 12)),
-       min_share=st.sampled_from((0.1, 0.5, 0.75, 1.0)))
+@given(
+    n=st.integers(0, 6),
+    marked=st.integers(0, 6),
+    extra=st.integers(0, 6),
+    limits=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 12)),
+    min_share=st.sampled_from((0.1, 0.5, 0.75, 1.0)),
+)
 def test_count_or_share(n, marked, extra, limits, min_share) -> None:
     min_count, share_min_marked, share_min_all = limits
     n_all = marked + extra
     share = marked >= share_min_marked and n_all >= share_min_all and marked / n_all >= min_share
-    assert count_or_share(n, min_count, float(marked), n_all, share_min_marked, share_min_all,
-                          min_share) == (n >= min_count or share)
+    assert count_or_share(
+        n, min_count, float(marked), n_all, share_min_marked, share_min_all, min_share
+    ) == (n >= min_count or share)
 
 
 def test_counterparty_key_text_prefers_id_then_email_phone_name() -> None:

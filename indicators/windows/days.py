@@ -80,9 +80,6 @@ def bucket_days_at_least(day_key, sums, c, first_day, last_day, j, threshold):
     start = first_day % size
     stop = start + days
     if stop <= size:
-        return _count_slots(day_key, sums, c, first_day, last_day, j, threshold, start, stop,
-                            0)
-    wrapped = _count_slots(day_key, sums, c, first_day, last_day, j, threshold, 0,
-                           stop - size, 0)
-    return _count_slots(day_key, sums, c, first_day, last_day, j, threshold, start, size,
-                        wrapped)
+        return _count_slots(day_key, sums, c, first_day, last_day, j, threshold, start, stop, 0)
+    wrapped = _count_slots(day_key, sums, c, first_day, last_day, j, threshold, 0, stop - size, 0)
+    return _count_slots(day_key, sums, c, first_day, last_day, j, threshold, start, size, wrapped)

@@ -112,11 +112,13 @@ def evidence_selector(keep):
         upper = hi
         upper_ref = LATEST
         for j in range(out.shape[0]):
-            found, best_t, best_ref = _newest_below(a, keep, arg, upper, upper_ref,
-                                                    False, EMPTY_TS, np.int64(-1))
+            found, best_t, best_ref = _newest_below(
+                a, keep, arg, upper, upper_ref, False, EMPTY_TS, np.int64(-1)
+            )
             if b is not None:
-                found, best_t, best_ref = _newest_below(b, keep, arg, upper, upper_ref,
-                                                        found, best_t, best_ref)
+                found, best_t, best_ref = _newest_below(
+                    b, keep, arg, upper, upper_ref, found, best_t, best_ref
+                )
             if not found:
                 break
             out[j] = best_ref

@@ -46,8 +46,9 @@ def ring_insert_latest(ring_ts, ring_ref, c, t, ref):
     """
     slot = 0
     for k in range(1, ring_ts.shape[1]):
-        if ring_ts[c, k] < ring_ts[c, slot] or (ring_ts[c, k] == ring_ts[c, slot]
-                                                and ring_ref[c, k] < ring_ref[c, slot]):
+        if ring_ts[c, k] < ring_ts[c, slot] or (
+            ring_ts[c, k] == ring_ts[c, slot] and ring_ref[c, k] < ring_ref[c, slot]
+        ):
             slot = k
     ring_ts[c, slot] = t
     ring_ref[c, slot] = ref
@@ -156,8 +157,11 @@ def ring_oldest_eq(ring_ts, ring_ref, ring_key, c, key, lo, hi):
         t = ring_ts[c, k]
         if not (lo < t <= hi) or ring_key[c, k] != key:
             continue
-        if best < 0 or t < ring_ts[c, best] or (t == ring_ts[c, best]
-                                                and ring_ref[c, k] < ring_ref[c, best]):
+        if (
+            best < 0
+            or t < ring_ts[c, best]
+            or (t == ring_ts[c, best] and ring_ref[c, k] < ring_ref[c, best])
+        ):
             best = k
     return best
 

@@ -115,8 +115,7 @@ def oracle_pp02(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             out.append(NOT_FIRED)
             continue
         evidence = set(esc if hit_esc else ()) | set(cred if hit_cred else ())
-        out.append(OracleRow(True, float(len(esc) if hit_esc else len(cred)),
-                             frozenset(evidence)))
+        out.append(OracleRow(True, float(len(esc) if hit_esc else len(cred)), frozenset(evidence)))
     return out
 
 
@@ -134,8 +133,11 @@ def oracle_pp03(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         columns, "cust", "seq", "ts", "txn_type", "amount", "mcc", "ref_flags", "attempted"
     ):
         is_ad = tt in (PURCHASE, PREAUTH) and bool(flags & REF_ESCORT_AD)
-        is_host = (tt in (PURCHASE, PREAUTH, BILL_PAYMENT) and not flags & REF_ESCORT_AD
-                   and mcc in (4816, 7372, 7311))
+        is_host = (
+            tt in (PURCHASE, PREAUTH, BILL_PAYMENT)
+            and not flags & REF_ESCORT_AD
+            and mcc in (4816, 7372, 7311)
+        )
         if att or not (is_ad or is_host):
             out.append(NOT_FIRED)
             continue
@@ -143,9 +145,11 @@ def oracle_pp03(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             small = _known(a) and 0 < a <= p["small_max"] and a % 3.0 == 0.0
             ads[c].append({"ts": t, "ref": ref, "small": small, "hit": False})
             recent = [x for x in ads[c] if in_window(x["ts"], t, ad_width)]
-            ads[c][-1]["hit"] = (len(recent) >= p["min_payments"]
-                                 or sum(x["small"] for x in recent) >= p["min_small_multiples"]
-                                 or bool(flags & REF_AD_PREMIUM))
+            ads[c][-1]["hit"] = (
+                len(recent) >= p["min_payments"]
+                or sum(x["small"] for x in recent) >= p["min_small_multiples"]
+                or bool(flags & REF_AD_PREMIUM)
+            )
         else:
             hosting[c].append((t, ref))
         ads_in = [x for x in ads[c] if in_window(x["ts"], t, width)]
@@ -167,15 +171,27 @@ def oracle_pp05(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     width = p["window_days"] * DAY
     refund_w = p["refund_days"] * DAY
     settle_w = p["settle_days"] * DAY
-    travel_of = [bool(f & PROFILE_TRAVEL_OCCUPATION)
-                 for f in np.asarray(columns["profile_flags"]).tolist()]
+    travel_of = [
+        bool(f & PROFILE_TRAVEL_OCCUPATION) for f in np.asarray(columns["profile_flags"]).tolist()
+    ]
     rounded: dict[int, list[Event]] = defaultdict(list)
     charges: dict[int, list[dict]] = defaultdict(list)
     preauths: dict[int, list[dict]] = defaultdict(list)
     out = []
     for c, ref, t, d, tt, a, mcc, merch, flags, att, key, link in _rows(
-        columns, "cust", "seq", "ts", "local_day", "txn_type", "amount", "mcc", "merchant",
-        "ref_flags", "attempted", "txn_key", "linked",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "mcc",
+        "merchant",
+        "ref_flags",
+        "attempted",
+        "txn_key",
+        "linked",
     ):
         if att:
             out.append(NOT_FIRED)
@@ -191,37 +207,69 @@ def oracle_pp05(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         kind = "lodging" if lodging else ("car" if mcc == 7512 or 3351 <= mcc <= 3441 else "")
         if tt == PURCHASE:
             for pre in preauths[c]:
-                if pre["status"] == "pending" and in_window(pre["ts"], t, settle_w) and (
+                if (
+                    pre["status"] == "pending"
+                    and in_window(pre["ts"], t, settle_w)
+                    and (
                         (link != 0 and link == pre["key"])
-                        or (merch != 0 and merch == pre["merchant"])):
+                        or (merch != 0 and merch == pre["merchant"])
+                    )
+                ):
                     pre["status"] = "settled"
         if tt in (PURCHASE, PREAUTH) and kind:
             if kind == "lodging" and merch != 0 and _known(a):
-                same = [ch for ch in charges[c]
-                        if ch["kind"] == "lodging" and ch["type"] == tt and ch["merchant"] == merch
-                        and ch["day"] == d and ch["ts"] <= t and _known(ch["amount"])
-                        and ch["amount"] != a and not (link != 0 and link == ch["key"])]
+                same = [
+                    ch
+                    for ch in charges[c]
+                    if ch["kind"] == "lodging"
+                    and ch["type"] == tt
+                    and ch["merchant"] == merch
+                    and ch["day"] == d
+                    and ch["ts"] <= t
+                    and _known(ch["amount"])
+                    and ch["amount"] != a
+                    and not (link != 0 and link == ch["key"])
+                ]
                 if same:
                     events |= {(ch["ts"], ch["ref"]) for ch in same} | {(t, ref)}
                     hit = True
-            charges[c].append({"ts": t, "ref": ref, "key": key, "merchant": merch, "day": d,
-                               "amount": a, "type": tt, "kind": kind})
+            charges[c].append(
+                {
+                    "ts": t,
+                    "ref": ref,
+                    "key": key,
+                    "merchant": merch,
+                    "day": d,
+                    "amount": a,
+                    "type": tt,
+                    "kind": kind,
+                }
+            )
             if tt == PREAUTH and kind == "lodging":
-                preauths[c].append({"ts": t, "ref": ref, "key": key, "merchant": merch,
-                                    "status": "pending"})
-            if tt == PURCHASE and kind == "lodging" and _known(a) and a > 0 \
-                    and a % p["round_unit"] == 0.0:
+                preauths[c].append(
+                    {"ts": t, "ref": ref, "key": key, "merchant": merch, "status": "pending"}
+                )
+            if (
+                tt == PURCHASE
+                and kind == "lodging"
+                and _known(a)
+                and a > 0
+                and a % p["round_unit"] == 0.0
+            ):
                 rounded[c].append((t, ref))
                 recent = _recent(rounded[c], t, width)
                 if not travel_of[c] and len(recent) >= p["min_rounded"]:
                     events |= set(recent)
                     hit = True
         elif tt == REFUND and _known(a):
-            matches = [ch for ch in charges[c]
-                       if ch["type"] == PURCHASE and in_window(ch["ts"], t, refund_w)
-                       and ch["amount"] == a
-                       and ((link != 0 and link == ch["key"])
-                            or (merch != 0 and merch == ch["merchant"]))]
+            matches = [
+                ch
+                for ch in charges[c]
+                if ch["type"] == PURCHASE
+                and in_window(ch["ts"], t, refund_w)
+                and ch["amount"] == a
+                and ((link != 0 and link == ch["key"]) or (merch != 0 and merch == ch["merchant"]))
+            ]
             if matches:
                 events |= {(ch["ts"], ch["ref"]) for ch in matches} | {(t, ref)}
                 hit = True
@@ -234,8 +282,17 @@ def oracle_pp05(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
                     events |= {(pre["ts"], pre["ref"]), (t, ref)}
                     hit = True
             else:
-                charge = next((ch for ch in charges[c] if link != 0 and ch["key"] == link
-                               and ch["kind"] == "lodging" and ch["type"] == PURCHASE), None)
+                charge = next(
+                    (
+                        ch
+                        for ch in charges[c]
+                        if link != 0
+                        and ch["key"] == link
+                        and ch["kind"] == "lodging"
+                        and ch["type"] == PURCHASE
+                    ),
+                    None,
+                )
                 if charge is not None:
                     events.add((charge["ts"], charge["ref"]))
                 if charge is not None or lodging:
@@ -259,13 +316,22 @@ def oracle_pp06(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     travel occupations are recorded but never fire."""
     pair_w = p["pair_hours"] * 3600
     width = p["window_days"] * DAY
-    travel_of = [bool(f & PROFILE_TRAVEL_OCCUPATION)
-                 for f in np.asarray(columns["profile_flags"]).tolist()]
+    travel_of = [
+        bool(f & PROFILE_TRAVEL_OCCUPATION) for f in np.asarray(columns["profile_flags"]).tolist()
+    ]
     lodgings: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # (ts, ref, city)
     pairs: dict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
     out = []
     for c, ref, t, tt, ch, mcc, city, flags, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "channel", "mcc", "city", "ref_flags",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "channel",
+        "mcc",
+        "city",
+        "ref_flags",
         "attempted",
     ):
         if att or city == 0:
@@ -284,8 +350,7 @@ def oracle_pp06(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         pairs[c].append((t, ref, city, lt, lr))
         recent = [x for x in pairs[c] if in_window(x[0], t, width)]
         cities = {x[2] for x in recent}
-        if not travel_of[c] and (len(recent) >= p["min_pairs"]
-                                 or len(cities) >= p["min_cities"]):
+        if not travel_of[c] and (len(recent) >= p["min_pairs"] or len(cities) >= p["min_cities"]):
             evidence = {(x[0], x[1]) for x in recent} | {(x[3], x[4]) for x in recent}
             out.append(OracleRow(True, float(len(recent)), frozenset(evidence)))
         else:
@@ -300,8 +365,9 @@ def oracle_pp07(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     """Tickets (not for travel occupations), and source-jurisdiction tickets bought abroad,
     in a sliding window."""
     width = p["window_days"] * DAY
-    travel_of = [bool(f & PROFILE_TRAVEL_OCCUPATION)
-                 for f in np.asarray(columns["profile_flags"]).tolist()]
+    travel_of = [
+        bool(f & PROFILE_TRAVEL_OCCUPATION) for f in np.asarray(columns["profile_flags"]).tolist()
+    ]
     tickets: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
     out = []
     for c, ref, t, tt, mcc, flags, foreign, att in _rows(
@@ -314,10 +380,10 @@ def oracle_pp07(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         tickets[c].append((t, ref, foreign != 0 and bool(flags & REF_SOURCE_JURISDICTION)))
         recent = [x for x in tickets[c] if in_window(x[0], t, width)]
         n_source = sum(x[2] for x in recent)
-        if ((len(recent) >= p["min_tickets"] and not travel_of[c])
-                or n_source >= p["min_source_tickets"]):
-            out.append(OracleRow(True, float(len(recent)),
-                                 frozenset((x[0], x[1]) for x in recent)))
+        if (len(recent) >= p["min_tickets"] and not travel_of[c]) or n_source >= p[
+            "min_source_tickets"
+        ]:
+            out.append(OracleRow(True, float(len(recent)), frozenset((x[0], x[1]) for x in recent)))
         else:
             out.append(NOT_FIRED)
     return out
@@ -348,8 +414,11 @@ def oracle_pp08(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             continue
         events.append((t, ref))
         recent = _recent(events, t, width)
-        out.append(OracleRow(True, float(len(recent)), frozenset(recent))
-                   if len(recent) >= need else NOT_FIRED)
+        out.append(
+            OracleRow(True, float(len(recent)), frozenset(recent))
+            if len(recent) >= need
+            else NOT_FIRED
+        )
     return out
 
 
@@ -394,8 +463,9 @@ def oracle_pp09(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             touch(last_in_prov[c], prov, t, ref)
         home_prov = learned[c][1] if home != 0 and learned.get(c, (0, 0))[0] == home else 0
         cities = {e for k, e in last_in_city[c].items() if k != home and in_window(e[0], t, width)}
-        provs = {e for k, e in last_in_prov[c].items()
-                 if k != home_prov and in_window(e[0], t, width)}
+        provs = {
+            e for k, e in last_in_prov[c].items() if k != home_prov and in_window(e[0], t, width)
+        }
         need = p["min_provinces"] if home_prov != 0 else p["min_provinces"] + 1
         need_cities = p["min_cities"] if home != 0 else p["min_cities"] + 1
         if len(cities) >= need_cities:
@@ -464,8 +534,11 @@ def oracle_pp10(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
                 fired.append((n, "fast", fast_w))
         if "delivery" in cats:
             first = d - p["living_days"] + 1
-            heavy = sum(1 for (k, day), n in counts[c].items()
-                        if k == "delivery" and first <= day <= d and n >= p["min_orders_per_day"])
+            heavy = sum(
+                1
+                for (k, day), n in counts[c].items()
+                if k == "delivery" and first <= day <= d and n >= p["min_orders_per_day"]
+            )
             if heavy >= p["min_delivery_days"]:
                 fired.append((heavy, "delivery", living_w))
         for cat, floor in (("pharmacy", p["min_pharmacy"]), ("beauty", p["min_beauty"])):
@@ -503,14 +576,22 @@ def oracle_pp11(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         columns, "cust", "seq", "ts", "local_tod", "txn_type", "channel", "mcc", "attempted"
     ):
         start = p["bar_start_hour"] if mcc == 5813 else p["start_hour"]
-        if (att or tt != PURCHASE or ch != _POS or mcc not in _VENUES
-                or not _in_hours(tod, start, p["end_hour"])):
+        if (
+            att
+            or tt != PURCHASE
+            or ch != _POS
+            or mcc not in _VENUES
+            or not _in_hours(tod, start, p["end_hour"])
+        ):
             out.append(NOT_FIRED)
             continue
         late[c].append((t, ref))
         recent = _recent(late[c], t, width)
-        out.append(OracleRow(True, float(len(recent)), frozenset(recent))
-                   if len(recent) >= p["min_purchases"] else NOT_FIRED)
+        out.append(
+            OracleRow(True, float(len(recent)), frozenset(recent))
+            if len(recent) >= p["min_purchases"]
+            else NOT_FIRED
+        )
     return out
 
 
@@ -553,8 +634,14 @@ ORACLES = {
 GROUP_IDS = ("PP-02", "PP-03", "PP-05", "PP-06", "PP-07", "PP-08", "PP-09", "PP-10", "PP-11")
 
 FLAGS: dict[str, tuple[int, ...]] = {
-    "PP-02": (0, REF_ESCORT_PROCESSOR, REF_PAYMENT_SERVICE, REF_PAYMENT_SERVICE,
-              REF_ESCORT_PROCESSOR | REF_PAYMENT_SERVICE, REF_ESCORT_AD),
+    "PP-02": (
+        0,
+        REF_ESCORT_PROCESSOR,
+        REF_PAYMENT_SERVICE,
+        REF_PAYMENT_SERVICE,
+        REF_ESCORT_PROCESSOR | REF_PAYMENT_SERVICE,
+        REF_ESCORT_AD,
+    ),
     "PP-03": (0, 0, REF_ESCORT_AD, REF_ESCORT_AD, REF_ESCORT_AD | REF_AD_PREMIUM),
     "PP-05": (0, 0, 0, REF_LODGING_PLATFORM),
     "PP-06": (0, 0, 0, REF_LODGING_PLATFORM),
@@ -574,42 +661,80 @@ _DRAWN_VENUES = (7297, 7298, 7230, 5813, 5813, 7273, 7929, 7299, 7361, 5812)
 _CAR = (7512, 3351, 3441)
 _IN = ("emt_in", "eft_in", "wire_in", "transfer_in")
 
-FOCUS.update({
-    # Two 16-slot rings.
-    "PP-02": Focus(types=_IN + ("emt_out", "purchase", "wire_out"), mccs=(-1, 6012, 7399),
-                   flags=FLAGS["PP-02"], channels=("online", "mobile", "pos")),
-    # Ad and hosting rings of 16 each.
-    "PP-03": Focus(types=("purchase", "purchase", "preauth", "bill_payment"),
-                   mccs=(7311, 7311, 4816, 7372, 5967), flags=FLAGS["PP-03"],
-                   channels=("ecom", "online")),
-    # Rounded, charge and pre-auth tables of 16 each.
-    "PP-05": Focus(types=("purchase", "purchase", "preauth", "refund", "reversal"),
-                   mccs=LODGING_MCCS + _CAR + (5411,), flags=FLAGS["PP-05"],
-                   patterns=((("preauth",), ("purchase", "reversal", "emt_in")),
-                             (("purchase",), ("refund", "purchase")),
-                             (("preauth", "purchase"), ("preauth", "purchase"),
-                              ("refund", "reversal")))),
-    # Lodging and pair rings of 16 each.
-    "PP-06": Focus(types=("purchase", "preauth", "cash_deposit", "cash_withdrawal"),
-                   mccs=LODGING_MCCS + (6011, 5411), flags=FLAGS["PP-06"],
-                   patterns=((("purchase", "preauth"), ("cash_deposit", "cash_withdrawal")),
-                             (("purchase",), ("cash_withdrawal",), ("cash_deposit",)))),
-    "PP-07": Focus(types=("purchase", "purchase", "preauth", "refund"), mccs=_TICKETS,
-                   flags=FLAGS["PP-07"], channels=("ecom", "online", "pos")),
-    # Two 32-slot rings.
-    "PP-08": Focus(types=("purchase", "purchase", "preauth"), mccs=_RIDES, flags=FLAGS["PP-08"],
-                   channels=("mobile", "pos"), dense_max=30),
-    # Keyed tables of 16 (only 7 cities, 4 provinces).
-    "PP-09": Focus(types=("purchase", "cash_withdrawal", "cash_deposit", "emt_in"),
-                   mccs=(5411, 5814, 6011, -1), flags=FLAGS["PP-09"], dense_max=30),
-    # Day buckets are unbounded in practice; the evidence rings keep the newest 8.
-    "PP-10": Focus(types=("purchase", "purchase", "purchase", "refund"),
-                   mccs=(5814, 5814, 5814, 5912, 5621, 5631, 5977, 5812),
-                   flags=FLAGS["PP-10"], channels=("pos", "ecom", "mobile", "online"),
-                   dense_max=30),
-    "PP-11": Focus(types=("purchase", "purchase", "preauth"), mccs=_DRAWN_VENUES,
-                   flags=FLAGS["PP-11"], channels=("pos", "pos", "ecom")),
-})
+FOCUS.update(
+    {
+        # Two 16-slot rings.
+        "PP-02": Focus(
+            types=_IN + ("emt_out", "purchase", "wire_out"),
+            mccs=(-1, 6012, 7399),
+            flags=FLAGS["PP-02"],
+            channels=("online", "mobile", "pos"),
+        ),
+        # Ad and hosting rings of 16 each.
+        "PP-03": Focus(
+            types=("purchase", "purchase", "preauth", "bill_payment"),
+            mccs=(7311, 7311, 4816, 7372, 5967),
+            flags=FLAGS["PP-03"],
+            channels=("ecom", "online"),
+        ),
+        # Rounded, charge and pre-auth tables of 16 each.
+        "PP-05": Focus(
+            types=("purchase", "purchase", "preauth", "refund", "reversal"),
+            mccs=LODGING_MCCS + _CAR + (5411,),
+            flags=FLAGS["PP-05"],
+            patterns=(
+                (("preauth",), ("purchase", "reversal", "emt_in")),
+                (("purchase",), ("refund", "purchase")),
+                (("preauth", "purchase"), ("preauth", "purchase"), ("refund", "reversal")),
+            ),
+        ),
+        # Lodging and pair rings of 16 each.
+        "PP-06": Focus(
+            types=("purchase", "preauth", "cash_deposit", "cash_withdrawal"),
+            mccs=LODGING_MCCS + (6011, 5411),
+            flags=FLAGS["PP-06"],
+            patterns=(
+                (("purchase", "preauth"), ("cash_deposit", "cash_withdrawal")),
+                (("purchase",), ("cash_withdrawal",), ("cash_deposit",)),
+            ),
+        ),
+        "PP-07": Focus(
+            types=("purchase", "purchase", "preauth", "refund"),
+            mccs=_TICKETS,
+            flags=FLAGS["PP-07"],
+            channels=("ecom", "online", "pos"),
+        ),
+        # Two 32-slot rings.
+        "PP-08": Focus(
+            types=("purchase", "purchase", "preauth"),
+            mccs=_RIDES,
+            flags=FLAGS["PP-08"],
+            channels=("mobile", "pos"),
+            dense_max=30,
+        ),
+        # Keyed tables of 16 (only 7 cities, 4 provinces).
+        "PP-09": Focus(
+            types=("purchase", "cash_withdrawal", "cash_deposit", "emt_in"),
+            mccs=(5411, 5814, 6011, -1),
+            flags=FLAGS["PP-09"],
+            dense_max=30,
+        ),
+        # Day buckets are unbounded in practice; the evidence rings keep the newest 8.
+        "PP-10": Focus(
+            types=("purchase", "purchase", "purchase", "refund"),
+            mccs=(5814, 5814, 5814, 5912, 5621, 5631, 5977, 5812),
+            flags=FLAGS["PP-10"],
+            channels=("pos", "ecom", "mobile", "online"),
+            dense_max=30,
+        ),
+        "PP-11": Focus(
+            types=("purchase", "purchase", "preauth"),
+            mccs=_DRAWN_VENUES,
+            flags=FLAGS["PP-11"],
+            channels=("pos", "pos", "ecom"),
+        ),
+    }
+)
 
 
 def _vocabulary(draw: st.DrawFn, values: tuple, max_size: int = 4) -> st.SearchStrategy:
@@ -619,8 +744,9 @@ def _vocabulary(draw: st.DrawFn, values: tuple, max_size: int = 4) -> st.SearchS
 
 
 @st.composite
-def adv_travel_batches(draw: st.DrawFn, focus: str, dense: bool = False,
-                       max_per_customer: int = 15) -> dict[str, np.ndarray]:
+def adv_travel_batches(
+    draw: st.DrawFn, focus: str, dense: bool = False, max_per_customer: int = 15
+) -> dict[str, np.ndarray]:
     """:func:`tests.strategies.batches` with the columns ``focus`` reads redrawn."""
     cols = draw(batches(focus=focus, dense=dense, max_per_customer=max_per_customer))
     n = len(cols["cust"])
@@ -633,8 +759,11 @@ def adv_travel_batches(draw: st.DrawFn, focus: str, dense: bool = False,
     last_of: dict[int, int] = {}
     for i in range(n):
         c = int(cols["cust"][i])
-        style = link_style if link_style != "mixed" else draw(
-            st.sampled_from(("none", "previous", "any")))
+        style = (
+            link_style
+            if link_style != "mixed"
+            else draw(st.sampled_from(("none", "previous", "any")))
+        )
         if style == "previous" and c in last_of:
             linked[i] = cols["txn_key"][last_of[c]]
         elif style == "any" and i > 0:
@@ -649,10 +778,12 @@ def adv_travel_batches(draw: st.DrawFn, focus: str, dense: bool = False,
         cols["city"] = city
         cols["province"] = np.array([CITY_PROVINCE[int(x)] for x in city], dtype=np.int64)
         cols["home_city"] = np.array(
-            [draw(st.sampled_from(tuple(CITY_PROVINCE))) for _ in range(n_cust)], dtype=np.int64)
+            [draw(st.sampled_from(tuple(CITY_PROVINCE))) for _ in range(n_cust)], dtype=np.int64
+        )
         cols["profile_flags"] = np.array(
             [draw(st.sampled_from((0, 0, PROFILE_TRAVEL_OCCUPATION))) for _ in range(n_cust)],
-            dtype=np.int64)
+            dtype=np.int64,
+        )
     if focus == "PP-05" and draw(st.booleans()):
         # Refunds and reversals repeat the amount and merchant of the customer's row before.
         undo = (TXN_CODE["refund"], TXN_CODE["reversal"])
@@ -665,8 +796,8 @@ def adv_travel_batches(draw: st.DrawFn, focus: str, dense: bool = False,
             prev[c] = i
     if focus == "PP-02":
         cols["profile_flags"] = np.array(
-            [draw(st.sampled_from((0, 0, PROFILE_ENTITY))) for _ in range(n_cust)],
-            dtype=np.int64)
+            [draw(st.sampled_from((0, 0, PROFILE_ENTITY))) for _ in range(n_cust)], dtype=np.int64
+        )
     return cols
 
 
@@ -692,8 +823,9 @@ def draw_oracle_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict]:
 def draw_chunk_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict, list[int]]:
     spec = registry.get(spec_id)
     dense = data.draw(st.booleans(), label="dense")
-    columns = data.draw(adv_travel_batches(spec_id, dense=dense, max_per_customer=40),
-                        label="columns")
+    columns = data.draw(
+        adv_travel_batches(spec_id, dense=dense, max_per_customer=40), label="columns"
+    )
     params = data.draw(params_for(spec), label="params")
     n = len(columns["cust"])
     bounds = data.draw(chunk_bounds(n), label="chunk bounds")
@@ -708,8 +840,14 @@ _TRAVEL = {"profile_flags": [PROFILE_TRAVEL_OCCUPATION]}
 
 
 def _buy(ts: int, mcc: int, amount: float = 20.0, **kw) -> dict:
-    return {"ts": ts, "txn_type": _T["purchase"], "amount": amount, "mcc": mcc,
-            "channel": _CH["pos"], **kw}
+    return {
+        "ts": ts,
+        "txn_type": _T["purchase"],
+        "amount": amount,
+        "mcc": mcc,
+        "channel": _CH["pos"],
+        **kw,
+    }
 
 
 def _row(ts: int, kind: str, amount: float = 100.0, **kw) -> dict:
@@ -723,9 +861,11 @@ def _keyed(rows: list[dict]) -> list[dict]:
 
 # Saturation: far above ring capacity the kernel still fires, with the newest evidence.
 
+
 def _pp02_dense():
-    return [_row(_at(i / 8), "emt_in", ref_flags=REF_PAYMENT_SERVICE) for i in range(100)] + \
-        [_row(_at(13), "eft_in", ref_flags=REF_ESCORT_PROCESSOR)], None
+    return [_row(_at(i / 8), "emt_in", ref_flags=REF_PAYMENT_SERVICE) for i in range(100)] + [
+        _row(_at(13), "eft_in", ref_flags=REF_ESCORT_PROCESSOR)
+    ], None
 
 
 def _pp03_dense():
@@ -741,9 +881,10 @@ def _pp05_dense():
 def _pp06_dense():
     rows = []
     for k in range(40):
-        rows += [_buy(_at(k / 2), 7011, 120.0, city=101 + k % 3),
-                 _row(_at(k / 2, 14.0), "cash_deposit", 300.0, city=101 + k % 3,
-                      channel=_CH["atm"])]
+        rows += [
+            _buy(_at(k / 2), 7011, 120.0, city=101 + k % 3),
+            _row(_at(k / 2, 14.0), "cash_deposit", 300.0, city=101 + k % 3, channel=_CH["atm"]),
+        ]
     return rows, None
 
 
@@ -760,8 +901,9 @@ def _pp08_parking():
 
 
 def _pp09_dense():
-    return [_buy(_at(i / 24), 5411, city=200 + i, province=11, channel=_CH["pos"])
-            for i in range(60)], {"home_city": [101]}
+    return [
+        _buy(_at(i / 24), 5411, city=200 + i, province=11, channel=_CH["pos"]) for i in range(60)
+    ], {"home_city": [101]}
 
 
 def _pp10_dense():
@@ -792,8 +934,12 @@ SATURATION = {
 )
 def test_saturation_never_hides_a_threshold(spec_id, scenario) -> None:
     rows, profiles = scenario()
-    assert_saturation_fires(registry.get(spec_id), columns_from_rows(rows, profiles),
-                            ORACLES[spec_id], f"{spec_id} {scenario.__name__}")
+    assert_saturation_fires(
+        registry.get(spec_id),
+        columns_from_rows(rows, profiles),
+        ORACLES[spec_id],
+        f"{spec_id} {scenario.__name__}",
+    )
 
 
 # Edge cases: exact boundaries the random search reaches only rarely. Each states the
@@ -804,158 +950,439 @@ _PARK = {"mcc": 7523}
 
 EDGE_CASES = [
     # PP-02
-    ("PP-02", "one escort-processor payment out fires",
-     [_row(_at(0), "emt_out", 50.0, ref_flags=REF_ESCORT_PROCESSOR)], None, {}, [1]),
-    ("PP-02", "card purchases and refunds through an adult processor do not fire",
-     [_buy(_at(0), 5967, 29.99, ref_flags=REF_ESCORT_PROCESSOR),
-      _row(_at(1), "refund", 29.99, ref_flags=REF_ESCORT_PROCESSOR),
-      _row(_at(2), "preauth", 1.0, ref_flags=REF_ESCORT_PROCESSOR)], None, {}, [0, 0, 0]),
-    ("PP-02", "generic processor credits to a business do not fire",
-     [_row(_at(k), "eft_in", ref_flags=REF_PAYMENT_SERVICE) for k in range(3)],
-     {"profile_flags": [PROFILE_ENTITY]}, {}, [0, 0, 0]),
-    ("PP-02", "generic credits ignored when generic_processors = 0",
-     [_row(_at(k), "eft_in", ref_flags=REF_PAYMENT_SERVICE) for k in range(3)],
-     None, {"generic_processors": 0}, [0, 0, 0]),
-    ("PP-02", "processor payments out are not credits",
-     [_row(_at(k), "emt_out", ref_flags=REF_PAYMENT_SERVICE) for k in range(3)],
-     None, {}, [0, 0, 0]),
-    ("PP-02", "a credit exactly window_days old is outside",
-     [_row(_at(0), "eft_in", ref_flags=REF_PAYMENT_SERVICE),
-      _row(_at(30), "eft_in", ref_flags=REF_PAYMENT_SERVICE),
-      _row(_at(30) + 1, "eft_in", ref_flags=REF_PAYMENT_SERVICE)], None, {}, [0, 0, 1]),
+    (
+        "PP-02",
+        "one escort-processor payment out fires",
+        [_row(_at(0), "emt_out", 50.0, ref_flags=REF_ESCORT_PROCESSOR)],
+        None,
+        {},
+        [1],
+    ),
+    (
+        "PP-02",
+        "card purchases and refunds through an adult processor do not fire",
+        [
+            _buy(_at(0), 5967, 29.99, ref_flags=REF_ESCORT_PROCESSOR),
+            _row(_at(1), "refund", 29.99, ref_flags=REF_ESCORT_PROCESSOR),
+            _row(_at(2), "preauth", 1.0, ref_flags=REF_ESCORT_PROCESSOR),
+        ],
+        None,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-02",
+        "generic processor credits to a business do not fire",
+        [_row(_at(k), "eft_in", ref_flags=REF_PAYMENT_SERVICE) for k in range(3)],
+        {"profile_flags": [PROFILE_ENTITY]},
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-02",
+        "generic credits ignored when generic_processors = 0",
+        [_row(_at(k), "eft_in", ref_flags=REF_PAYMENT_SERVICE) for k in range(3)],
+        None,
+        {"generic_processors": 0},
+        [0, 0, 0],
+    ),
+    (
+        "PP-02",
+        "processor payments out are not credits",
+        [_row(_at(k), "emt_out", ref_flags=REF_PAYMENT_SERVICE) for k in range(3)],
+        None,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-02",
+        "a credit exactly window_days old is outside",
+        [
+            _row(_at(0), "eft_in", ref_flags=REF_PAYMENT_SERVICE),
+            _row(_at(30), "eft_in", ref_flags=REF_PAYMENT_SERVICE),
+            _row(_at(30) + 1, "eft_in", ref_flags=REF_PAYMENT_SERVICE),
+        ],
+        None,
+        {},
+        [0, 0, 1],
+    ),
     # PP-03
-    ("PP-03", "hosting 60 days after the pattern is too late",
-     [_buy(_at(0), 7311, 12.0, ref_flags=REF_ESCORT_AD | REF_AD_PREMIUM),
-      _buy(_at(60) - 1, 7372, 30.0), _buy(_at(60), 4816, 30.0)], None, {}, [0, 1, 0]),
-    ("PP-03", "escort-ad payments at 7311 are not hosting",
-     [_buy(_at(k), 7311, 45.0, ref_flags=REF_ESCORT_AD) for k in range(4)], None, {},
-     [0, 0, 0, 0]),
-    ("PP-03", "ads without the pattern do not count",
-     [_buy(_at(0), 7311, 45.0, ref_flags=REF_ESCORT_AD), _buy(_at(1), 4816, 30.0),
-      _buy(_at(40), 7311, 45.0, ref_flags=REF_ESCORT_AD)], None, {}, [0, 0, 0]),
+    (
+        "PP-03",
+        "hosting 60 days after the pattern is too late",
+        [
+            _buy(_at(0), 7311, 12.0, ref_flags=REF_ESCORT_AD | REF_AD_PREMIUM),
+            _buy(_at(60) - 1, 7372, 30.0),
+            _buy(_at(60), 4816, 30.0),
+        ],
+        None,
+        {},
+        [0, 1, 0],
+    ),
+    (
+        "PP-03",
+        "escort-ad payments at 7311 are not hosting",
+        [_buy(_at(k), 7311, 45.0, ref_flags=REF_ESCORT_AD) for k in range(4)],
+        None,
+        {},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-03",
+        "ads without the pattern do not count",
+        [
+            _buy(_at(0), 7311, 45.0, ref_flags=REF_ESCORT_AD),
+            _buy(_at(1), 4816, 30.0),
+            _buy(_at(40), 7311, 45.0, ref_flags=REF_ESCORT_AD),
+        ],
+        None,
+        {},
+        [0, 0, 0],
+    ),
     # PP-05
-    ("PP-05", "two rounded hotel purchases are not enough; pre-auths are not counted",
-     _keyed([_buy(_at(0), 7011, 100.0, merchant=301), _row(_at(1), "preauth", 200.0, **_LODGE),
-             _buy(_at(2), 7011, 90.0, merchant=302)]), None, {}, [0, 0, 0]),
-    ("PP-05", "rounded hotel purchases of a travelling worker do not fire",
-     _keyed([_buy(_at(k), 7011, 100.0, merchant=301 + k) for k in range(4)]), _TRAVEL, {},
-     [0, 0, 0, 0]),
-    ("PP-05", "same merchant and day, different amounts; not on another day",
-     _keyed([_buy(_at(0, 10.0), 7011, 101.5, merchant=301),
-             _buy(_at(1, 10.0), 7011, 99.5, merchant=301),
-             _buy(_at(1, 11.0), 7011, 99.5, merchant=301),
-             _buy(_at(1, 12.0), 7011, 88.25, merchant=301)]), None, {}, [0, 0, 0, 1]),
-    ("PP-05", "a purchase settling the earlier pre-auth is not a second room",
-     _keyed([_row(_at(0, 10.0), "preauth", 300.0, **_LODGE),
-             _row(_at(0, 11.0), "preauth", 150.0, linked=1000, **_LODGE)]), None, {}, [0, 0]),
-    ("PP-05", "a refund exactly refund_days later does not match, one second earlier does",
-     _keyed([_buy(_at(0), 7512, 77.7, merchant=310), _row(_at(10), "refund", 77.7, merchant=310),
-             _buy(_at(20), 3400, 66.6, merchant=311),
-             _row(_at(30) - 1, "refund", 66.6, linked=1002)]), None, {}, [0, 0, 0, 1]),
-    ("PP-05", "an unsettled pre-auth is reported once, at the first row after settle_days",
-     _keyed([_row(_at(0), "preauth", 250.0, **_LODGE),
-             _buy(_at(5), 5411, 12.0, merchant=999),
-             _row(_at(14), "emt_in", 40.0), _row(_at(15), "emt_in", 40.0)]), None, {},
-     [0, 0, 1, 0]),
-    ("PP-05", "a purchase at the pre-auth's merchant settles it",
-     _keyed([_row(_at(0), "preauth", 250.0, **_LODGE), _buy(_at(2), 7011, 233.3, merchant=301),
-             _row(_at(20), "emt_in", 40.0)]), None, {}, [0, 0, 0]),
-    ("PP-05", "reversal of a settled pre-auth does not fire, of an unsettled one does",
-     _keyed([_row(_at(0), "preauth", 250.0, **_LODGE),
-             _buy(_at(1), 7011, 250.0, merchant=301, linked=1000),
-             _row(_at(2), "reversal", 250.0, linked=1000, mcc=7011),
-             _row(_at(3), "preauth", 180.0, mcc=7011, merchant=302),
-             _row(_at(4), "reversal", 180.0, linked=1003)]), None, {}, [0, 0, 0, 0, 1]),
+    (
+        "PP-05",
+        "two rounded hotel purchases are not enough; pre-auths are not counted",
+        _keyed(
+            [
+                _buy(_at(0), 7011, 100.0, merchant=301),
+                _row(_at(1), "preauth", 200.0, **_LODGE),
+                _buy(_at(2), 7011, 90.0, merchant=302),
+            ]
+        ),
+        None,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-05",
+        "rounded hotel purchases of a travelling worker do not fire",
+        _keyed([_buy(_at(k), 7011, 100.0, merchant=301 + k) for k in range(4)]),
+        _TRAVEL,
+        {},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-05",
+        "same merchant and day, different amounts; not on another day",
+        _keyed(
+            [
+                _buy(_at(0, 10.0), 7011, 101.5, merchant=301),
+                _buy(_at(1, 10.0), 7011, 99.5, merchant=301),
+                _buy(_at(1, 11.0), 7011, 99.5, merchant=301),
+                _buy(_at(1, 12.0), 7011, 88.25, merchant=301),
+            ]
+        ),
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-05",
+        "a purchase settling the earlier pre-auth is not a second room",
+        _keyed(
+            [
+                _row(_at(0, 10.0), "preauth", 300.0, **_LODGE),
+                _row(_at(0, 11.0), "preauth", 150.0, linked=1000, **_LODGE),
+            ]
+        ),
+        None,
+        {},
+        [0, 0],
+    ),
+    (
+        "PP-05",
+        "a refund exactly refund_days later does not match, one second earlier does",
+        _keyed(
+            [
+                _buy(_at(0), 7512, 77.7, merchant=310),
+                _row(_at(10), "refund", 77.7, merchant=310),
+                _buy(_at(20), 3400, 66.6, merchant=311),
+                _row(_at(30) - 1, "refund", 66.6, linked=1002),
+            ]
+        ),
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-05",
+        "an unsettled pre-auth is reported once, at the first row after settle_days",
+        _keyed(
+            [
+                _row(_at(0), "preauth", 250.0, **_LODGE),
+                _buy(_at(5), 5411, 12.0, merchant=999),
+                _row(_at(14), "emt_in", 40.0),
+                _row(_at(15), "emt_in", 40.0),
+            ]
+        ),
+        None,
+        {},
+        [0, 0, 1, 0],
+    ),
+    (
+        "PP-05",
+        "a purchase at the pre-auth's merchant settles it",
+        _keyed(
+            [
+                _row(_at(0), "preauth", 250.0, **_LODGE),
+                _buy(_at(2), 7011, 233.3, merchant=301),
+                _row(_at(20), "emt_in", 40.0),
+            ]
+        ),
+        None,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-05",
+        "reversal of a settled pre-auth does not fire, of an unsettled one does",
+        _keyed(
+            [
+                _row(_at(0), "preauth", 250.0, **_LODGE),
+                _buy(_at(1), 7011, 250.0, merchant=301, linked=1000),
+                _row(_at(2), "reversal", 250.0, linked=1000, mcc=7011),
+                _row(_at(3), "preauth", 180.0, mcc=7011, merchant=302),
+                _row(_at(4), "reversal", 180.0, linked=1003),
+            ]
+        ),
+        None,
+        {},
+        [0, 0, 0, 0, 1],
+    ),
     # PP-06
-    ("PP-06", "cash exactly pair_hours after the lodging does not pair",
-     [_buy(_at(0), 7011, 120.0, city=101),
-      _row(_at(1) - 1, "cash_deposit", city=101, channel=_CH["branch"]),
-      _row(_at(1) - 1, "cash_deposit", city=101, channel=_CH["atm"]),
-      _row(_at(1), "cash_deposit", city=101, channel=_CH["atm"])],
-     None, {}, [0, 0, 1, 0]),
-    ("PP-06", "a travelling worker's pairs do not fire",
-     [_buy(_at(0), 7011, 120.0, city=101),
-      _row(_at(0, 13.0), "cash_deposit", city=101, channel=_CH["atm"]),
-      _row(_at(0, 14.0), "cash_deposit", city=101, channel=_CH["atm"])],
-     _TRAVEL, {}, [0, 0, 0]),
-    ("PP-06", "branch withdrawals are not ATM use",
-     [_buy(_at(0), 7011, 120.0, city=101),
-      _row(_at(0, 13.0), "cash_withdrawal", city=101, channel=_CH["branch"]),
-      _row(_at(0, 14.0), "cash_withdrawal", city=101, channel=_CH["branch"])],
-     None, {}, [0, 0, 0]),
-    ("PP-06", "matches in two cities with min_pairs raised",
-     [_buy(_at(0), 7011, 120.0, city=101),
-      _row(_at(0, 13.0), "cash_deposit", city=101, channel=_CH["atm"]),
-      _buy(_at(2), 3600, 120.0, city=102),
-      _row(_at(2, 13.0), "cash_withdrawal", city=102, channel=_CH["atm"])],
-     None, {"min_pairs": 5}, [0, 0, 0, 1]),
+    (
+        "PP-06",
+        "cash exactly pair_hours after the lodging does not pair",
+        [
+            _buy(_at(0), 7011, 120.0, city=101),
+            _row(_at(1) - 1, "cash_deposit", city=101, channel=_CH["branch"]),
+            _row(_at(1) - 1, "cash_deposit", city=101, channel=_CH["atm"]),
+            _row(_at(1), "cash_deposit", city=101, channel=_CH["atm"]),
+        ],
+        None,
+        {},
+        [0, 0, 1, 0],
+    ),
+    (
+        "PP-06",
+        "a travelling worker's pairs do not fire",
+        [
+            _buy(_at(0), 7011, 120.0, city=101),
+            _row(_at(0, 13.0), "cash_deposit", city=101, channel=_CH["atm"]),
+            _row(_at(0, 14.0), "cash_deposit", city=101, channel=_CH["atm"]),
+        ],
+        _TRAVEL,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-06",
+        "branch withdrawals are not ATM use",
+        [
+            _buy(_at(0), 7011, 120.0, city=101),
+            _row(_at(0, 13.0), "cash_withdrawal", city=101, channel=_CH["branch"]),
+            _row(_at(0, 14.0), "cash_withdrawal", city=101, channel=_CH["branch"]),
+        ],
+        None,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-06",
+        "matches in two cities with min_pairs raised",
+        [
+            _buy(_at(0), 7011, 120.0, city=101),
+            _row(_at(0, 13.0), "cash_deposit", city=101, channel=_CH["atm"]),
+            _buy(_at(2), 3600, 120.0, city=102),
+            _row(_at(2, 13.0), "cash_withdrawal", city=102, channel=_CH["atm"]),
+        ],
+        None,
+        {"min_pairs": 5},
+        [0, 0, 0, 1],
+    ),
     # PP-07
-    ("PP-07", "foreign alone or a source country alone is not X7",
-     [_buy(_at(0), 4511, 900.0, foreign=1), _buy(_at(40), 4511, 900.0,
-                                                 ref_flags=REF_SOURCE_JURISDICTION),
-      _buy(_at(80), 3100, 900.0, foreign=1, ref_flags=REF_SOURCE_JURISDICTION)],
-     None, {}, [0, 0, 1]),
-    ("PP-07", "a travelling worker's tickets do not count, a source-jurisdiction one does",
-     [_buy(_at(k), 4511, 300.0) for k in range(3)]
-     + [_buy(_at(3), 3100, 900.0, foreign=1, ref_flags=REF_SOURCE_JURISDICTION)],
-     _TRAVEL, {}, [0, 0, 0, 1]),
-    ("PP-07", "three tickets within 30 days, with a commuter rail MCC not counted",
-     [_buy(_at(0), 4112, 50.0), _buy(_at(10), 4111, 5.0), _buy(_at(20), 4131, 40.0),
-      _buy(_at(29), 4722, 400.0)], None, {}, [0, 0, 0, 1]),
+    (
+        "PP-07",
+        "foreign alone or a source country alone is not X7",
+        [
+            _buy(_at(0), 4511, 900.0, foreign=1),
+            _buy(_at(40), 4511, 900.0, ref_flags=REF_SOURCE_JURISDICTION),
+            _buy(_at(80), 3100, 900.0, foreign=1, ref_flags=REF_SOURCE_JURISDICTION),
+        ],
+        None,
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-07",
+        "a travelling worker's tickets do not count, a source-jurisdiction one does",
+        [_buy(_at(k), 4511, 300.0) for k in range(3)]
+        + [_buy(_at(3), 3100, 900.0, foreign=1, ref_flags=REF_SOURCE_JURISDICTION)],
+        _TRAVEL,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-07",
+        "three tickets within 30 days, with a commuter rail MCC not counted",
+        [
+            _buy(_at(0), 4112, 50.0),
+            _buy(_at(10), 4111, 5.0),
+            _buy(_at(20), 4131, 40.0),
+            _buy(_at(29), 4722, 400.0),
+        ],
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
     # PP-08
-    ("PP-08", "parking of exactly max_parking_cad is not low-value",
-     [_buy(_at(k), 7523, 20.0) for k in range(10)] + [_buy(_at(11), 7523, 19.99)],
-     None, {"min_parking": 2}, [0] * 10 + [0]),
-    ("PP-08", "ten low-value parking payments in 30 days",
-     [_buy(_at(3 * k), 7523, 4.0) for k in range(10)], None, {},
-     [0] * 9 + [1]),
+    (
+        "PP-08",
+        "parking of exactly max_parking_cad is not low-value",
+        [_buy(_at(k), 7523, 20.0) for k in range(10)] + [_buy(_at(11), 7523, 19.99)],
+        None,
+        {"min_parking": 2},
+        [0] * 10 + [0],
+    ),
+    (
+        "PP-08",
+        "ten low-value parking payments in 30 days",
+        [_buy(_at(3 * k), 7523, 4.0) for k in range(10)],
+        None,
+        {},
+        [0] * 9 + [1],
+    ),
     # PP-09
-    ("PP-09", "three non-home cities; home city rows never fire",
-     [_buy(_at(0), 5411, city=101, province=11), _buy(_at(1), 5411, city=102, province=11),
-      _buy(_at(2), 5411, city=103, province=12), _buy(_at(3), 5411, city=104, province=13),
-      _buy(_at(4), 5411, city=101, province=11)],
-     {"home_city": [101]}, {"min_provinces": 15}, [0, 0, 0, 1, 0]),
-    ("PP-09", "province rule needs one more province until the home province is seen",
-     [_buy(_at(0), 5411, city=102, province=11), _buy(_at(1), 5411, city=103, province=12),
-      _buy(_at(2), 5411, city=101, province=11), _buy(_at(3), 5411, city=103, province=12)],
-     {"home_city": [101]}, {"min_cities": 15, "min_provinces": 2}, [0, 0, 0, 0]),
-    ("PP-09", "without a home city on file, one more city",
-     [_buy(_at(k), 5411, city=101 + k, province=11) for k in range(4)],
-     None, {"min_provinces": 15}, [0, 0, 0, 1]),
-    ("PP-09", "two non-home provinces once the home province is known",
-     [_buy(_at(0), 5411, city=101, province=11), _buy(_at(1), 5411, city=103, province=12),
-      _buy(_at(2), 5411, city=104, province=13)],
-     {"home_city": [101]}, {"min_cities": 15}, [0, 0, 1]),
-    ("PP-09", "online purchases do not count",
-     [_buy(_at(k), 5411, city=102 + k, province=12, channel=_CH["online"]) for k in range(4)],
-     {"home_city": [101]}, {}, [0, 0, 0, 0]),
-    ("PP-09", "travel occupation suppresses",
-     [_buy(_at(k), 5411, city=102 + k, province=12 + k) for k in range(4)],
-     {"home_city": [101], **_TRAVEL}, {}, [0, 0, 0, 0]),
+    (
+        "PP-09",
+        "three non-home cities; home city rows never fire",
+        [
+            _buy(_at(0), 5411, city=101, province=11),
+            _buy(_at(1), 5411, city=102, province=11),
+            _buy(_at(2), 5411, city=103, province=12),
+            _buy(_at(3), 5411, city=104, province=13),
+            _buy(_at(4), 5411, city=101, province=11),
+        ],
+        {"home_city": [101]},
+        {"min_provinces": 15},
+        [0, 0, 0, 1, 0],
+    ),
+    (
+        "PP-09",
+        "province rule needs one more province until the home province is seen",
+        [
+            _buy(_at(0), 5411, city=102, province=11),
+            _buy(_at(1), 5411, city=103, province=12),
+            _buy(_at(2), 5411, city=101, province=11),
+            _buy(_at(3), 5411, city=103, province=12),
+        ],
+        {"home_city": [101]},
+        {"min_cities": 15, "min_provinces": 2},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-09",
+        "without a home city on file, one more city",
+        [_buy(_at(k), 5411, city=101 + k, province=11) for k in range(4)],
+        None,
+        {"min_provinces": 15},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-09",
+        "two non-home provinces once the home province is known",
+        [
+            _buy(_at(0), 5411, city=101, province=11),
+            _buy(_at(1), 5411, city=103, province=12),
+            _buy(_at(2), 5411, city=104, province=13),
+        ],
+        {"home_city": [101]},
+        {"min_cities": 15},
+        [0, 0, 1],
+    ),
+    (
+        "PP-09",
+        "online purchases do not count",
+        [_buy(_at(k), 5411, city=102 + k, province=12, channel=_CH["online"]) for k in range(4)],
+        {"home_city": [101]},
+        {},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-09",
+        "travel occupation suppresses",
+        [_buy(_at(k), 5411, city=102 + k, province=12 + k) for k in range(4)],
+        {"home_city": [101], **_TRAVEL},
+        {},
+        [0, 0, 0, 0],
+    ),
     # PP-10
-    ("PP-10", "fast food: the window is local days, not 7 x 24 h",
-     [_buy(_at(0, 23.0), 5814, 9.0), _buy(_at(1, 12.0), 5814, 9.0),
-      _buy(_at(7, 1.0), 5814, 9.0)], None, {"min_fast_food": 3}, [0, 0, 0]),
-    ("PP-10", "three delivery orders on three days",
-     [_buy(_at(d, 10.0 + h), 5814, 14.0, channel=_CH["mobile"])
-      for d in (0, 5, 9) for h in range(3)], None, {}, [0] * 8 + [1]),
-    ("PP-10", "delivery at the counter is not delivery",
-     [_buy(_at(d, 10.0 + h), 5814, 14.0, channel=_CH["pos"]) for d in (0, 5, 9) for h in range(3)],
-     None, {}, [0] * 9),
-    ("PP-10", "the baseline raises the bar",
-     [_buy(_at(k), 5912, 10.0) for k in range(60)] + [_buy(_at(60 + k / 4), 5912, 10.0)
-                                                      for k in range(8)],
-     None, {"baseline_days": 30}, [0] * 5 + [1] * 35 + [0] * 28),
+    (
+        "PP-10",
+        "fast food: the window is local days, not 7 x 24 h",
+        [
+            _buy(_at(0, 23.0), 5814, 9.0),
+            _buy(_at(1, 12.0), 5814, 9.0),
+            _buy(_at(7, 1.0), 5814, 9.0),
+        ],
+        None,
+        {"min_fast_food": 3},
+        [0, 0, 0],
+    ),
+    (
+        "PP-10",
+        "three delivery orders on three days",
+        [
+            _buy(_at(d, 10.0 + h), 5814, 14.0, channel=_CH["mobile"])
+            for d in (0, 5, 9)
+            for h in range(3)
+        ],
+        None,
+        {},
+        [0] * 8 + [1],
+    ),
+    (
+        "PP-10",
+        "delivery at the counter is not delivery",
+        [
+            _buy(_at(d, 10.0 + h), 5814, 14.0, channel=_CH["pos"])
+            for d in (0, 5, 9)
+            for h in range(3)
+        ],
+        None,
+        {},
+        [0] * 9,
+    ),
+    (
+        "PP-10",
+        "the baseline raises the bar",
+        [_buy(_at(k), 5912, 10.0) for k in range(60)]
+        + [_buy(_at(60 + k / 4), 5912, 10.0) for k in range(8)],
+        None,
+        {"baseline_days": 30},
+        [0] * 5 + [1] * 35 + [0] * 28,
+    ),
     # PP-11
-    ("PP-11", "06:00 is not after hours, 23:00 is; bars only from 03:00",
-     [_buy(_at(0, 6.0), 7297, 100.0), _buy(_at(1, 23.0), 7297, 100.0),
-      _buy(_at(2, 2.5), 5813, 100.0), _buy(_at(3, 3.0), 5813, 100.0)],
-     None, {}, [0, 0, 0, 1]),
+    (
+        "PP-11",
+        "06:00 is not after hours, 23:00 is; bars only from 03:00",
+        [
+            _buy(_at(0, 6.0), 7297, 100.0),
+            _buy(_at(1, 23.0), 7297, 100.0),
+            _buy(_at(2, 2.5), 5813, 100.0),
+            _buy(_at(3, 3.0), 5813, 100.0),
+        ],
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("spec_id", "name", "rows", "profiles", "overrides", "expected"), EDGE_CASES,
+    ("spec_id", "name", "rows", "profiles", "overrides", "expected"),
+    EDGE_CASES,
     ids=[f"{c[0]}-{c[1]}" for c in EDGE_CASES],
 )
 def test_edge_case(spec_id, name, rows, profiles, overrides, expected) -> None:
@@ -968,6 +1395,7 @@ def test_edge_case(spec_id, name, rows, profiles, overrides, expected) -> None:
 
 def test_attempted_rows_are_ignored() -> None:
     rows = [_row(_at(k), "eft_in", ref_flags=REF_ESCORT_PROCESSOR, attempted=1) for k in range(3)]
-    out = assert_matches_oracle("PP-02", columns_from_rows(rows),
-                                registry.get("PP-02").resolve_params(), ORACLES["PP-02"])
+    out = assert_matches_oracle(
+        "PP-02", columns_from_rows(rows), registry.get("PP-02").resolve_params(), ORACLES["PP-02"]
+    )
     assert not out.fired.any()

@@ -61,6 +61,7 @@ from tests.strategies import HOUR, batches, chunk_bounds, columns_from_rows, par
 
 # ------------------------------------------------------------ oracles
 
+
 def oracle_pp01(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> list[OracleRow]:
     """Escort-ad payments in a sliding window.
 
@@ -111,8 +112,18 @@ def oracle_pp04(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     spend: dict[int, list[tuple[int, float]]] = defaultdict(list)  # (local_day, amount)
     out = []
     for c, ref, t, d, tt, a, mcc, city, merchant, flags, att in _rows(
-        columns, "cust", "seq", "ts", "local_day", "txn_type", "amount", "mcc", "city",
-        "merchant", "ref_flags", "attempted",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "mcc",
+        "city",
+        "merchant",
+        "ref_flags",
+        "attempted",
     ):
         if att or tt not in (PURCHASE, PREAUTH) or not _is_lodging(mcc, flags):
             out.append(NOT_FIRED)
@@ -143,10 +154,12 @@ def oracle_pp04(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         if not (velocity or multi_city or big_spend):
             out.append(NOT_FIRED)
             continue
-        width = max(w for w, hit in ((stay_w, velocity), (city_w, multi_city),
-                                     (spend_w, big_spend)) if hit)
-        out.append(OracleRow(True, float(n_stays),
-                             frozenset((s["ts"], s["ref"]) for s in stays_in(width))))
+        width = max(
+            w for w, hit in ((stay_w, velocity), (city_w, multi_city), (spend_w, big_spend)) if hit
+        )
+        out.append(
+            OracleRow(True, float(n_stays), frozenset((s["ts"], s["ref"]) for s in stays_in(width)))
+        )
     return out
 
 
@@ -177,8 +190,11 @@ def oracle_pp12(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         recent = [e for e in cash[c] if in_window(e[0], t, width)]
         late_events = frozenset((ts_, r) for ts_, r, is_late in recent if is_late)
         n_late, n_cash = len(late_events), len(recent)
-        share_rule = (n_late >= p["share_min_late"] and n_cash >= p["share_min_cash"]
-                      and n_late / n_cash >= p["min_share"])
+        share_rule = (
+            n_late >= p["share_min_late"]
+            and n_cash >= p["share_min_cash"]
+            and n_late / n_cash >= p["min_share"]
+        )
         if n_late >= p["min_late"] or share_rule:
             out.append(OracleRow(True, float(n_late), late_events))
         else:
@@ -259,7 +275,6 @@ def oracle_pp13(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
 # ---------------------------------------------------------------------------------- PP-16
 
 
-
 def oracle_pp16(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> list[OracleRow]:
     """Distinct third-party senders and third-party share of credits.
 
@@ -272,7 +287,14 @@ def oracle_pp16(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     credits: dict[int, list[tuple[int, float, bool]]] = defaultdict(list)  # (day, amount, 3rd)
     out = []
     for c, ref, t, d, tt, a, cp, att in _rows(
-        columns, "cust", "seq", "ts", "local_day", "txn_type", "amount", "counterparty",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "counterparty",
         "attempted",
     ):
         if att or tt not in _CREDIT_TYPES:
@@ -290,8 +312,7 @@ def oracle_pp16(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         n = len(recent)
         hit = n >= p["min_senders"]
         if not hit and n >= p["share_min_senders"]:
-            days = [(x, is3) for day, x, is3 in credits[c]
-                    if d - p["window_days"] + 1 <= day <= d]
+            days = [(x, is3) for day, x, is3 in credits[c] if d - p["window_days"] + 1 <= day <= d]
             total = sum(x for x, _ in days)
             if total > 0:
                 hit = sum(x for x, is3 in days if is3) / total >= p["min_share"]
@@ -301,8 +322,18 @@ def oracle_pp16(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
 
 # ---------------------------------------------------------------------------------- PP-17
 
-_DEBIT_TYPES = (CASH_WITHDRAWAL, EMT_OUT, TRANSFER_OUT, WIRE_OUT, EFT_OUT, BILL_PAYMENT,
-                PURCHASE, CARD_TO_CARD, VC_BUY, PREPAID_LOAD)
+_DEBIT_TYPES = (
+    CASH_WITHDRAWAL,
+    EMT_OUT,
+    TRANSFER_OUT,
+    WIRE_OUT,
+    EFT_OUT,
+    BILL_PAYMENT,
+    PURCHASE,
+    CARD_TO_CARD,
+    VC_BUY,
+    PREPAID_LOAD,
+)
 _LIVING_MCCS = (5411, 5499, 5812, 5814, 5912, 5541, 5542, 5651, 5311)
 
 
@@ -319,7 +350,15 @@ def oracle_pp17(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     flows: dict[int, list[tuple[int, str, float]]] = defaultdict(list)  # (day, kind, value)
     out = []
     for c, ref, t, d, tt, a, bal, mcc, att in _rows(
-        columns, "cust", "seq", "ts", "local_day", "txn_type", "amount", "balance", "mcc",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "balance",
+        "mcc",
         "attempted",
     ):
         if att:
@@ -331,8 +370,7 @@ def oracle_pp17(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             if _known(a):
                 flows[c].append((d, "credit", a))
                 if a >= p["min_credit"]:
-                    credits[c].append({"ts": t, "ref": ref, "left": p["pass_share"] * a,
-                                       "lag": -1})
+                    credits[c].append({"ts": t, "ref": ref, "left": p["pass_share"] * a, "lag": -1})
             out.append(NOT_FIRED)
             continue
         if tt not in _DEBIT_TYPES or not _known(a):
@@ -357,20 +395,26 @@ def oracle_pp17(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         if not passed:
             out.append(NOT_FIRED)
             continue
-        fast = frozenset((cr["ts"], cr["ref"]) for cr in credits[c]
-                         if in_window(cr["ts"], t, width) and 0 <= cr["lag"] < fast_w)
+        fast = frozenset(
+            (cr["ts"], cr["ref"])
+            for cr in credits[c]
+            if in_window(cr["ts"], t, width) and 0 <= cr["lag"] < fast_w
+        )
         if len(fast) < p["min_fast_credits"]:
             out.append(NOT_FIRED)
             continue
 
         def total(kind: str, c: int = c, d: int = d) -> float:
-            return sum(x for day, k, x in flows[c]
-                       if k == kind and d - p["window_days"] + 1 <= day <= d)
+            return sum(
+                x for day, k, x in flows[c] if k == kind and d - p["window_days"] + 1 <= day <= d
+            )
 
-        balances = [x for day, k, x in flows[c]
-                    if k == "balance" and d - p["window_days"] + 1 <= day <= d]
+        balances = [
+            x for day, k, x in flows[c] if k == "balance" and d - p["window_days"] + 1 <= day <= d
+        ]
         depleted = not balances or (
-            sum(balances) / len(balances) < p["depleted_ratio"] * total("credit"))
+            sum(balances) / len(balances) < p["depleted_ratio"] * total("credit")
+        )
         debits = total("debit")
         no_living = debits > 0 and total("living") / debits < p["max_living_share"]
         if depleted and no_living:
@@ -426,70 +470,160 @@ _TRAVEL = {"profile_flags": [PROFILE_TRAVEL_OCCUPATION]}
 
 
 def _pp01_dense():
-    return [{"ts": _at(i / 6), "txn_type": _T["purchase"], "amount": 45.0,
-             "ref_flags": REF_ESCORT_AD, "mcc": 7311} for i in range(120)], None
+    return [
+        {
+            "ts": _at(i / 6),
+            "txn_type": _T["purchase"],
+            "amount": 45.0,
+            "ref_flags": REF_ESCORT_AD,
+            "mcc": 7311,
+        }
+        for i in range(120)
+    ], None
 
 
 def _pp04_dense():
     # 120 one-night stays at different hotels, every three hours; velocity rule only.
-    return [{"ts": _at(i / 8), "txn_type": _T["purchase"], "amount": 90.0, "mcc": 7011,
-             "merchant": 1000 + i, "city": 101 + i % 3} for i in range(120)], _TRAVEL
+    return [
+        {
+            "ts": _at(i / 8),
+            "txn_type": _T["purchase"],
+            "amount": 90.0,
+            "mcc": 7011,
+            "merchant": 1000 + i,
+            "city": 101 + i % 3,
+        }
+        for i in range(120)
+    ], _TRAVEL
 
 
 def _pp04_mixed():
     # One 25-night stay charged four times a day, then three short stays elsewhere.
-    rows = [{"ts": _at(i / 4), "txn_type": _T["purchase"], "amount": 40.0, "mcc": 7011,
-             "merchant": 501, "city": 101} for i in range(100)]
-    rows += [{"ts": _at(26 + 2 * k), "txn_type": _T["purchase"], "amount": 90.0, "mcc": 7011,
-              "merchant": 600 + k, "city": 101} for k in range(3)]
+    rows = [
+        {
+            "ts": _at(i / 4),
+            "txn_type": _T["purchase"],
+            "amount": 40.0,
+            "mcc": 7011,
+            "merchant": 501,
+            "city": 101,
+        }
+        for i in range(100)
+    ]
+    rows += [
+        {
+            "ts": _at(26 + 2 * k),
+            "txn_type": _T["purchase"],
+            "amount": 90.0,
+            "mcc": 7011,
+            "merchant": 600 + k,
+            "city": 101,
+        }
+        for k in range(3)
+    ]
     return rows, _TRAVEL
 
 
 def _pp12_dense():
-    return [{"ts": _at(n, h), "txn_type": _T["cash_withdrawal"], "amount": 100.0,
-             "channel": _CH["atm"]} for n in range(30) for h in (23.0, 23.5, 24.5, 25.0)], None
+    return [
+        {"ts": _at(n, h), "txn_type": _T["cash_withdrawal"], "amount": 100.0, "channel": _CH["atm"]}
+        for n in range(30)
+        for h in (23.0, 23.5, 24.5, 25.0)
+    ], None
 
 
 def _pp12_mixed():
     # 200 daytime cash transactions, then four late ones: the share is tiny, the count is not.
-    rows = [{"ts": _at(i / 8, 12.0), "txn_type": _T["cash_deposit"], "amount": 50.0,
-             "channel": _CH["atm"]} for i in range(200)]
-    rows += [{"ts": _at(25 + k, 23.5), "txn_type": _T["cash_withdrawal"], "amount": 100.0,
-              "channel": _CH["atm"]} for k in range(4)]
+    rows = [
+        {
+            "ts": _at(i / 8, 12.0),
+            "txn_type": _T["cash_deposit"],
+            "amount": 50.0,
+            "channel": _CH["atm"],
+        }
+        for i in range(200)
+    ]
+    rows += [
+        {
+            "ts": _at(25 + k, 23.5),
+            "txn_type": _T["cash_withdrawal"],
+            "amount": 100.0,
+            "channel": _CH["atm"],
+        }
+        for k in range(4)
+    ]
     return rows, None
 
 
 def _pp13_dense():
-    return [{"ts": _at(i / 12), "txn_type": _T["cash_deposit"], "amount": 300.0,
-             "channel": _CH["atm"], "location": 1000 + i, "city": 101} for i in range(120)], \
-        {"home_city": [101]}
+    return [
+        {
+            "ts": _at(i / 12),
+            "txn_type": _T["cash_deposit"],
+            "amount": 300.0,
+            "channel": _CH["atm"],
+            "location": 1000 + i,
+            "city": 101,
+        }
+        for i in range(120)
+    ], {"home_city": [101]}
 
 
 def _pp13_mixed():
-    rows = [{"ts": _at(i / 8), "txn_type": _T["cash_deposit"], "amount": 300.0,
-             "channel": _CH["branch"], "location": 201, "city": 101} for i in range(150)]
-    rows += [{"ts": _at(20 + k), "txn_type": _T["cash_deposit"], "amount": 300.0,
-              "channel": _CH["atm"], "location": 202 + k, "city": 101} for k in range(2)]
+    rows = [
+        {
+            "ts": _at(i / 8),
+            "txn_type": _T["cash_deposit"],
+            "amount": 300.0,
+            "channel": _CH["branch"],
+            "location": 201,
+            "city": 101,
+        }
+        for i in range(150)
+    ]
+    rows += [
+        {
+            "ts": _at(20 + k),
+            "txn_type": _T["cash_deposit"],
+            "amount": 300.0,
+            "channel": _CH["atm"],
+            "location": 202 + k,
+            "city": 101,
+        }
+        for k in range(2)
+    ]
     return rows, {"home_city": [101]}
 
 
 def _pp16_dense():
-    return [{"ts": _at(i / 6), "txn_type": _T["emt_in"], "amount": 100.0,
-             "counterparty": 1000 + i} for i in range(120)], None
+    return [
+        {"ts": _at(i / 6), "txn_type": _T["emt_in"], "amount": 100.0, "counterparty": 1000 + i}
+        for i in range(120)
+    ], None
 
 
 def _pp16_mixed():
-    rows = [{"ts": _at(i / 10), "txn_type": _T["emt_in"], "amount": 100.0, "counterparty": 401}
-            for i in range(200)]
-    rows += [{"ts": _at(21 + k), "txn_type": _T["emt_in"], "amount": 100.0,
-              "counterparty": 402 + k} for k in range(4)]
+    rows = [
+        {"ts": _at(i / 10), "txn_type": _T["emt_in"], "amount": 100.0, "counterparty": 401}
+        for i in range(200)
+    ]
+    rows += [
+        {"ts": _at(21 + k), "txn_type": _T["emt_in"], "amount": 100.0, "counterparty": 402 + k}
+        for k in range(4)
+    ]
     return rows, None
 
 
 def _pass_pair(day: float, amount: float = 500.0) -> list[dict]:
-    return [{"ts": _at(day), "txn_type": _T["emt_in"], "amount": amount},
-            {"ts": _at(day, 13.0), "txn_type": _T["cash_withdrawal"], "amount": amount,
-             "channel": _CH["atm"]}]
+    return [
+        {"ts": _at(day), "txn_type": _T["emt_in"], "amount": amount},
+        {
+            "ts": _at(day, 13.0),
+            "txn_type": _T["cash_withdrawal"],
+            "amount": amount,
+            "channel": _CH["atm"],
+        },
+    ]
 
 
 def _pp17_dense():
@@ -500,8 +634,9 @@ def _pp17_mixed():
     # Five fast passes, then a burst of 100 credits never passed (more than the ring holds
     # while they are pending), then one more fast pass after the burst stopped being pending.
     rows = [r for k in range(5) for r in _pass_pair(2 * k)]
-    rows += [{"ts": _at(10 + i / 12), "txn_type": _T["emt_in"], "amount": 100.0}
-             for i in range(100)]
+    rows += [
+        {"ts": _at(10 + i / 12), "txn_type": _T["emt_in"], "amount": 100.0} for i in range(100)
+    ]
     rows += _pass_pair(22)
     return rows, None
 
@@ -523,19 +658,34 @@ SATURATION = {
 )
 def test_saturation_never_hides_a_threshold(spec_id, scenario) -> None:
     rows, profiles = scenario()
-    assert_saturation_fires(registry.get(spec_id), columns_from_rows(rows, profiles),
-                            ORACLES[spec_id], f"{spec_id} {scenario.__name__}")
+    assert_saturation_fires(
+        registry.get(spec_id),
+        columns_from_rows(rows, profiles),
+        ORACLES[spec_id],
+        f"{spec_id} {scenario.__name__}",
+    )
 
 
 # --------------------------------------------------------------------------- attempted rows
 
 
 def test_attempted_ad_payments_are_ignored() -> None:
-    columns = columns_from_rows([
-        {"ts": _at(k), "txn_type": _T["purchase"], "amount": 45.0, "ref_flags": REF_ESCORT_AD,
-         "mcc": 7311, "attempted": 1} for k in range(5)])
-    out = assert_matches_oracle("PP-01", columns, registry.get("PP-01").resolve_params(),
-                                ORACLES["PP-01"])
+    columns = columns_from_rows(
+        [
+            {
+                "ts": _at(k),
+                "txn_type": _T["purchase"],
+                "amount": 45.0,
+                "ref_flags": REF_ESCORT_AD,
+                "mcc": 7311,
+                "attempted": 1,
+            }
+            for k in range(5)
+        ]
+    )
+    out = assert_matches_oracle(
+        "PP-01", columns, registry.get("PP-01").resolve_params(), ORACLES["PP-01"]
+    )
     assert not out.fired.any()
 
 
@@ -545,8 +695,14 @@ def test_attempted_ad_payments_are_ignored() -> None:
 
 
 def _lodging(ts: int, merchant: int, city: int = 101) -> dict:
-    return {"ts": ts, "txn_type": _T["purchase"], "amount": 100.0, "mcc": 7011,
-            "merchant": merchant, "city": city}
+    return {
+        "ts": ts,
+        "txn_type": _T["purchase"],
+        "amount": 100.0,
+        "mcc": 7011,
+        "merchant": merchant,
+        "city": city,
+    }
 
 
 def _cash(ts: int, kind: str = "cash_withdrawal", **kw) -> dict:
@@ -559,59 +715,145 @@ def _flow(ts: int, kind: str, amount: float, **kw) -> dict:
 
 EDGE_CASES = [
     # PP-04: a row joins a stay at the same merchant within one local day of its last day.
-    ("PP-04", "next day joins, two days later does not",
-     [_lodging(_at(0), 301), _lodging(_at(1), 301), _lodging(_at(3), 301)],
-     None, {"min_stays": 2}, [0, 0, 1]),
-    ("PP-04", "a stay exactly stay_days old is outside the window",
-     [_lodging(_at(0), 301), _lodging(_at(14), 302)], _TRAVEL, {"min_stays": 2}, [0, 0]),
-    ("PP-04", "a stay one second inside the window counts",
-     [_lodging(_at(0), 301), _lodging(_at(14) - 1, 302)], _TRAVEL, {"min_stays": 2}, [0, 1]),
-    ("PP-04", "a stay keeps the city it started in",
-     [_lodging(_at(0), 301, city=101), _lodging(_at(1), 301, city=102),
-      _lodging(_at(2), 302, city=102)], None, {"min_cities": 2}, [0, 0, 1]),
-    ("PP-04", "spend exactly at the cap does not fire",
-     [{**_lodging(_at(k), 300 + k), "amount": 500.0} for k in range(4)], None,
-     {"min_stays": 16, "min_cities": 16}, [0, 0, 0, 0]),
+    (
+        "PP-04",
+        "next day joins, two days later does not",
+        [_lodging(_at(0), 301), _lodging(_at(1), 301), _lodging(_at(3), 301)],
+        None,
+        {"min_stays": 2},
+        [0, 0, 1],
+    ),
+    (
+        "PP-04",
+        "a stay exactly stay_days old is outside the window",
+        [_lodging(_at(0), 301), _lodging(_at(14), 302)],
+        _TRAVEL,
+        {"min_stays": 2},
+        [0, 0],
+    ),
+    (
+        "PP-04",
+        "a stay one second inside the window counts",
+        [_lodging(_at(0), 301), _lodging(_at(14) - 1, 302)],
+        _TRAVEL,
+        {"min_stays": 2},
+        [0, 1],
+    ),
+    (
+        "PP-04",
+        "a stay keeps the city it started in",
+        [
+            _lodging(_at(0), 301, city=101),
+            _lodging(_at(1), 301, city=102),
+            _lodging(_at(2), 302, city=102),
+        ],
+        None,
+        {"min_cities": 2},
+        [0, 0, 1],
+    ),
+    (
+        "PP-04",
+        "spend exactly at the cap does not fire",
+        [{**_lodging(_at(k), 300 + k), "amount": 500.0} for k in range(4)],
+        None,
+        {"min_stays": 16, "min_cities": 16},
+        [0, 0, 0, 0],
+    ),
     # PP-12: the late window is [start_hour, end_hour) in local time.
-    ("PP-12", "end_hour itself is not late, start_hour is",
-     [_cash(_at(k, 6.0)) for k in range(4)] + [_cash(_at(k, 22.0)) for k in range(4, 8)],
-     None, {"min_share": 1.0}, [0] * 7 + [1]),
-    ("PP-12", "a share exactly min_share fires",
-     [_cash(_at(0, 12.0)), _cash(_at(1, 12.0)), _cash(_at(2, 23.0)), _cash(_at(3, 23.0))],
-     None, {"min_share": 0.5}, [0, 0, 0, 1]),
+    (
+        "PP-12",
+        "end_hour itself is not late, start_hour is",
+        [_cash(_at(k, 6.0)) for k in range(4)] + [_cash(_at(k, 22.0)) for k in range(4, 8)],
+        None,
+        {"min_share": 1.0},
+        [0] * 7 + [1],
+    ),
+    (
+        "PP-12",
+        "a share exactly min_share fires",
+        [_cash(_at(0, 12.0)), _cash(_at(1, 12.0)), _cash(_at(2, 23.0)), _cash(_at(3, 23.0))],
+        None,
+        {"min_share": 0.5},
+        [0, 0, 0, 1],
+    ),
     # PP-13: any in-person channel; the pair window excludes its far edge.
-    ("PP-13", "withdrawal at a branch in another city",
-     [_cash(_at(0), "cash_deposit", city=101),
-      _cash(_at(1), city=102, channel=_CH["branch"])], None, {}, [0, 1]),
-    ("PP-13", "spend exactly pair_hours after the deposit does not pair",
-     [_cash(_at(0), "cash_deposit", city=101), _cash(_at(0) + 36 * HOUR, city=102)],
-     None, {}, [0, 0]),
-    ("PP-13", "spend one second inside pair_hours pairs",
-     [_cash(_at(0), "cash_deposit", city=101), _cash(_at(0) + 36 * HOUR - 1, city=102)],
-     None, {}, [0, 1]),
+    (
+        "PP-13",
+        "withdrawal at a branch in another city",
+        [_cash(_at(0), "cash_deposit", city=101), _cash(_at(1), city=102, channel=_CH["branch"])],
+        None,
+        {},
+        [0, 1],
+    ),
+    (
+        "PP-13",
+        "spend exactly pair_hours after the deposit does not pair",
+        [_cash(_at(0), "cash_deposit", city=101), _cash(_at(0) + 36 * HOUR, city=102)],
+        None,
+        {},
+        [0, 0],
+    ),
+    (
+        "PP-13",
+        "spend one second inside pair_hours pairs",
+        [_cash(_at(0), "cash_deposit", city=101), _cash(_at(0) + 36 * HOUR - 1, city=102)],
+        None,
+        {},
+        [0, 1],
+    ),
     # PP-16: a third-party share exactly min_share fires.
-    ("PP-16", "third-party share exactly min_share",
-     [_flow(_at(0), "eft_in", 400.0, counterparty=499)]
-     + [_flow(_at(k), "emt_in", 200.0, counterparty=401 + k) for k in range(1, 4)],
-     None, {}, [0, 0, 0, 1]),
+    (
+        "PP-16",
+        "third-party share exactly min_share",
+        [_flow(_at(0), "eft_in", 400.0, counterparty=499)]
+        + [_flow(_at(k), "emt_in", 200.0, counterparty=401 + k) for k in range(1, 4)],
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
     # PP-17: debits pass the oldest credits first; thresholds are inclusive.
-    ("PP-17", "first in, first out",
-     [_flow(_at(0, 10.0), "emt_in", 100.0), _flow(_at(0, 11.0), "emt_in", 1000.0),
-      _flow(_at(0, 12.0), "emt_out", 500.0)], None, {"min_fast_credits": 1}, [0, 0, 1]),
-    ("PP-17", "a credit of exactly min_credit is followed",
-     [_flow(_at(0, 10.0), "emt_in", 50.0), _flow(_at(0, 11.0), "cash_withdrawal", 50.0)],
-     None, {"min_fast_credits": 1}, [0, 1]),
-    ("PP-17", "bill payments are living spend",
-     [_flow(_at(0, 10.0), "emt_in", 500.0), _flow(_at(0, 11.0), "bill_payment", 500.0)],
-     None, {"min_fast_credits": 1}, [0, 0]),
-    ("PP-17", "a credit older than pass_hours cannot be passed",
-     [_flow(_at(0), "emt_in", 500.0), _flow(_at(2), "emt_out", 500.0)], None,
-     {"min_fast_credits": 1, "fast_hours": 168, "pass_hours": 48}, [0, 0]),
+    (
+        "PP-17",
+        "first in, first out",
+        [
+            _flow(_at(0, 10.0), "emt_in", 100.0),
+            _flow(_at(0, 11.0), "emt_in", 1000.0),
+            _flow(_at(0, 12.0), "emt_out", 500.0),
+        ],
+        None,
+        {"min_fast_credits": 1},
+        [0, 0, 1],
+    ),
+    (
+        "PP-17",
+        "a credit of exactly min_credit is followed",
+        [_flow(_at(0, 10.0), "emt_in", 50.0), _flow(_at(0, 11.0), "cash_withdrawal", 50.0)],
+        None,
+        {"min_fast_credits": 1},
+        [0, 1],
+    ),
+    (
+        "PP-17",
+        "bill payments are living spend",
+        [_flow(_at(0, 10.0), "emt_in", 500.0), _flow(_at(0, 11.0), "bill_payment", 500.0)],
+        None,
+        {"min_fast_credits": 1},
+        [0, 0],
+    ),
+    (
+        "PP-17",
+        "a credit older than pass_hours cannot be passed",
+        [_flow(_at(0), "emt_in", 500.0), _flow(_at(2), "emt_out", 500.0)],
+        None,
+        {"min_fast_credits": 1, "fast_hours": 168, "pass_hours": 48},
+        [0, 0],
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("spec_id", "name", "rows", "profiles", "overrides", "expected"), EDGE_CASES,
+    ("spec_id", "name", "rows", "profiles", "overrides", "expected"),
+    EDGE_CASES,
     ids=[f"{c[0]}-{c[1]}" for c in EDGE_CASES],
 )
 def test_edge_case(spec_id, name, rows, profiles, overrides, expected) -> None:

@@ -122,7 +122,14 @@ def oracle_pp18(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     aliases: dict[int, list[Event]] = defaultdict(list)
     out = []
     for c, ref, t, tt, cp, flags, cpf, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "counterparty", "ref_flags", "cp_flags",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "counterparty",
+        "ref_flags",
+        "cp_flags",
         "attempted",
     ):
         inbound, outbound = tt in _INBOUND, tt in _OUTBOUND
@@ -146,8 +153,12 @@ def oracle_pp18(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         passed_on = any(in_window(ts_, t, width) for ts_ in onward[c])
         alias_events = frozenset(e for e in aliases[c] if in_window(e[0], t, width))
 
-        if (is_escort and n_escort >= p["min_escort_emts"] and len(senders) >= p["min_senders"]
-                and passed_on):
+        if (
+            is_escort
+            and n_escort >= p["min_escort_emts"]
+            and len(senders) >= p["min_senders"]
+            and passed_on
+        ):
             out.append(OracleRow(True, float(n_escort), credit_events))
         elif to_collector and n_escort >= p["min_network_emts"]:
             out.append(OracleRow(True, float(n_escort), credit_events | {(t, ref)}))
@@ -180,7 +191,14 @@ def oracle_pp22(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     credits: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
     out = []
     for c, ref, t, tt, a, cp, cpf, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "amount", "counterparty", "cp_flags",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "amount",
+        "counterparty",
+        "cp_flags",
         "attempted",
     ):
         if att or tt not in _CREDIT_TYPES or not _known(a):
@@ -195,10 +213,15 @@ def oracle_pp22(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         theirs = [e for e in recent if e[2] == sender]
         total = sum(e[3] for e in recent)
         funded = sum(e[3] for e in theirs)
-        if (total > 0 and funded >= p["min_total"] and funded / total >= p["min_share"]
-                and len(theirs) >= p["min_credits"]):
-            out.append(OracleRow(True, funded / total,
-                                 frozenset((ts_, r) for ts_, r, _, _ in theirs)))
+        if (
+            total > 0
+            and funded >= p["min_total"]
+            and funded / total >= p["min_share"]
+            and len(theirs) >= p["min_credits"]
+        ):
+            out.append(
+                OracleRow(True, funded / total, frozenset((ts_, r) for ts_, r, _, _ in theirs))
+            )
         else:
             out.append(NOT_FIRED)
     return out
@@ -240,13 +263,34 @@ GROUP_IDS = ("PP-18", "PP-22")
 # Random CP_* bits, weighted towards the bit each rule reads (0 twice: unflagged rows stay
 # common; the other bits appear too, alone and combined).
 CP_FLAGS: dict[str, tuple[int, ...]] = {
-    "PP-18": (0, 0, CP_ESCORT_EMT, CP_ESCORT_EMT | CP_ALERTED, CP_ADV_LODGE, CP_ALERTED,
-              CP_ADV_LODGE | CP_ESCORT_EMT | CP_ALERTED),
-    "PP-22": (0, 0, CP_ADV_LODGE, CP_ADV_LODGE | CP_ALERTED, CP_ESCORT_EMT, CP_ALERTED,
-              CP_ADV_LODGE | CP_ESCORT_EMT | CP_ALERTED),
+    "PP-18": (
+        0,
+        0,
+        CP_ESCORT_EMT,
+        CP_ESCORT_EMT | CP_ALERTED,
+        CP_ADV_LODGE,
+        CP_ALERTED,
+        CP_ADV_LODGE | CP_ESCORT_EMT | CP_ALERTED,
+    ),
+    "PP-22": (
+        0,
+        0,
+        CP_ADV_LODGE,
+        CP_ADV_LODGE | CP_ALERTED,
+        CP_ESCORT_EMT,
+        CP_ALERTED,
+        CP_ADV_LODGE | CP_ESCORT_EMT | CP_ALERTED,
+    ),
 }
-PP18_FLAGS = (0, REF_ESCORT_MEMO, REF_ESCORT_MEMO, REF_ESCORT_MEMO, REF_BRACKET_ALIAS,
-              REF_ESCORT_MEMO | REF_BRACKET_ALIAS, REF_ESCORT_AD)
+PP18_FLAGS = (
+    0,
+    REF_ESCORT_MEMO,
+    REF_ESCORT_MEMO,
+    REF_ESCORT_MEMO,
+    REF_BRACKET_ALIAS,
+    REF_ESCORT_MEMO | REF_BRACKET_ALIAS,
+    REF_ESCORT_AD,
+)
 # PP-22: senders of person-to-person credits (few, so one of them often dominates).
 SENDERS = (0, 401, 402, 403, 404)
 # PP-22's round-credit regime: shares land on simple fractions, sums on round thresholds.
@@ -259,26 +303,46 @@ _OTHER_CREDITS = ("cash_deposit", "eft_in")
 _P2P_CODES = {TXN_CODE[t] for t in _P2P}
 _CREDIT_CODES = _P2P_CODES | {TXN_CODE[t] for t in _OTHER_CREDITS}
 
-FOCUS.update({
-    # 30 rows per customer: the escort and alias bits are capped below their rings.
-    "PP-18": Focus(types=_IN * 3 + _OUT + ("wire_in", "purchase"), mccs=(-1,), flags=(0,),
-                   channels=("online", "mobile"), dense_max=30,
-                   patterns=((_OUT,) + (_IN,) * 7,
-                             (_IN, _IN, _IN, _OUT),
-                             (_IN, _OUT + _IN),
-                             (_IN,) * 5 + (_OUT + ("wire_in", "purchase"),))),
-    "PP-22": Focus(types=_P2P * 3 + _OTHER_CREDITS + ("emt_out",), mccs=(-1,),
-                   channels=("online", "mobile", "branch"), dense_max=30,
-                   patterns=((_P2P,),
-                             (_P2P, _P2P, _P2P, _OTHER_CREDITS),
-                             (_P2P, ("emt_out", "purchase", "cash_deposit")))),
-})
+FOCUS.update(
+    {
+        # 30 rows per customer: the escort and alias bits are capped below their rings.
+        "PP-18": Focus(
+            types=_IN * 3 + _OUT + ("wire_in", "purchase"),
+            mccs=(-1,),
+            flags=(0,),
+            channels=("online", "mobile"),
+            dense_max=30,
+            patterns=(
+                (_OUT,) + (_IN,) * 7,
+                (_IN, _IN, _IN, _OUT),
+                (_IN, _OUT + _IN),
+                (_IN,) * 5 + (_OUT + ("wire_in", "purchase"),),
+            ),
+        ),
+        "PP-22": Focus(
+            types=_P2P * 3 + _OTHER_CREDITS + ("emt_out",),
+            mccs=(-1,),
+            channels=("online", "mobile", "branch"),
+            dense_max=30,
+            patterns=(
+                (_P2P,),
+                (_P2P, _P2P, _P2P, _OTHER_CREDITS),
+                (_P2P, ("emt_out", "purchase", "cash_deposit")),
+            ),
+        ),
+    }
+)
 
 
 @st.composite
-def funnel_batches(draw: st.DrawFn, focus: str, dense: bool = False,
-                   max_per_customer: int = 15, within_rings: bool = True,
-                   window_days: int | None = None) -> dict[str, np.ndarray]:
+def funnel_batches(
+    draw: st.DrawFn,
+    focus: str,
+    dense: bool = False,
+    max_per_customer: int = 15,
+    within_rings: bool = True,
+    window_days: int | None = None,
+) -> dict[str, np.ndarray]:
     """A :func:`tests.strategies.batches` batch with ``cp_flags`` (and PP-18's reference
     bits) filled in.
 
@@ -346,13 +410,17 @@ _ONWARD = (_T["emt_out"], _T["transfer_out"])
 _ESCORT_TYPES = (_T["emt_in"], _T["transfer_in"])  # with REF_ESCORT_MEMO: escort credits
 
 
-def assert_onward_first(columns: Mapping[str, np.ndarray], params: Mapping[str, float],
-                        out: KernelOutput) -> None:
+def assert_onward_first(
+    columns: Mapping[str, np.ndarray], params: Mapping[str, float], out: KernelOutput
+) -> None:
     """PP-18's network branch (an onward transfer to a collector, after enough escort
     credits) reports the onward transfer itself as its first evidence ref."""
-    network = (np.isin(columns["txn_type"], _ONWARD)
-               & (columns["cp_flags"] & CP_ESCORT_EMT != 0)
-               & (out.fired == 1) & (out.observed >= params["min_network_emts"]))
+    network = (
+        np.isin(columns["txn_type"], _ONWARD)
+        & (columns["cp_flags"] & CP_ESCORT_EMT != 0)
+        & (out.fired == 1)
+        & (out.observed >= params["min_network_emts"])
+    )
     for i in np.flatnonzero(network):
         event("PP-18 network branch fires")
         got = evidence_refs(out.evidence[i])
@@ -366,8 +434,9 @@ ON_THRESHOLD = {
 }
 
 
-def on_threshold(spec_id: str, columns: Mapping[str, np.ndarray], params: dict[str, float],
-                 data: st.DataObject) -> dict[str, float]:
+def on_threshold(
+    spec_id: str, columns: Mapping[str, np.ndarray], params: dict[str, float], data: st.DataObject
+) -> dict[str, float]:
     """``params`` with thresholds moved onto one row of the data, so that row fires exactly
     at them and a kernel that compares strictly (or one step off) misses it; random
     thresholds land there rarely.
@@ -387,16 +456,24 @@ def on_threshold(spec_id: str, columns: Mapping[str, np.ndarray], params: dict[s
     row = data.draw(st.sampled_from(fired), label="row on the thresholds")
     if spec_id == "PP-18":
         moved = {"min_escort_emts": row.observed, "min_network_emts": row.observed}
-        escort_credit = (np.isin(columns["txn_type"], _ESCORT_TYPES)
-                         & (columns["ref_flags"] & REF_ESCORT_MEMO != 0))
-        sender = dict(zip(columns["seq"].tolist(),
-                          np.where(escort_credit, columns["counterparty"], 0).tolist(),
-                          strict=True))
+        escort_credit = np.isin(columns["txn_type"], _ESCORT_TYPES) & (
+            columns["ref_flags"] & REF_ESCORT_MEMO != 0
+        )
+        sender = dict(
+            zip(
+                columns["seq"].tolist(),
+                np.where(escort_credit, columns["counterparty"], 0).tolist(),
+                strict=True,
+            )
+        )
         moved["min_senders"] = max(1, len({sender[ref] for _, ref in row.evidence} - {0}))
     else:
         amount = dict(zip(columns["seq"].tolist(), columns["amount"].tolist(), strict=True))
-        moved = {"min_share": row.observed, "min_credits": len(row.evidence),
-                 "min_total": sum(amount[ref] for _, ref in row.evidence)}
+        moved = {
+            "min_share": row.observed,
+            "min_credits": len(row.evidence),
+            "min_total": sum(amount[ref] for _, ref in row.evidence),
+        }
     event("thresholds on a row")
     return spec.resolve_params({**params, **moved})
 
@@ -411,8 +488,9 @@ def draw_oracle_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict]:
     spec = registry.get(spec_id)
     dense = data.draw(st.booleans(), label="dense")
     params = data.draw(params_for(spec), label="params")
-    columns = data.draw(funnel_batches(spec_id, dense=dense, window_days=params["window_days"]),
-                        label="columns")
+    columns = data.draw(
+        funnel_batches(spec_id, dense=dense, window_days=params["window_days"]), label="columns"
+    )
     if data.draw(st.booleans(), label="thresholds on a row"):
         params = on_threshold(spec_id, columns, params, data)
     return columns, params
@@ -429,9 +507,16 @@ def draw_chunk_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict, list
     dense = data.draw(st.booleans(), label="dense")
     params = data.draw(params_for(spec), label="params")
     # Up to 40 rows per customer and no bound on escort or alias rows: the rings overflow.
-    columns = data.draw(funnel_batches(spec_id, dense=dense, max_per_customer=40,
-                                       within_rings=False, window_days=params["window_days"]),
-                        label="columns")
+    columns = data.draw(
+        funnel_batches(
+            spec_id,
+            dense=dense,
+            max_per_customer=40,
+            within_rings=False,
+            window_days=params["window_days"],
+        ),
+        label="columns",
+    )
     bounds = data.draw(chunk_bounds(len(columns["cust"])), label="chunk bounds")
     return columns, params, bounds
 
@@ -508,20 +593,30 @@ SATURATION = {
         lambda: [_funded(_at(i / 4)) for i in range(100)],
         # Payroll then three funder credits, 25 times: 75 % over the window and over the
         # newest 32 credits alike.
-        lambda: [r for k in range(25) for r in (
-            _row(_at(k, 9.0), "eft_in", 100.0, counterparty=401),
-            *(_funded(_at(k, 10.0 + h)) for h in range(3)))],
+        lambda: [
+            r
+            for k in range(25)
+            for r in (
+                _row(_at(k, 9.0), "eft_in", 100.0, counterparty=401),
+                *(_funded(_at(k, 10.0 + h)) for h in range(3)),
+            )
+        ],
     ],
 }
 
 
 @pytest.mark.parametrize(
-    ("spec_id", "k"), [(i, k) for i in GROUP_IDS for k in range(len(SATURATION[i]))],
+    ("spec_id", "k"),
+    [(i, k) for i in GROUP_IDS for k in range(len(SATURATION[i]))],
     ids=[f"{i}-{k}" for i in GROUP_IDS for k in range(len(SATURATION[i]))],
 )
 def test_saturation_never_hides_a_threshold(spec_id: str, k: int) -> None:
-    assert_saturation_fires(registry.get(spec_id), columns_from_rows(SATURATION[spec_id][k]()),
-                            ORACLES[spec_id], f"{spec_id} scenario {k}")
+    assert_saturation_fires(
+        registry.get(spec_id),
+        columns_from_rows(SATURATION[spec_id][k]()),
+        ORACLES[spec_id],
+        f"{spec_id} scenario {k}",
+    )
 
 
 # --------------------------------------------------------------------------- edge cases
@@ -529,59 +624,164 @@ def test_saturation_never_hides_a_threshold(spec_id: str, k: int) -> None:
 # fired rows and is also checked against the oracle.
 
 EDGE_CASES = [
-    ("PP-18", "an onward transfer to a collector after min_network_emts escort credits",
-     [_escort(_at(0), 401), _escort(_at(1), 402), _onward(_at(2), CP_ESCORT_EMT)], {},
-     [0, 0, 1]),
-    ("PP-18", "one escort credit short of min_network_emts",
-     [_escort(_at(0), 401), _onward(_at(2), CP_ESCORT_EMT)], {}, [0, 0]),
-    ("PP-18", "escort credits without a sender count for the network branch",
-     [_escort(_at(0), 0), _escort(_at(1), 0), _onward(_at(2), CP_ESCORT_EMT | CP_ALERTED)],
-     {}, [0, 0, 1]),
-    ("PP-18", "other party signals are not a collector",
-     [_escort(_at(0), 401), _escort(_at(1), 402), _onward(_at(2), CP_ADV_LODGE | CP_ALERTED)],
-     {}, [0, 0, 0]),
-    ("PP-18", "a credit from a collector is not an onward transfer",
-     [_escort(_at(0), 401), _escort(_at(1), 402),
-      _row(_at(2), "emt_in", counterparty=999, cp_flags=CP_ESCORT_EMT)], {}, [0, 0, 0]),
-    ("PP-18", "an internal transfer out counts as onward",
-     [_escort(_at(0), 401), _escort(_at(1), 402),
-      _row(_at(2), "transfer_out", counterparty=999, cp_flags=CP_ESCORT_EMT)], {}, [0, 0, 1]),
-    ("PP-18", "a credit one second inside the window counts, exactly window_days old not",
-     [_escort(_at(0), 401), _escort(_at(1), 402), _onward(_at(30) - 1, CP_ESCORT_EMT),
-      _onward(_at(30), CP_ESCORT_EMT)], {}, [0, 0, 1, 0]),
-    ("PP-18", "an attempted onward transfer is ignored",
-     [_escort(_at(0), 401), _escort(_at(1), 402),
-      _onward(_at(2), CP_ESCORT_EMT, attempted=1)], {}, [0, 0, 0]),
-    ("PP-18", "the collector branch: an attempted transfer does not pass the money on",
-     [_onward(_at(0), attempted=1), *(_escort(_at(1 + k), 401 + k % 3) for k in range(5))],
-     {}, [0] * 6),
-    ("PP-22", "a share exactly min_share fires",
-     [_row(_at(0), "eft_in", 400.0, counterparty=401), _funded(_at(1), 300.0),
-      _funded(_at(2), 300.0)], {}, [0, 0, 1]),
-    ("PP-22", "funded exactly min_total fires, a quarter less does not",
-     [_funded(_at(0), 100.0), _funded(_at(1), 99.75), _funded(_at(2), 0.25, cust=0),
-      _funded(_at(3), 100.0, cust=1), _funded(_at(4), 99.75, cust=1)], {}, [0, 0, 1, 0, 0]),
-    ("PP-22", "the flag must be on the credit that fires",
-     [_funded(_at(0), 300.0, cp_flags=0), _funded(_at(1), 300.0, cp_flags=CP_ALERTED),
-      _funded(_at(2), 300.0)], {}, [0, 0, 1]),
-    ("PP-22", "cash deposits and EFTs count in the total, never as the funder",
-     [_row(_at(0), "eft_in", 300.0, counterparty=FUNDER, cp_flags=CP_ADV_LODGE),
-      _row(_at(1), "cash_deposit", 300.0, counterparty=FUNDER, cp_flags=CP_ADV_LODGE),
-      _funded(_at(2), 300.0), _funded(_at(3), 300.0)], {"min_share": 0.5}, [0, 0, 0, 1]),
-    ("PP-22", "a credit exactly window_days old is outside",
-     [_funded(_at(0), 150.0), _funded(_at(30), 150.0), _funded(_at(31) - 1, 150.0)], {},
-     [0, 0, 1]),
-    ("PP-22", "NaN amounts are skipped, even from the funder",
-     [_funded(_at(0), float("nan")), _funded(_at(1), 300.0),
-      _row(_at(2), "eft_in", float("nan")), _funded(_at(3), 300.0)], {}, [0, 0, 0, 1]),
-    ("PP-22", "money sent to the funder is not a credit",
-     [_row(_at(0), "emt_out", 300.0, counterparty=FUNDER, cp_flags=CP_ADV_LODGE),
-      _funded(_at(1), 300.0)], {}, [0, 0]),
+    (
+        "PP-18",
+        "an onward transfer to a collector after min_network_emts escort credits",
+        [_escort(_at(0), 401), _escort(_at(1), 402), _onward(_at(2), CP_ESCORT_EMT)],
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-18",
+        "one escort credit short of min_network_emts",
+        [_escort(_at(0), 401), _onward(_at(2), CP_ESCORT_EMT)],
+        {},
+        [0, 0],
+    ),
+    (
+        "PP-18",
+        "escort credits without a sender count for the network branch",
+        [_escort(_at(0), 0), _escort(_at(1), 0), _onward(_at(2), CP_ESCORT_EMT | CP_ALERTED)],
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-18",
+        "other party signals are not a collector",
+        [_escort(_at(0), 401), _escort(_at(1), 402), _onward(_at(2), CP_ADV_LODGE | CP_ALERTED)],
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-18",
+        "a credit from a collector is not an onward transfer",
+        [
+            _escort(_at(0), 401),
+            _escort(_at(1), 402),
+            _row(_at(2), "emt_in", counterparty=999, cp_flags=CP_ESCORT_EMT),
+        ],
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-18",
+        "an internal transfer out counts as onward",
+        [
+            _escort(_at(0), 401),
+            _escort(_at(1), 402),
+            _row(_at(2), "transfer_out", counterparty=999, cp_flags=CP_ESCORT_EMT),
+        ],
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-18",
+        "a credit one second inside the window counts, exactly window_days old not",
+        [
+            _escort(_at(0), 401),
+            _escort(_at(1), 402),
+            _onward(_at(30) - 1, CP_ESCORT_EMT),
+            _onward(_at(30), CP_ESCORT_EMT),
+        ],
+        {},
+        [0, 0, 1, 0],
+    ),
+    (
+        "PP-18",
+        "an attempted onward transfer is ignored",
+        [_escort(_at(0), 401), _escort(_at(1), 402), _onward(_at(2), CP_ESCORT_EMT, attempted=1)],
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-18",
+        "the collector branch: an attempted transfer does not pass the money on",
+        [_onward(_at(0), attempted=1), *(_escort(_at(1 + k), 401 + k % 3) for k in range(5))],
+        {},
+        [0] * 6,
+    ),
+    (
+        "PP-22",
+        "a share exactly min_share fires",
+        [
+            _row(_at(0), "eft_in", 400.0, counterparty=401),
+            _funded(_at(1), 300.0),
+            _funded(_at(2), 300.0),
+        ],
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-22",
+        "funded exactly min_total fires, a quarter less does not",
+        [
+            _funded(_at(0), 100.0),
+            _funded(_at(1), 99.75),
+            _funded(_at(2), 0.25, cust=0),
+            _funded(_at(3), 100.0, cust=1),
+            _funded(_at(4), 99.75, cust=1),
+        ],
+        {},
+        [0, 0, 1, 0, 0],
+    ),
+    (
+        "PP-22",
+        "the flag must be on the credit that fires",
+        [
+            _funded(_at(0), 300.0, cp_flags=0),
+            _funded(_at(1), 300.0, cp_flags=CP_ALERTED),
+            _funded(_at(2), 300.0),
+        ],
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-22",
+        "cash deposits and EFTs count in the total, never as the funder",
+        [
+            _row(_at(0), "eft_in", 300.0, counterparty=FUNDER, cp_flags=CP_ADV_LODGE),
+            _row(_at(1), "cash_deposit", 300.0, counterparty=FUNDER, cp_flags=CP_ADV_LODGE),
+            _funded(_at(2), 300.0),
+            _funded(_at(3), 300.0),
+        ],
+        {"min_share": 0.5},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-22",
+        "a credit exactly window_days old is outside",
+        [_funded(_at(0), 150.0), _funded(_at(30), 150.0), _funded(_at(31) - 1, 150.0)],
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-22",
+        "NaN amounts are skipped, even from the funder",
+        [
+            _funded(_at(0), float("nan")),
+            _funded(_at(1), 300.0),
+            _row(_at(2), "eft_in", float("nan")),
+            _funded(_at(3), 300.0),
+        ],
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-22",
+        "money sent to the funder is not a credit",
+        [
+            _row(_at(0), "emt_out", 300.0, counterparty=FUNDER, cp_flags=CP_ADV_LODGE),
+            _funded(_at(1), 300.0),
+        ],
+        {},
+        [0, 0],
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("spec_id", "name", "rows", "overrides", "expected"), EDGE_CASES,
+    ("spec_id", "name", "rows", "overrides", "expected"),
+    EDGE_CASES,
     ids=[f"{c[0]}-{c[1]}" for c in EDGE_CASES],
 )
 def test_edge_case(spec_id, name, rows, overrides, expected) -> None:
@@ -607,8 +807,12 @@ def test_pp18_network_evidence_is_the_onward_transfer_then_the_newest_credits() 
 
 
 def test_pp22_observed_is_the_funders_share() -> None:
-    rows = [_row(_at(0), "cash_deposit", 100.0), _row(_at(1), "wire_in", 300.0, counterparty=402),
-            _funded(_at(2), 200.0), _funded(_at(3), 400.0)]
+    rows = [
+        _row(_at(0), "cash_deposit", 100.0),
+        _row(_at(1), "wire_in", 300.0, counterparty=402),
+        _funded(_at(2), 200.0),
+        _funded(_at(3), 400.0),
+    ]
     spec = registry.get("PP-22")
     out, _, _ = run(spec, columns_from_rows(rows), spec.resolve_params({"min_share": 0.3}))
     assert out.fired.tolist() == [0, 0, 0, 1]

@@ -84,8 +84,11 @@ HIGH_TICKET_MCCS = (5812, 4121)
 
 
 def is_luxury(mcc: int, flags: int, amount: float, high_ticket: float) -> bool:
-    return (bool(flags & REF_LUXURY) or mcc in LUXURY_MCCS
-            or (mcc in HIGH_TICKET_MCCS and amount >= high_ticket))
+    return (
+        bool(flags & REF_LUXURY)
+        or mcc in LUXURY_MCCS
+        or (mcc in HIGH_TICKET_MCCS and amount >= high_ticket)
+    )
 
 
 def oracle_pp29(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> list[OracleRow]:
@@ -100,11 +103,23 @@ def oracle_pp29(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     buys: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)  # ts, ref, day, amt
     out = []
     for c, ref, t, d, tt, a, mcc, flags, att in _rows(
-        columns, "cust", "seq", "ts", "local_day", "txn_type", "amount", "mcc", "ref_flags",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "mcc",
+        "ref_flags",
         "attempted",
     ):
-        if (att or tt not in (PURCHASE, BILL_PAYMENT) or not _known(a)
-                or not is_luxury(mcc, flags, a, p["high_ticket_cad"])):
+        if (
+            att
+            or tt not in (PURCHASE, BILL_PAYMENT)
+            or not _known(a)
+            or not is_luxury(mcc, flags, a, p["high_ticket_cad"])
+        ):
             out.append(NOT_FIRED)
             continue
         buys[c].append((t, ref, d, a))
@@ -152,8 +167,16 @@ def oracle_pp30(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
 
     out = []
     for c, ref, t, tt, mcc, merchant, cp, flags, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "mcc", "merchant", "counterparty",
-        "ref_flags", "attempted",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "mcc",
+        "merchant",
+        "counterparty",
+        "ref_flags",
+        "attempted",
     ):
         if att or tt not in _PAYMENT_TYPES:
             out.append(NOT_FIRED)
@@ -203,8 +226,16 @@ def oracle_pp31(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     calls: dict[int, list[Event]] = defaultdict(list)
     out = []
     for c, ref, t, tt, mcc, merchant, cp, flags, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "mcc", "merchant", "counterparty",
-        "ref_flags", "attempted",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "mcc",
+        "merchant",
+        "counterparty",
+        "ref_flags",
+        "attempted",
     ):
         bill = tt in (PURCHASE, BILL_PAYMENT)
         telecom = bill and mcc in TELECOM_MCCS
@@ -244,13 +275,24 @@ def oracle_pp32(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     transfers: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
     out = []
     for c, ref, t, tt, ch, a, flags, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "channel", "amount", "ref_flags", "attempted",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "channel",
+        "amount",
+        "ref_flags",
+        "attempted",
     ):
         qualifying = (
             not att
-            and bool(flags & REF_SOURCE_JURISDICTION) and bool(flags & REF_VAGUE_PURPOSE)
-            and (tt in (WIRE_OUT, EFT_OUT, EMT_OUT, WIRE_IN, EFT_IN)
-                 or (ch == _MSB and tt == TRANSFER_OUT))
+            and bool(flags & REF_SOURCE_JURISDICTION)
+            and bool(flags & REF_VAGUE_PURPOSE)
+            and (
+                tt in (WIRE_OUT, EFT_OUT, EMT_OUT, WIRE_IN, EFT_IN)
+                or (ch == _MSB and tt == TRANSFER_OUT)
+            )
         )
         if not qualifying:
             out.append(NOT_FIRED)
@@ -259,8 +301,9 @@ def oracle_pp32(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         recent = [e for e in transfers[c] if in_window(e[0], t, width)]
         total = sum(x for _, _, x in recent)
         if len(recent) >= p["min_transfers"] or total >= p["min_total_cad"]:
-            out.append(OracleRow(True, float(len(recent)),
-                                 frozenset((ts_, r) for ts_, r, _ in recent)))
+            out.append(
+                OracleRow(True, float(len(recent)), frozenset((ts_, r) for ts_, r, _ in recent))
+            )
         else:
             out.append(NOT_FIRED)
     return out
@@ -285,7 +328,14 @@ def oracle_pk07(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     credits: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
     out = []
     for c, ref, t, d, tt, a, att in _rows(
-        columns, "cust", "seq", "ts", "local_day", "txn_type", "amount", "attempted",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "attempted",
     ):
         if att or tt not in _CREDITS or not _known(a):
             out.append(NOT_FIRED)
@@ -333,14 +383,30 @@ FLAGS: dict[str, tuple[int, ...]] = {
     "PP-29": (0, 0, REF_LUXURY, REF_LUXURY | REF_RENT, REF_ESCORT_AD),
     "PP-30": (0, REF_RENT, REF_RENT, REF_RENT | REF_LUXURY, REF_INMATE_CALL),
     "PP-31": (0, 0, REF_INMATE_CALL, REF_INMATE_CALL | REF_RENT, REF_LUXURY),
-    "PP-32": (0, SJ_VAGUE, SJ_VAGUE, REF_SOURCE_JURISDICTION, REF_VAGUE_PURPOSE,
-              SJ_VAGUE | REF_RENT),
+    "PP-32": (
+        0,
+        SJ_VAGUE,
+        SJ_VAGUE,
+        REF_SOURCE_JURISDICTION,
+        REF_VAGUE_PURPOSE,
+        SJ_VAGUE | REF_RENT,
+    ),
     "PK-07": (0, 0, REF_VAGUE_PURPOSE),
 }
 
 # Yearly incomes on and around PP-29's low-income default (20,000) and PK-07's baselines.
-INCOMES = (float("nan"), float("nan"), 0.0, 12_000.0, 19_999.0, 20_000.0, 24_000.0,
-           36_000.0, 60_000.0, 200_000.0)
+INCOMES = (
+    float("nan"),
+    float("nan"),
+    0.0,
+    12_000.0,
+    19_999.0,
+    20_000.0,
+    24_000.0,
+    36_000.0,
+    60_000.0,
+    200_000.0,
+)
 EXPECTED = (float("nan"), float("nan"), 0.0, 250.0, 500.0, 1_000.0, 2_000.0, 5_000.0)
 
 # Day-grid regime: rows a whole number of days apart, so day-bucket windows (PP-29, PK-07)
@@ -352,28 +418,58 @@ _PAYMENTS = ("bill_payment", "emt_out", "eft_out", "purchase")
 _OUT = ("wire_out", "eft_out", "emt_out", "transfer_out")
 _IN = ("wire_in", "eft_in")
 
-FOCUS.update({
-    # Ring 16 (evidence) and 92 day buckets: 15 rows per customer stay below the ring.
-    "PP-29": Focus(types=("purchase", "purchase", "bill_payment", "preauth", "refund"),
-                   mccs=(5511, 5944, 5681, 5813, 8099, 8011, 7298, 7997, 5812, 4121, 5411),
-                   flags=FLAGS["PP-29"]),
-    # 16-slot payee and tax tables: at most 15 distinct payees per customer.
-    "PP-30": Focus(types=_PAYMENTS + ("emt_in",), mccs=(6513, 6513, 9311, 9311, 4900, -1),
-                   flags=FLAGS["PP-30"], channels=("online", "mobile", "pos"),
-                   patterns=((_PAYMENTS,), (("emt_out", "bill_payment"),),
-                             (("bill_payment",), ("emt_out", "eft_out")))),
-    "PP-31": Focus(types=("bill_payment", "purchase", "emt_out", "eft_out", "preauth"),
-                   mccs=(4814, 4812, 4899, 4816, 4900, -1), flags=FLAGS["PP-31"],
-                   channels=("online", "ecom", "pos")),
-    "PP-32": Focus(types=_OUT + _IN + ("transfer_in",), mccs=(-1,), flags=FLAGS["PP-32"],
-                   channels=("msb", "msb", "online", "branch"),
-                   patterns=((_OUT,), (_OUT, _IN), (("transfer_out",),))),
-    "PK-07": Focus(types=("cash_deposit", "emt_in", "transfer_in", "wire_in", "eft_in",
-                          "emt_out", "purchase"),
-                   mccs=(-1, 5411), flags=FLAGS["PK-07"],
-                   patterns=((("cash_deposit", "emt_in", "eft_in"),),
-                             (("cash_deposit", "wire_in"), ("emt_out", "purchase")))),
-})
+FOCUS.update(
+    {
+        # Ring 16 (evidence) and 92 day buckets: 15 rows per customer stay below the ring.
+        "PP-29": Focus(
+            types=("purchase", "purchase", "bill_payment", "preauth", "refund"),
+            mccs=(5511, 5944, 5681, 5813, 8099, 8011, 7298, 7997, 5812, 4121, 5411),
+            flags=FLAGS["PP-29"],
+        ),
+        # 16-slot payee and tax tables: at most 15 distinct payees per customer.
+        "PP-30": Focus(
+            types=_PAYMENTS + ("emt_in",),
+            mccs=(6513, 6513, 9311, 9311, 4900, -1),
+            flags=FLAGS["PP-30"],
+            channels=("online", "mobile", "pos"),
+            patterns=(
+                (_PAYMENTS,),
+                (("emt_out", "bill_payment"),),
+                (("bill_payment",), ("emt_out", "eft_out")),
+            ),
+        ),
+        "PP-31": Focus(
+            types=("bill_payment", "purchase", "emt_out", "eft_out", "preauth"),
+            mccs=(4814, 4812, 4899, 4816, 4900, -1),
+            flags=FLAGS["PP-31"],
+            channels=("online", "ecom", "pos"),
+        ),
+        "PP-32": Focus(
+            types=_OUT + _IN + ("transfer_in",),
+            mccs=(-1,),
+            flags=FLAGS["PP-32"],
+            channels=("msb", "msb", "online", "branch"),
+            patterns=((_OUT,), (_OUT, _IN), (("transfer_out",),)),
+        ),
+        "PK-07": Focus(
+            types=(
+                "cash_deposit",
+                "emt_in",
+                "transfer_in",
+                "wire_in",
+                "eft_in",
+                "emt_out",
+                "purchase",
+            ),
+            mccs=(-1, 5411),
+            flags=FLAGS["PK-07"],
+            patterns=(
+                (("cash_deposit", "emt_in", "eft_in"),),
+                (("cash_deposit", "wire_in"), ("emt_out", "purchase")),
+            ),
+        ),
+    }
+)
 
 
 def _vocabulary(draw: st.DrawFn, values: tuple, max_size: int = 4) -> st.SearchStrategy:
@@ -383,9 +479,14 @@ def _vocabulary(draw: st.DrawFn, values: tuple, max_size: int = 4) -> st.SearchS
 
 
 @st.composite
-def lifestyle_batches(draw: st.DrawFn, focus: str, dense: bool = False,
-                      max_per_customer: int = 15, window_days: tuple[int, ...] = (),
-                      edge: bool = False) -> dict[str, np.ndarray]:
+def lifestyle_batches(
+    draw: st.DrawFn,
+    focus: str,
+    dense: bool = False,
+    max_per_customer: int = 15,
+    window_days: tuple[int, ...] = (),
+    edge: bool = False,
+) -> dict[str, np.ndarray]:
     """:func:`tests.strategies.batches` with ``focus``'s reference bits and profile values.
 
     ``window_days``: the example's window parameters. In the day-grid regime (half the
@@ -405,13 +506,16 @@ def lifestyle_batches(draw: st.DrawFn, focus: str, dense: bool = False,
     incomes = st.one_of(st.sampled_from(INCOMES), st.integers(0, 200_000).map(float))
     expected = st.one_of(st.sampled_from(EXPECTED), st.integers(0, 10_000).map(float))
     cols["declared_income"] = np.array([draw(incomes) for _ in range(n_cust)], dtype=np.float64)
-    cols["expected_monthly"] = np.array([draw(expected) for _ in range(n_cust)],
-                                        dtype=np.float64)
+    cols["expected_monthly"] = np.array([draw(expected) for _ in range(n_cust)], dtype=np.float64)
     return cols
 
 
-def _day_grid(draw: st.DrawFn, cols: dict[str, np.ndarray], day_steps: tuple[int, ...],
-              day_hours: tuple[int, ...]) -> None:
+def _day_grid(
+    draw: st.DrawFn,
+    cols: dict[str, np.ndarray],
+    day_steps: tuple[int, ...],
+    day_hours: tuple[int, ...],
+) -> None:
     """Re-time each customer's rows on whole days, then re-sort the batch by time.
 
     Each customer's rows step by ``day_steps`` days (at a few hours of the day, one or two
@@ -464,8 +568,10 @@ def draw_oracle_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict]:
     dense = data.draw(st.booleans(), label="dense")
     edge = data.draw(st.booleans(), label="edge")
     params = data.draw(params_for(spec), label="params")
-    columns = data.draw(lifestyle_batches(spec_id, dense=dense, window_days=windows(params),
-                                          edge=edge), label="columns")
+    columns = data.draw(
+        lifestyle_batches(spec_id, dense=dense, window_days=windows(params), edge=edge),
+        label="columns",
+    )
     return columns, params
 
 
@@ -473,8 +579,10 @@ def draw_chunk_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict, list
     spec = registry.get(spec_id)
     dense = data.draw(st.booleans(), label="dense")
     params = data.draw(params_for(spec), label="params")
-    columns = data.draw(lifestyle_batches(spec_id, dense=dense, max_per_customer=40,
-                                          window_days=windows(params)), label="columns")
+    columns = data.draw(
+        lifestyle_batches(spec_id, dense=dense, max_per_customer=40, window_days=windows(params)),
+        label="columns",
+    )
     bounds = data.draw(chunk_bounds(len(columns["cust"])), label="chunk bounds")
     return columns, params, bounds
 
@@ -490,8 +598,9 @@ def _profiles(n: int = 1, income: float = float("nan")) -> dict:
     return {"home_city": [0] * n, "profile_flags": [0] * n, "declared_income": [income] * n}
 
 
-def _columns(rows: list[dict], income: float = float("nan"),
-             expected: float = float("nan")) -> dict:
+def _columns(
+    rows: list[dict], income: float = float("nan"), expected: float = float("nan")
+) -> dict:
     cols = columns_from_rows(rows, _profiles(income=income))
     cols["expected_monthly"] = np.array([expected], dtype=np.float64)
     return cols
@@ -502,24 +611,46 @@ def _lux(ts: int, amount: float, mcc: int = 5944, **kw) -> dict:
 
 
 def _rent(ts: int, payee: int, kind: str = "emt_out", **kw) -> dict:
-    return {"ts": ts, "txn_type": _T[kind], "amount": 1500.0, "counterparty": payee,
-            "ref_flags": REF_RENT, **kw}
+    return {
+        "ts": ts,
+        "txn_type": _T[kind],
+        "amount": 1500.0,
+        "counterparty": payee,
+        "ref_flags": REF_RENT,
+        **kw,
+    }
 
 
 def _tax(ts: int, payee: int) -> dict:
-    return {"ts": ts, "txn_type": _T["bill_payment"], "amount": 900.0, "mcc": 9311,
-            "counterparty": payee}
+    return {
+        "ts": ts,
+        "txn_type": _T["bill_payment"],
+        "amount": 900.0,
+        "mcc": 9311,
+        "counterparty": payee,
+    }
 
 
 def _tel(ts: int, merchant: int, mcc: int = 4814, **kw) -> dict:
-    return {"ts": ts, "txn_type": _T["bill_payment"], "amount": 60.0, "mcc": mcc,
-            "merchant": merchant, **kw}
+    return {
+        "ts": ts,
+        "txn_type": _T["bill_payment"],
+        "amount": 60.0,
+        "mcc": mcc,
+        "merchant": merchant,
+        **kw,
+    }
 
 
-def _intl(ts: int, kind: str = "wire_out", amount: float = 1000.0, flags: int = _SJV,
-          **kw) -> dict:
-    return {"ts": ts, "txn_type": _T[kind], "amount": amount, "ref_flags": flags,
-            "channel": _CH["online"], **kw}
+def _intl(ts: int, kind: str = "wire_out", amount: float = 1000.0, flags: int = _SJV, **kw) -> dict:
+    return {
+        "ts": ts,
+        "txn_type": _T[kind],
+        "amount": amount,
+        "ref_flags": flags,
+        "channel": _CH["online"],
+        **kw,
+    }
 
 
 def _credit(ts: int, amount: float, kind: str = "cash_deposit", **kw) -> dict:
@@ -590,19 +721,25 @@ SATURATION = {
     ids=lambda v: v if isinstance(v, str) else v.__name__.strip("_"),
 )
 def test_saturation_never_hides_a_threshold(spec_id, scenario) -> None:
-    assert_saturation_fires(registry.get(spec_id), scenario(), ORACLES[spec_id],
-                            f"{spec_id} {scenario.__name__}",
-                            reaches_threshold=spec_id in ("PP-30", "PP-31", "PP-32"),
-                            newest_evidence=spec_id not in ("PP-30",))
+    assert_saturation_fires(
+        registry.get(spec_id),
+        scenario(),
+        ORACLES[spec_id],
+        f"{spec_id} {scenario.__name__}",
+        reaches_threshold=spec_id in ("PP-30", "PP-31", "PP-32"),
+        newest_evidence=spec_id not in ("PP-30",),
+    )
 
 
 def test_day_sums_stay_exact_when_buckets_wrap() -> None:
     """PP-29 and PK-07 keep window sums in day buckets: exact however long the history."""
-    for spec_id, columns in (("PP-29", _pp29_wrapping_buckets()),
-                             ("PK-07", _columns([_credit(_at(i / 2), 60.0) for i in range(400)],
-                                                expected=100.0))):
-        assert_matches_oracle(spec_id, columns, registry.get(spec_id).resolve_params(),
-                              ORACLES[spec_id])
+    for spec_id, columns in (
+        ("PP-29", _pp29_wrapping_buckets()),
+        ("PK-07", _columns([_credit(_at(i / 2), 60.0) for i in range(400)], expected=100.0)),
+    ):
+        assert_matches_oracle(
+            spec_id, columns, registry.get(spec_id).resolve_params(), ORACLES[spec_id]
+        )
 
 
 def test_rent_payees_that_recur_survive_one_off_noise() -> None:
@@ -616,19 +753,25 @@ def test_rent_payees_that_recur_survive_one_off_noise() -> None:
 # --------------------------------------------------------------------------- attempted rows
 
 
-@pytest.mark.parametrize(("spec_id", "row"), [
-    ("PP-29", _lux(0, 20_000.0)),
-    ("PP-30", _rent(0, 401)),
-    ("PP-31", _tel(0, 301, ref_flags=REF_INMATE_CALL)),
-    ("PP-32", _intl(0, amount=50_000.0)),
-    ("PK-07", _credit(0, 50_000.0)),
-])
+@pytest.mark.parametrize(
+    ("spec_id", "row"),
+    [
+        ("PP-29", _lux(0, 20_000.0)),
+        ("PP-30", _rent(0, 401)),
+        ("PP-31", _tel(0, 301, ref_flags=REF_INMATE_CALL)),
+        ("PP-32", _intl(0, amount=50_000.0)),
+        ("PK-07", _credit(0, 50_000.0)),
+    ],
+)
 def test_attempted_rows_are_ignored(spec_id: str, row: dict) -> None:
-    rows = [dict(row, ts=_at(k), counterparty=row.get("counterparty", 0) + k, attempted=1)
-            for k in range(5)]
+    rows = [
+        dict(row, ts=_at(k), counterparty=row.get("counterparty", 0) + k, attempted=1)
+        for k in range(5)
+    ]
     columns = _columns(rows, income=10_000.0, expected=100.0)
-    out = assert_matches_oracle(spec_id, columns, registry.get(spec_id).resolve_params(),
-                                ORACLES[spec_id])
+    out = assert_matches_oracle(
+        spec_id, columns, registry.get(spec_id).resolve_params(), ORACLES[spec_id]
+    )
     assert not out.fired.any()
     assert not run(registry.get(spec_id), columns, registry.get(spec_id).resolve_params())[1].any()
 
@@ -642,129 +785,419 @@ NAN = float("nan")
 
 EDGE_CASES = [
     # PP-29: thresholds are inclusive; the income band decides which threshold applies.
-    ("PP-29", "spend exactly min_spend_cad fires",
-     [_lux(_at(0), 4_000.0), _lux(_at(10), 6_000.0)], NAN, NAN, {}, [0, 1]),
-    ("PP-29", "income below low_income_cad uses the absolute threshold",
-     [_lux(_at(0), 4_000.0), _lux(_at(10), 5_999.75)], 19_999.0, NAN, {}, [0, 0]),
-    ("PP-29", "income at low_income_cad uses the share: 0.5 x 20,000 / 4 = 2,500",
-     [_lux(_at(0), 2_000.0), _lux(_at(10), 500.0)], 20_000.0, NAN, {}, [0, 1]),
-    ("PP-29", "a high income raises the threshold above min_spend_cad",
-     [_lux(_at(0), 12_000.0), _lux(_at(1), 6_000.0)], 160_000.0, NAN, {}, [0, 0]),
-    ("PP-29", "restaurant and limousine bills count from high_ticket_cad",
-     [_lux(_at(0), 299.75, mcc=5812), _lux(_at(1), 300.0, mcc=4121)], NAN, NAN,
-     {"min_spend_cad": 500.0}, [0, 0]),
-    ("PP-29", "... and reach the threshold together",
-     [_lux(_at(0), 300.0, mcc=5812), _lux(_at(1), 300.0, mcc=4121)], NAN, NAN,
-     {"min_spend_cad": 500.0}, [0, 1]),
-    ("PP-29", "luxury descriptor at any MCC; refunds and pre-auths are not spend",
-     [_lux(_at(0), 6_000.0, mcc=5999, ref_flags=REF_LUXURY),
-      {**_lux(_at(1), 6_000.0), "txn_type": _T["preauth"]},
-      {**_lux(_at(2), 6_000.0), "txn_type": _T["refund"]},
-      {**_lux(_at(3), 4_000.0), "txn_type": _T["bill_payment"]}], NAN, NAN, {}, [0, 0, 0, 1]),
-    ("PP-29", "a purchase window_days local days old drops out",
-     [_lux(_at(0), 5_000.0), _lux(_at(90), 5_000.0), _lux(_at(90, 13), 0.0)], NAN, NAN, {},
-     [0, 0, 0]),
-    ("PP-29", "unknown amounts are skipped",
-     [_lux(_at(0), 9_999.0), _lux(_at(1), NAN), _lux(_at(2), 1.0)], NAN, NAN, {}, [0, 0, 1]),
+    (
+        "PP-29",
+        "spend exactly min_spend_cad fires",
+        [_lux(_at(0), 4_000.0), _lux(_at(10), 6_000.0)],
+        NAN,
+        NAN,
+        {},
+        [0, 1],
+    ),
+    (
+        "PP-29",
+        "income below low_income_cad uses the absolute threshold",
+        [_lux(_at(0), 4_000.0), _lux(_at(10), 5_999.75)],
+        19_999.0,
+        NAN,
+        {},
+        [0, 0],
+    ),
+    (
+        "PP-29",
+        "income at low_income_cad uses the share: 0.5 x 20,000 / 4 = 2,500",
+        [_lux(_at(0), 2_000.0), _lux(_at(10), 500.0)],
+        20_000.0,
+        NAN,
+        {},
+        [0, 1],
+    ),
+    (
+        "PP-29",
+        "a high income raises the threshold above min_spend_cad",
+        [_lux(_at(0), 12_000.0), _lux(_at(1), 6_000.0)],
+        160_000.0,
+        NAN,
+        {},
+        [0, 0],
+    ),
+    (
+        "PP-29",
+        "restaurant and limousine bills count from high_ticket_cad",
+        [_lux(_at(0), 299.75, mcc=5812), _lux(_at(1), 300.0, mcc=4121)],
+        NAN,
+        NAN,
+        {"min_spend_cad": 500.0},
+        [0, 0],
+    ),
+    (
+        "PP-29",
+        "... and reach the threshold together",
+        [_lux(_at(0), 300.0, mcc=5812), _lux(_at(1), 300.0, mcc=4121)],
+        NAN,
+        NAN,
+        {"min_spend_cad": 500.0},
+        [0, 1],
+    ),
+    (
+        "PP-29",
+        "luxury descriptor at any MCC; refunds and pre-auths are not spend",
+        [
+            _lux(_at(0), 6_000.0, mcc=5999, ref_flags=REF_LUXURY),
+            {**_lux(_at(1), 6_000.0), "txn_type": _T["preauth"]},
+            {**_lux(_at(2), 6_000.0), "txn_type": _T["refund"]},
+            {**_lux(_at(3), 4_000.0), "txn_type": _T["bill_payment"]},
+        ],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-29",
+        "a purchase window_days local days old drops out",
+        [_lux(_at(0), 5_000.0), _lux(_at(90), 5_000.0), _lux(_at(90, 13), 0.0)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-29",
+        "unknown amounts are skipped",
+        [_lux(_at(0), 9_999.0), _lux(_at(1), NAN), _lux(_at(2), 1.0)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 1],
+    ),
     # PP-30: recurrence, windows and payee keys.
-    ("PP-30", "two landlords paid once each do not fire by default",
-     [_rent(_at(0), 401), _rent(_at(5), 402)], NAN, NAN, {}, [0, 0]),
-    ("PP-30", "... but do with min_payee_payments = 1",
-     [_rent(_at(0), 401), _rent(_at(5), 402)], NAN, NAN, {"min_payee_payments": 1}, [0, 1]),
-    ("PP-30", "previous payment exactly recur_days old does not recur",
-     [_rent(_at(0), 401), _rent(_at(40), 402), _rent(_at(50), 402), _rent(_at(62), 401)],
-     NAN, NAN, {}, [0, 0, 0, 0]),
-    ("PP-30", "previous payment one second inside recur_days recurs",
-     [_rent(_at(0) + 1, 401), _rent(_at(40), 402), _rent(_at(50), 402), _rent(_at(62), 401)],
-     NAN, NAN, {}, [0, 0, 0, 1]),
-    ("PP-30", "a payee last paid exactly rent_days ago is out of the window",
-     [_rent(_at(0), 401), _rent(_at(1), 402), _rent(_at(30), 401), _rent(_at(31), 402),
-      _rent(_at(61), 402)], NAN, NAN, {}, [0, 0, 0, 1, 0]),
-    ("PP-30", "MCC 6513 purchases count; rent-memo purchases do not",
-     [{**_rent(_at(0), 0, "purchase", merchant=301), "mcc": 6513},
-      {**_rent(_at(1), 0, "purchase", merchant=302)}],
-     NAN, NAN, {"min_payee_payments": 1}, [0, 0]),
-    ("PP-30", "the merchant is the payee when there is no counterparty",
-     [{**_rent(_at(0), 0, "bill_payment", merchant=301), "mcc": 6513},
-      {**_rent(_at(1), 0, "bill_payment", merchant=302), "mcc": 6513}],
-     NAN, NAN, {"min_payee_payments": 1}, [0, 1]),
-    ("PP-30", "payments with no payee key are ignored",
-     [_rent(_at(0), 0), _rent(_at(1), 401)], NAN, NAN, {"min_payee_payments": 1}, [0, 0]),
-    ("PP-30", "incoming rent is not a payment",
-     [_rent(_at(0), 401, "emt_in"), _rent(_at(1), 402)], NAN, NAN,
-     {"min_payee_payments": 1}, [0, 0]),
-    ("PP-30", "a row that is rent and tax reports the rent payees",
-     [_rent(_at(0), 404), _tax(_at(1), 401), {**_tax(_at(2), 403), "ref_flags": REF_RENT}],
-     NAN, NAN, {"min_payee_payments": 1}, [0, 0, 1]),
-    ("PP-30", "property tax to two municipalities within tax_days",
-     [_tax(_at(0), 401), _tax(_at(59), 402), _tax(_at(120), 403)], NAN, NAN, {}, [0, 1, 0]),
-    ("PP-30", "property tax exactly tax_days apart",
-     [_tax(_at(0), 401), _tax(_at(60), 402)], NAN, NAN, {}, [0, 0]),
+    (
+        "PP-30",
+        "two landlords paid once each do not fire by default",
+        [_rent(_at(0), 401), _rent(_at(5), 402)],
+        NAN,
+        NAN,
+        {},
+        [0, 0],
+    ),
+    (
+        "PP-30",
+        "... but do with min_payee_payments = 1",
+        [_rent(_at(0), 401), _rent(_at(5), 402)],
+        NAN,
+        NAN,
+        {"min_payee_payments": 1},
+        [0, 1],
+    ),
+    (
+        "PP-30",
+        "previous payment exactly recur_days old does not recur",
+        [_rent(_at(0), 401), _rent(_at(40), 402), _rent(_at(50), 402), _rent(_at(62), 401)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-30",
+        "previous payment one second inside recur_days recurs",
+        [_rent(_at(0) + 1, 401), _rent(_at(40), 402), _rent(_at(50), 402), _rent(_at(62), 401)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-30",
+        "a payee last paid exactly rent_days ago is out of the window",
+        [
+            _rent(_at(0), 401),
+            _rent(_at(1), 402),
+            _rent(_at(30), 401),
+            _rent(_at(31), 402),
+            _rent(_at(61), 402),
+        ],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0, 1, 0],
+    ),
+    (
+        "PP-30",
+        "MCC 6513 purchases count; rent-memo purchases do not",
+        [
+            {**_rent(_at(0), 0, "purchase", merchant=301), "mcc": 6513},
+            {**_rent(_at(1), 0, "purchase", merchant=302)},
+        ],
+        NAN,
+        NAN,
+        {"min_payee_payments": 1},
+        [0, 0],
+    ),
+    (
+        "PP-30",
+        "the merchant is the payee when there is no counterparty",
+        [
+            {**_rent(_at(0), 0, "bill_payment", merchant=301), "mcc": 6513},
+            {**_rent(_at(1), 0, "bill_payment", merchant=302), "mcc": 6513},
+        ],
+        NAN,
+        NAN,
+        {"min_payee_payments": 1},
+        [0, 1],
+    ),
+    (
+        "PP-30",
+        "payments with no payee key are ignored",
+        [_rent(_at(0), 0), _rent(_at(1), 401)],
+        NAN,
+        NAN,
+        {"min_payee_payments": 1},
+        [0, 0],
+    ),
+    (
+        "PP-30",
+        "incoming rent is not a payment",
+        [_rent(_at(0), 401, "emt_in"), _rent(_at(1), 402)],
+        NAN,
+        NAN,
+        {"min_payee_payments": 1},
+        [0, 0],
+    ),
+    (
+        "PP-30",
+        "a row that is rent and tax reports the rent payees",
+        [_rent(_at(0), 404), _tax(_at(1), 401), {**_tax(_at(2), 403), "ref_flags": REF_RENT}],
+        NAN,
+        NAN,
+        {"min_payee_payments": 1},
+        [0, 0, 1],
+    ),
+    (
+        "PP-30",
+        "property tax to two municipalities within tax_days",
+        [_tax(_at(0), 401), _tax(_at(59), 402), _tax(_at(120), 403)],
+        NAN,
+        NAN,
+        {},
+        [0, 1, 0],
+    ),
+    (
+        "PP-30",
+        "property tax exactly tax_days apart",
+        [_tax(_at(0), 401), _tax(_at(60), 402)],
+        NAN,
+        NAN,
+        {},
+        [0, 0],
+    ),
     # PP-31: distinct providers and inmate calls.
-    ("PP-31", "three providers fire, the same provider twice does not add",
-     [_tel(_at(0), 301), _tel(_at(1), 301), _tel(_at(2), 302, mcc=4899),
-      _tel(_at(3), 303, mcc=4816)], NAN, NAN, {}, [0, 0, 0, 1]),
-    ("PP-31", "a row that is telecom and inmate-call reports the providers",
-     [_tel(_at(0), 301), _tel(_at(1), 302), _tel(_at(2), 303, ref_flags=REF_INMATE_CALL)],
-     NAN, NAN, {}, [0, 0, 1]),
-    ("PP-31", "a provider paid exactly window_days ago is out",
-     [_tel(_at(0), 301), _tel(_at(10), 302), _tel(_at(30), 303)], NAN, NAN, {}, [0, 0, 0]),
-    ("PP-31", "the counterparty is the provider when there is no merchant",
-     [_tel(_at(0), 0, counterparty=401), _tel(_at(1), 0, counterparty=402),
-      _tel(_at(2), 0, counterparty=403)], NAN, NAN, {}, [0, 0, 1]),
-    ("PP-31", "an inmate-call EMT fires on its own; a telecom MCC without a key does not",
-     [_tel(_at(0), 0), {"ts": _at(1), "txn_type": _T["emt_out"], "amount": 40.0,
-                        "ref_flags": REF_INMATE_CALL, "counterparty": 401}],
-     NAN, NAN, {}, [0, 1]),
-    ("PP-31", "incoming inmate-call refund does not fire",
-     [{"ts": _at(1), "txn_type": _T["emt_in"], "amount": 40.0, "ref_flags": REF_INMATE_CALL}],
-     NAN, NAN, {}, [0]),
+    (
+        "PP-31",
+        "three providers fire, the same provider twice does not add",
+        [
+            _tel(_at(0), 301),
+            _tel(_at(1), 301),
+            _tel(_at(2), 302, mcc=4899),
+            _tel(_at(3), 303, mcc=4816),
+        ],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-31",
+        "a row that is telecom and inmate-call reports the providers",
+        [_tel(_at(0), 301), _tel(_at(1), 302), _tel(_at(2), 303, ref_flags=REF_INMATE_CALL)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-31",
+        "a provider paid exactly window_days ago is out",
+        [_tel(_at(0), 301), _tel(_at(10), 302), _tel(_at(30), 303)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-31",
+        "the counterparty is the provider when there is no merchant",
+        [
+            _tel(_at(0), 0, counterparty=401),
+            _tel(_at(1), 0, counterparty=402),
+            _tel(_at(2), 0, counterparty=403),
+        ],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-31",
+        "an inmate-call EMT fires on its own; a telecom MCC without a key does not",
+        [
+            _tel(_at(0), 0),
+            {
+                "ts": _at(1),
+                "txn_type": _T["emt_out"],
+                "amount": 40.0,
+                "ref_flags": REF_INMATE_CALL,
+                "counterparty": 401,
+            },
+        ],
+        NAN,
+        NAN,
+        {},
+        [0, 1],
+    ),
+    (
+        "PP-31",
+        "incoming inmate-call refund does not fire",
+        [{"ts": _at(1), "txn_type": _T["emt_in"], "amount": 40.0, "ref_flags": REF_INMATE_CALL}],
+        NAN,
+        NAN,
+        {},
+        [0],
+    ),
     # PP-32: both bits, direction, channel, count and total.
-    ("PP-32", "three vague transfers fire; source country alone does not count",
-     [_intl(_at(0)), _intl(_at(1), flags=REF_SOURCE_JURISDICTION),
-      _intl(_at(2), flags=REF_VAGUE_PURPOSE), _intl(_at(3), "eft_out"),
-      _intl(_at(4), "emt_out")], NAN, NAN, {}, [0, 0, 0, 0, 1]),
-    ("PP-32", "total exactly min_total_cad fires",
-     [_intl(_at(0), amount=6_000.0), _intl(_at(1), "wire_in", amount=4_000.0)], NAN, NAN,
-     {}, [0, 1]),
-    ("PP-32", "transfer_out counts only through an MSB",
-     [_intl(_at(0), "transfer_out"), _intl(_at(1), "transfer_out", channel=_CH["msb"]),
-      _intl(_at(2), "transfer_out", channel=_CH["msb"]),
-      _intl(_at(3), "transfer_in", channel=_CH["msb"])],
-     NAN, NAN, {"min_transfers": 2}, [0, 0, 1, 0]),
-    ("PP-32", "unknown amounts count as transfers, not towards the total",
-     [_intl(_at(0), amount=NAN), _intl(_at(1), amount=9_999.0),
-      _intl(_at(2), amount=NAN)], NAN, NAN, {}, [0, 0, 1]),
-    ("PP-32", "a transfer exactly window_days old is out",
-     [_intl(_at(0)), _intl(_at(45)), _intl(_at(90))], NAN, NAN, {}, [0, 0, 0]),
+    (
+        "PP-32",
+        "three vague transfers fire; source country alone does not count",
+        [
+            _intl(_at(0)),
+            _intl(_at(1), flags=REF_SOURCE_JURISDICTION),
+            _intl(_at(2), flags=REF_VAGUE_PURPOSE),
+            _intl(_at(3), "eft_out"),
+            _intl(_at(4), "emt_out"),
+        ],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0, 0, 1],
+    ),
+    (
+        "PP-32",
+        "total exactly min_total_cad fires",
+        [_intl(_at(0), amount=6_000.0), _intl(_at(1), "wire_in", amount=4_000.0)],
+        NAN,
+        NAN,
+        {},
+        [0, 1],
+    ),
+    (
+        "PP-32",
+        "transfer_out counts only through an MSB",
+        [
+            _intl(_at(0), "transfer_out"),
+            _intl(_at(1), "transfer_out", channel=_CH["msb"]),
+            _intl(_at(2), "transfer_out", channel=_CH["msb"]),
+            _intl(_at(3), "transfer_in", channel=_CH["msb"]),
+        ],
+        NAN,
+        NAN,
+        {"min_transfers": 2},
+        [0, 0, 1, 0],
+    ),
+    (
+        "PP-32",
+        "unknown amounts count as transfers, not towards the total",
+        [_intl(_at(0), amount=NAN), _intl(_at(1), amount=9_999.0), _intl(_at(2), amount=NAN)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-32",
+        "a transfer exactly window_days old is out",
+        [_intl(_at(0)), _intl(_at(45)), _intl(_at(90))],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0],
+    ),
     # PK-07: baseline choice, floor, strict inequality.
-    ("PK-07", "expected_monthly wins over declared income",
-     [_credit(_at(0), 3_000.0), _credit(_at(1), 3_001.0)], 240_000.0, 2_000.0, {}, [0, 1]),
-    ("PK-07", "declared income / 12 when expected is unknown; strictly above k x base",
-     [_credit(_at(0), 6_000.0), _credit(_at(1), 0.25)], 24_000.0, NAN, {}, [0, 1]),
-    ("PK-07", "a stated expected activity of zero still wins over income",
-     [_credit(_at(0), 3_000.0), _credit(_at(1), 0.25)], 240_000.0, 0.0, {}, [0, 1]),
-    ("PK-07", "the floor applies under a zero baseline",
-     [_credit(_at(0), 3_000.0), _credit(_at(1), 0.25, "emt_in")], 0.0, NAN, {}, [0, 1]),
-    ("PK-07", "no baseline on file, no evaluation",
-     [_credit(_at(k), 50_000.0) for k in range(3)], NAN, NAN, {}, [0, 0, 0]),
-    ("PK-07", "debits are not credits",
-     [_credit(_at(0), 50_000.0, "emt_out"), _credit(_at(0), 50_000.0, "cash_withdrawal")],
-     NAN, 100.0, {}, [0, 0]),
-    ("PK-07", "a credit window_days local days old drops out",
-     [_credit(_at(0), 2_000.0), _credit(_at(30), 2_000.0)], NAN, 0.0, {}, [0, 0]),
+    (
+        "PK-07",
+        "expected_monthly wins over declared income",
+        [_credit(_at(0), 3_000.0), _credit(_at(1), 3_001.0)],
+        240_000.0,
+        2_000.0,
+        {},
+        [0, 1],
+    ),
+    (
+        "PK-07",
+        "declared income / 12 when expected is unknown; strictly above k x base",
+        [_credit(_at(0), 6_000.0), _credit(_at(1), 0.25)],
+        24_000.0,
+        NAN,
+        {},
+        [0, 1],
+    ),
+    (
+        "PK-07",
+        "a stated expected activity of zero still wins over income",
+        [_credit(_at(0), 3_000.0), _credit(_at(1), 0.25)],
+        240_000.0,
+        0.0,
+        {},
+        [0, 1],
+    ),
+    (
+        "PK-07",
+        "the floor applies under a zero baseline",
+        [_credit(_at(0), 3_000.0), _credit(_at(1), 0.25, "emt_in")],
+        0.0,
+        NAN,
+        {},
+        [0, 1],
+    ),
+    (
+        "PK-07",
+        "no baseline on file, no evaluation",
+        [_credit(_at(k), 50_000.0) for k in range(3)],
+        NAN,
+        NAN,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PK-07",
+        "debits are not credits",
+        [_credit(_at(0), 50_000.0, "emt_out"), _credit(_at(0), 50_000.0, "cash_withdrawal")],
+        NAN,
+        100.0,
+        {},
+        [0, 0],
+    ),
+    (
+        "PK-07",
+        "a credit window_days local days old drops out",
+        [_credit(_at(0), 2_000.0), _credit(_at(30), 2_000.0)],
+        NAN,
+        0.0,
+        {},
+        [0, 0],
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("spec_id", "name", "rows", "income", "expected", "overrides", "fired"), EDGE_CASES,
+    ("spec_id", "name", "rows", "income", "expected", "overrides", "fired"),
+    EDGE_CASES,
     ids=[f"{c[0]}-{c[1]}" for c in EDGE_CASES],
 )
 def test_edge_case(spec_id, name, rows, income, expected, overrides, fired) -> None:
     spec = registry.get(spec_id)
     columns = _columns(rows, income=income, expected=expected)
-    out = assert_matches_oracle(spec_id, columns, spec.resolve_params(overrides),
-                                ORACLES[spec_id])
+    out = assert_matches_oracle(spec_id, columns, spec.resolve_params(overrides), ORACLES[spec_id])
     assert out.fired.tolist() == fired, name
 
 

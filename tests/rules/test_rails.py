@@ -105,8 +105,11 @@ def oracle_pp14(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         recent = [e for e in withdrawals[c] if in_window(e[0], t, width)]
         wl_events = frozenset((ts_, r) for ts_, r, w in recent if w)
         n_wl, n_all = len(wl_events), len(recent)
-        share = (n_wl >= p["share_min_white_label"] and n_all >= p["share_min_withdrawals"]
-                 and n_wl / n_all >= p["min_share"])
+        share = (
+            n_wl >= p["share_min_white_label"]
+            and n_all >= p["share_min_withdrawals"]
+            and n_wl / n_all >= p["min_share"]
+        )
         if n_wl >= p["min_white_label"] or share:
             out.append(OracleRow(True, float(n_wl), wl_events))
         else:
@@ -143,8 +146,9 @@ def oracle_pp15(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         income = income_of[c]
         over = _known(income) and income > 0 and cash > p["income_multiple"] * income / 12.0
         if (cash > p["min_cash_cad"] and no_income) or over:
-            out.append(OracleRow(True, cash, _within(((e[0], e[1]) for e in deposits[c]),
-                                                     t, width)))
+            out.append(
+                OracleRow(True, cash, _within(((e[0], e[1]) for e in deposits[c]), t, width))
+            )
         else:
             out.append(NOT_FIRED)
     return out
@@ -202,11 +206,16 @@ def oracle_pp21(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         elif tt in (TRANSFER_OUT, TRANSFER_IN):
             if acct != 0 and _known(a) and a > 0:
                 is_out = tt == TRANSFER_OUT
-                others = [g for g in legs[c] if g["out"] != is_out and g["acct"] != acct
-                          and g["amount"] == a and in_window(g["ts"], t, pair_w)]
+                others = [
+                    g
+                    for g in legs[c]
+                    if g["out"] != is_out
+                    and g["acct"] != acct
+                    and g["amount"] == a
+                    and in_window(g["ts"], t, pair_w)
+                ]
                 if not others:
-                    legs[c].append({"ts": t, "ref": ref, "acct": acct, "amount": a,
-                                    "out": is_out})
+                    legs[c].append({"ts": t, "ref": ref, "acct": acct, "amount": a, "out": is_out})
                 else:
                     other = min(others, key=lambda g: (g["ts"], g["ref"]))
                     legs[c].remove(other)
@@ -216,8 +225,15 @@ def oracle_pp21(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
                         out_ref, src, dst = other["ref"], other["acct"], acct
                     transfers[c].append((t, out_ref))
                     if any(ac == src and in_window(tc, t, fwd_w) for tc, ac in credits[c]):
-                        candidates[c].append({"ts": t, "ref": out_ref, "acct": dst,
-                                              "left": p["drain_share"] * a, "open": True})
+                        candidates[c].append(
+                            {
+                                "ts": t,
+                                "ref": out_ref,
+                                "acct": dst,
+                                "left": p["drain_share"] * a,
+                                "open": True,
+                            }
+                        )
                     recent = _within(transfers[c], t, width)
                     if len(recent) >= p["min_transfers"]:
                         row = OracleRow(True, float(len(recent)), recent)
@@ -225,8 +241,11 @@ def oracle_pp21(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             completed = False
             left = a
             while left > 0:
-                open_ = [k for k in candidates[c] if k["open"] and k["acct"] == acct
-                         and in_window(k["ts"], t, drain_w)]
+                open_ = [
+                    k
+                    for k in candidates[c]
+                    if k["open"] and k["acct"] == acct and in_window(k["ts"], t, drain_w)
+                ]
                 if not open_:
                     break
                 k = min(open_, key=lambda k: (k["ts"], k["ref"]))
@@ -262,10 +281,10 @@ def oracle_pp23(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         if att or tt != PURCHASE or not _known(a):
             out.append(NOT_FIRED)
             continue
-        rounded = (mcc in _GIFT_MCCS and a >= p["rounded_min_cad"]
-                   and a % p["round_unit_cad"] == 0)
-        single = ((mcc == 5499 and a > p["convenience_max_cad"])
-                  or (bool(flags & REF_GIFT_CARD) and a >= p["gift_min_cad"]))
+        rounded = mcc in _GIFT_MCCS and a >= p["rounded_min_cad"] and a % p["round_unit_cad"] == 0
+        single = (mcc == 5499 and a > p["convenience_max_cad"]) or (
+            bool(flags & REF_GIFT_CARD) and a >= p["gift_min_cad"]
+        )
         if rounded:
             rounded_events[c].append((t, ref))
         if single:
@@ -305,12 +324,19 @@ def oracle_pp24(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             recent = [e for e in loads[c] if in_window(e[0], t, width)]
             cards = {k for _, _, k in recent if k != 0}
             if len(recent) >= p["min_loads"] and len(cards) >= p["min_cards"]:
-                out.append(OracleRow(True, float(len(recent)),
-                                     frozenset((e[0], e[1]) for e in recent)))
+                out.append(
+                    OracleRow(True, float(len(recent)), frozenset((e[0], e[1]) for e in recent))
+                )
             else:
                 out.append(NOT_FIRED)
-        elif (tt == CARD_TO_CARD and card != 0 and cp != 0 and card != cp and loaded(card)
-              and not loaded(cp)):
+        elif (
+            tt == CARD_TO_CARD
+            and card != 0
+            and cp != 0
+            and card != cp
+            and loaded(card)
+            and not loaded(cp)
+        ):
             pushes[c].append((t, ref))
             recent = _within(pushes[c], t, width)
             if len(recent) >= p["min_c2c"]:
@@ -327,8 +353,11 @@ def oracle_pp24(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
 
 def is_vc_purchase(tt: int, mcc: int, flags: int) -> bool:
     dealer = bool(flags & REF_VC_DEALER)
-    return (tt == VC_BUY or (tt == PURCHASE and (dealer or mcc == 6051))
-            or (tt in (EMT_OUT, WIRE_OUT, EFT_OUT, TRANSFER_OUT) and dealer))
+    return (
+        tt == VC_BUY
+        or (tt == PURCHASE and (dealer or mcc == 6051))
+        or (tt in (EMT_OUT, WIRE_OUT, EFT_OUT, TRANSFER_OUT) and dealer)
+    )
 
 
 def oracle_pp25(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> list[OracleRow]:
@@ -340,7 +369,15 @@ def oracle_pp25(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     funded_events: dict[int, list[Event]] = defaultdict(list)
     out = []
     for c, ref, t, tt, a, mcc, cp, flags, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "amount", "mcc", "counterparty", "ref_flags",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "amount",
+        "mcc",
+        "counterparty",
+        "ref_flags",
         "attempted",
     ):
         if att:
@@ -382,7 +419,15 @@ def oracle_pp26(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     onward_events: dict[int, list[Event]] = defaultdict(list)
     out = []
     for c, ref, t, tt, a, mcc, cp, flags, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "amount", "mcc", "counterparty", "ref_flags",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "amount",
+        "mcc",
+        "counterparty",
+        "ref_flags",
         "attempted",
     ):
         if att:
@@ -423,7 +468,15 @@ def oracle_pp27(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     trips: dict[int, list[Event]] = defaultdict(list)
     out = []
     for c, ref, t, tt, a, mcc, cp, flags, att in _rows(
-        columns, "cust", "seq", "ts", "txn_type", "amount", "mcc", "counterparty", "ref_flags",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "txn_type",
+        "amount",
+        "mcc",
+        "counterparty",
+        "ref_flags",
         "attempted",
     ):
         row = NOT_FIRED
@@ -431,18 +484,29 @@ def oracle_pp27(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         if att:
             out.append(row)
             continue
-        if (tt in (EMT_IN, TRANSFER_IN, WIRE_IN) and cp != 0
-                and not flags & (REF_GAMING_OPERATOR | REF_INVESTMENT_PLATFORM)):
+        if (
+            tt in (EMT_IN, TRANSFER_IN, WIRE_IN)
+            and cp != 0
+            and not flags & (REF_GAMING_OPERATOR | REF_INVESTMENT_PLATFORM)
+        ):
             senders[c].append((t, cp))
-        kind = ("casino" if tt == CASINO_CASH_OUT
-                else "investment" if investment and tt in _TRANSFERS_IN else None)
+        kind = (
+            "casino"
+            if tt == CASINO_CASH_OUT
+            else "investment"
+            if investment and tt in _TRANSFERS_IN
+            else None
+        )
         if kind is not None:
             if _known(a):
                 completed = False
                 left = a
                 while left > 0:
-                    pending = [s for s in starts[c] if s["open"] and s["kind"] == kind
-                               and in_window(s["ts"], t, trip_w)]
+                    pending = [
+                        s
+                        for s in starts[c]
+                        if s["open"] and s["kind"] == kind and in_window(s["ts"], t, trip_w)
+                    ]
                     if not pending:
                         break
                     s = min(pending, key=lambda s: (s["ts"], s["ref"]))
@@ -462,14 +526,27 @@ def oracle_pp27(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
             out.append(row)
             continue
         payment_out = tt in _PAYMENTS_OUT
-        gambling = tt == CASINO_BUY_IN or (payment_out and (
-            mcc in (7801, 7995) or bool(flags & REF_GAMING_OPERATOR)))
+        gambling = tt == CASINO_BUY_IN or (
+            payment_out and (mcc in (7801, 7995) or bool(flags & REF_GAMING_OPERATOR))
+        )
         if _known(a) and a >= p["min_trip_cad"]:
-            start = ("casino" if tt == CASINO_BUY_IN
-                     else "investment" if payment_out and investment else None)
+            start = (
+                "casino"
+                if tt == CASINO_BUY_IN
+                else "investment"
+                if payment_out and investment
+                else None
+            )
             if start is not None:
-                starts[c].append({"ts": t, "ref": ref, "kind": start,
-                                  "left": p["return_share"] * a, "open": True})
+                starts[c].append(
+                    {
+                        "ts": t,
+                        "ref": ref,
+                        "kind": start,
+                        "left": p["return_share"] * a,
+                        "open": True,
+                    }
+                )
         if gambling:
             distinct = {s for ts_, s in senders[c] if in_window(ts_, t, fund_w)}
             if len(distinct) >= p["min_senders"]:
@@ -492,8 +569,16 @@ def oracle_pp28(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
     advances: dict[int, list[tuple[int, int, int, float]]] = defaultdict(list)
     out = []
     for c, ref, t, d, tt, a, acct, cp, att in _rows(
-        columns, "cust", "seq", "ts", "local_day", "txn_type", "amount", "account",
-        "counterparty", "attempted",
+        columns,
+        "cust",
+        "seq",
+        "ts",
+        "local_day",
+        "txn_type",
+        "amount",
+        "account",
+        "counterparty",
+        "attempted",
     ):
         if att:
             out.append(NOT_FIRED)
@@ -511,18 +596,21 @@ def oracle_pp28(columns: Mapping[str, np.ndarray], p: Mapping[str, float]) -> li
         if len(payers) >= p["min_payers"]:
             out.append(OracleRow(True, float(len(payers)), payers | {(t, ref)}))
             continue
-        total = sum(x for _, _, day, x in advances[c]
-                    if _known(x) and d - p["window_days"] + 1 <= day <= d)
+        total = sum(
+            x for _, _, day, x in advances[c] if _known(x) and d - p["window_days"] + 1 <= day <= d
+        )
         if _known(a) and total >= p["min_advance_cad"]:
-            out.append(OracleRow(True, total, _within(((e[0], e[1]) for e in advances[c]),
-                                                      t, width)))
+            out.append(
+                OracleRow(True, total, _within(((e[0], e[1]) for e in advances[c]), t, width))
+            )
         else:
             out.append(NOT_FIRED)
     return out
 
 
-RAILS_ORACLES: dict[str, Callable[[Mapping[str, np.ndarray], Mapping[str, float]],
-                                  list[OracleRow]]] = {
+RAILS_ORACLES: dict[
+    str, Callable[[Mapping[str, np.ndarray], Mapping[str, float]], list[OracleRow]]
+] = {
     "PP-14": oracle_pp14,
     "PP-15": oracle_pp15,
     "PP-20": oracle_pp20,
@@ -555,62 +643,137 @@ CARDS = (0, 601, 602, 603, 604)
 DEVICES = (0, *range(701, 713))  # more than the evidence slots, fewer than the table
 PEERS = (0, 401, 402)  # card-to-card peers that are not the customer's cards
 
-_ALL_FLAGS = (0, 0, REF_WHITE_LABEL_ATM, REF_GIFT_CARD, REF_VC_DEALER, REF_PAYMENT_SERVICE,
-              REF_GAMING_OPERATOR, REF_INVESTMENT_PLATFORM, REF_PAYMENT_SERVICE | REF_VC_DEALER,
-              REF_GAMING_OPERATOR | REF_INVESTMENT_PLATFORM)
+_ALL_FLAGS = (
+    0,
+    0,
+    REF_WHITE_LABEL_ATM,
+    REF_GIFT_CARD,
+    REF_VC_DEALER,
+    REF_PAYMENT_SERVICE,
+    REF_GAMING_OPERATOR,
+    REF_INVESTMENT_PLATFORM,
+    REF_PAYMENT_SERVICE | REF_VC_DEALER,
+    REF_GAMING_OPERATOR | REF_INVESTMENT_PLATFORM,
+)
 FLAGS: dict[str, tuple[int, ...]] = {
     "PP-14": (0, REF_WHITE_LABEL_ATM, REF_WHITE_LABEL_ATM),
     "PP-23": (0, 0, REF_GIFT_CARD),
     "PP-25": (0, REF_VC_DEALER),
-    "PP-26": (0, REF_PAYMENT_SERVICE, REF_PAYMENT_SERVICE, REF_VC_DEALER,
-              REF_PAYMENT_SERVICE | REF_VC_DEALER),
-    "PP-27": (0, REF_GAMING_OPERATOR, REF_INVESTMENT_PLATFORM,
-              REF_GAMING_OPERATOR | REF_INVESTMENT_PLATFORM),
+    "PP-26": (
+        0,
+        REF_PAYMENT_SERVICE,
+        REF_PAYMENT_SERVICE,
+        REF_VC_DEALER,
+        REF_PAYMENT_SERVICE | REF_VC_DEALER,
+    ),
+    "PP-27": (
+        0,
+        REF_GAMING_OPERATOR,
+        REF_INVESTMENT_PLATFORM,
+        REF_GAMING_OPERATOR | REF_INVESTMENT_PLATFORM,
+    ),
 }
 
 _CREDITS_3P = ("emt_in", "transfer_in", "wire_in")
 
-FOCUS.update({
-    "PP-14": Focus(types=("cash_withdrawal",), mccs=(6011,), channels=("atm",), dense_max=30),
-    "PP-15": Focus(types=("cash_deposit", "cash_deposit", "eft_in"), mccs=(-1,),
-                   patterns=((("cash_deposit",),), (("cash_deposit",),) * 4 + (("eft_in",),))),
-    "PP-20": Focus(types=("emt_out", "purchase", "bill_payment", "emt_in"), mccs=(-1, 5999),
-                   channels=("online", "mobile", "ecom")),
-    "PP-21": Focus(types=("cash_deposit", "emt_in", "transfer_out", "transfer_in", "emt_out",
-                          "cash_withdrawal"), mccs=(-1,), follow=True,
-                   patterns=((("cash_deposit", "emt_in"), ("transfer_out",), ("transfer_in",),
-                              ("emt_out", "cash_withdrawal")),
-                             (("transfer_out",), ("transfer_in",)),
-                             (("emt_in",), ("transfer_in",), ("transfer_out",),
-                              ("emt_out",)))),
-    "PP-23": Focus(types=("purchase",), mccs=(5411, 5499, 5947, 5999)),
-    "PP-24": Focus(types=("prepaid_load", "card_to_card"), mccs=(6540, -1),
-                   channels=("online", "mobile"),
-                   patterns=((("prepaid_load",), ("card_to_card",)),
-                             (("prepaid_load",), ("prepaid_load",), ("card_to_card",)),
-                             (("prepaid_load",),))),
-    "PP-25": Focus(types=("emt_in", "emt_in", "vc_buy", "purchase", "emt_out"),
-                   mccs=(6051, 5999, -1), channels=("online", "ecom"),
-                   patterns=((("emt_in",), ("emt_in",), ("vc_buy", "purchase")),
-                             (("emt_in",), ("emt_in",)) + (("vc_buy", "purchase"),) * 4,
-                             (("vc_buy", "purchase"),))),
-    "PP-26": Focus(types=("emt_in", "eft_out", "purchase", "vc_buy", "card_to_card"),
-                   mccs=(6051, 5999, -1), channels=("online", "ecom"),
-                   patterns=((("emt_in", "eft_out", "purchase"),) * 5
-                             + (("vc_buy", "card_to_card"),),
-                             (("emt_in", "eft_out", "purchase", "vc_buy", "card_to_card"),))),
-    "PP-27": Focus(types=("emt_in", "transfer_in", "casino_buy_in", "casino_cash_out",
-                          "purchase", "eft_out", "eft_in"), mccs=(7995, 7801, 5999, -1),
-                   follow=True,
-                   patterns=(((_CREDITS_3P), ("emt_in",), ("casino_buy_in", "purchase")),
-                             (_CREDITS_3P, ("emt_in",)) + (("casino_buy_in", "purchase"),) * 3,
-                             (("casino_buy_in",), ("casino_cash_out",)),
-                             (("eft_out",), ("eft_in",)))),
-    "PP-28": Focus(types=("eft_in", "transfer_in", "bill_payment", "cash_advance"), mccs=(-1,),
-                   patterns=((("eft_in", "transfer_in", "bill_payment"),
-                              ("eft_in", "transfer_in"), ("cash_advance",)),
-                             (("cash_advance",),))),
-})
+FOCUS.update(
+    {
+        "PP-14": Focus(types=("cash_withdrawal",), mccs=(6011,), channels=("atm",), dense_max=30),
+        "PP-15": Focus(
+            types=("cash_deposit", "cash_deposit", "eft_in"),
+            mccs=(-1,),
+            patterns=((("cash_deposit",),), (("cash_deposit",),) * 4 + (("eft_in",),)),
+        ),
+        "PP-20": Focus(
+            types=("emt_out", "purchase", "bill_payment", "emt_in"),
+            mccs=(-1, 5999),
+            channels=("online", "mobile", "ecom"),
+        ),
+        "PP-21": Focus(
+            types=(
+                "cash_deposit",
+                "emt_in",
+                "transfer_out",
+                "transfer_in",
+                "emt_out",
+                "cash_withdrawal",
+            ),
+            mccs=(-1,),
+            follow=True,
+            patterns=(
+                (
+                    ("cash_deposit", "emt_in"),
+                    ("transfer_out",),
+                    ("transfer_in",),
+                    ("emt_out", "cash_withdrawal"),
+                ),
+                (("transfer_out",), ("transfer_in",)),
+                (("emt_in",), ("transfer_in",), ("transfer_out",), ("emt_out",)),
+            ),
+        ),
+        "PP-23": Focus(types=("purchase",), mccs=(5411, 5499, 5947, 5999)),
+        "PP-24": Focus(
+            types=("prepaid_load", "card_to_card"),
+            mccs=(6540, -1),
+            channels=("online", "mobile"),
+            patterns=(
+                (("prepaid_load",), ("card_to_card",)),
+                (("prepaid_load",), ("prepaid_load",), ("card_to_card",)),
+                (("prepaid_load",),),
+            ),
+        ),
+        "PP-25": Focus(
+            types=("emt_in", "emt_in", "vc_buy", "purchase", "emt_out"),
+            mccs=(6051, 5999, -1),
+            channels=("online", "ecom"),
+            patterns=(
+                (("emt_in",), ("emt_in",), ("vc_buy", "purchase")),
+                (("emt_in",), ("emt_in",)) + (("vc_buy", "purchase"),) * 4,
+                (("vc_buy", "purchase"),),
+            ),
+        ),
+        "PP-26": Focus(
+            types=("emt_in", "eft_out", "purchase", "vc_buy", "card_to_card"),
+            mccs=(6051, 5999, -1),
+            channels=("online", "ecom"),
+            patterns=(
+                (("emt_in", "eft_out", "purchase"),) * 5 + (("vc_buy", "card_to_card"),),
+                (("emt_in", "eft_out", "purchase", "vc_buy", "card_to_card"),),
+            ),
+        ),
+        "PP-27": Focus(
+            types=(
+                "emt_in",
+                "transfer_in",
+                "casino_buy_in",
+                "casino_cash_out",
+                "purchase",
+                "eft_out",
+                "eft_in",
+            ),
+            mccs=(7995, 7801, 5999, -1),
+            follow=True,
+            patterns=(
+                ((_CREDITS_3P), ("emt_in",), ("casino_buy_in", "purchase")),
+                (_CREDITS_3P, ("emt_in",)) + (("casino_buy_in", "purchase"),) * 3,
+                (("casino_buy_in",), ("casino_cash_out",)),
+                (("eft_out",), ("eft_in",)),
+            ),
+        ),
+        "PP-28": Focus(
+            types=("eft_in", "transfer_in", "bill_payment", "cash_advance"),
+            mccs=(-1,),
+            patterns=(
+                (
+                    ("eft_in", "transfer_in", "bill_payment"),
+                    ("eft_in", "transfer_in"),
+                    ("cash_advance",),
+                ),
+                (("cash_advance",),),
+            ),
+        ),
+    }
+)
 
 _T = TXN_CODE
 _TRANSFERS = (_T["transfer_out"], _T["transfer_in"])
@@ -625,8 +788,9 @@ def _choice(draw: st.DrawFn, values: Sequence[Any]) -> st.SearchStrategy:
 
 
 @st.composite
-def rails_batches(draw: st.DrawFn, focus: str, dense: bool = False,
-                  max_per_customer: int = 15) -> dict[str, np.ndarray]:
+def rails_batches(
+    draw: st.DrawFn, focus: str, dense: bool = False, max_per_customer: int = 15
+) -> dict[str, np.ndarray]:
     """A :func:`tests.strategies.batches` batch with this group's columns filled in."""
     cols = draw(batches(focus=focus, dense=dense, max_per_customer=max_per_customer))
     n = len(cols["cust"])
@@ -690,8 +854,7 @@ def draw_oracle_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict]:
 def draw_chunk_case(spec_id: str, data: st.DataObject) -> tuple[dict, dict, list[int]]:
     spec = registry.get(spec_id)
     dense = data.draw(st.booleans(), label="dense")
-    columns = data.draw(rails_batches(spec_id, dense=dense, max_per_customer=40),
-                        label="columns")
+    columns = data.draw(rails_batches(spec_id, dense=dense, max_per_customer=40), label="columns")
     params = data.draw(params_for(spec), label="params")
     bounds = data.draw(chunk_bounds(len(columns["cust"])), label="chunk bounds")
     return columns, params, bounds
@@ -718,21 +881,29 @@ def _row(ts: int, kind: str, amount: float = 100.0, **kw) -> dict:
 
 
 def _wl(ts: int, white_label: bool = True) -> dict:
-    return _row(ts, "cash_withdrawal", channel=_CH["atm"],
-                ref_flags=REF_WHITE_LABEL_ATM if white_label else 0)
+    return _row(
+        ts,
+        "cash_withdrawal",
+        channel=_CH["atm"],
+        ref_flags=REF_WHITE_LABEL_ATM if white_label else 0,
+    )
 
 
 def _chain(day: float, amount: float = 600.0) -> list[dict]:
-    return [_row(_at(day, 9.0), "emt_in", amount, account=501, counterparty=401),
-            _row(_at(day, 10.0), "transfer_out", amount, account=501),
-            _row(_at(day, 10.0), "transfer_in", amount, account=502),
-            _row(_at(day, 11.0), "emt_out", amount, account=502, counterparty=402)]
+    return [
+        _row(_at(day, 9.0), "emt_in", amount, account=501, counterparty=401),
+        _row(_at(day, 10.0), "transfer_out", amount, account=501),
+        _row(_at(day, 10.0), "transfer_in", amount, account=502),
+        _row(_at(day, 11.0), "emt_out", amount, account=502, counterparty=402),
+    ]
 
 
 def _bet_after_emts(day: float, k: int) -> list[dict]:
-    return [_row(_at(day, 8.0), "emt_in", 200.0, counterparty=1000 + 2 * k),
-            _row(_at(day, 9.0), "emt_in", 200.0, counterparty=1001 + 2 * k),
-            _row(_at(day, 10.0), "purchase", 300.0, mcc=7995)]
+    return [
+        _row(_at(day, 8.0), "emt_in", 200.0, counterparty=1000 + 2 * k),
+        _row(_at(day, 9.0), "emt_in", 200.0, counterparty=1001 + 2 * k),
+        _row(_at(day, 10.0), "purchase", 300.0, mcc=7995),
+    ]
 
 
 # Each scenario: many more relevant events than the kernel's rings hold.
@@ -740,19 +911,19 @@ SATURATION = {
     "PP-14": [
         lambda: [_wl(_at(i / 6)) for i in range(120)],
         # 200 bank-ATM withdrawals, then six white-label ones: the share is tiny, the count not.
-        lambda: [_wl(_at(i / 10), False) for i in range(200)] + [_wl(_at(21 + k))
-                                                                  for k in range(6)],
+        lambda: [_wl(_at(i / 10), False) for i in range(200)]
+        + [_wl(_at(21 + k)) for k in range(6)],
     ],
     "PP-15": [
         lambda: [_row(_at(i / 4), "cash_deposit", 60.0) for i in range(120)],
     ],
     "PP-20": [
-        lambda: [_row(_at(i / 6), "emt_out", channel=_CH["mobile"], device=1000 + i)
-                 for i in range(120)],
+        lambda: [
+            _row(_at(i / 6), "emt_out", channel=_CH["mobile"], device=1000 + i) for i in range(120)
+        ],
         # One device used 150 times, then two new ones.
-        lambda: [_row(_at(i / 8), "emt_out", channel=_CH["mobile"], device=701)
-                 for i in range(150)] + [_row(_at(20 + k), "emt_out", channel=_CH["online"],
-                                              device=702 + k) for k in range(2)],
+        lambda: [_row(_at(i / 8), "emt_out", channel=_CH["mobile"], device=701) for i in range(150)]
+        + [_row(_at(20 + k), "emt_out", channel=_CH["online"], device=702 + k) for k in range(2)],
     ],
     "PP-21": [
         lambda: [r for i in range(40) for r in _chain(i / 2)],
@@ -763,58 +934,89 @@ SATURATION = {
     "PP-23": [
         lambda: [_row(_at(i / 6), "purchase", 100.0, mcc=5411) for i in range(120)],
         # 100 gift-card purchases, then three rounded grocery ones.
-        lambda: [_row(_at(i / 6), "purchase", 250.0, mcc=5999, ref_flags=REF_GIFT_CARD)
-                 for i in range(100)] + [_row(_at(20 + k), "purchase", 200.0, mcc=5411)
-                                         for k in range(3)],
+        lambda: [
+            _row(_at(i / 6), "purchase", 250.0, mcc=5999, ref_flags=REF_GIFT_CARD)
+            for i in range(100)
+        ]
+        + [_row(_at(20 + k), "purchase", 200.0, mcc=5411) for k in range(3)],
     ],
     "PP-24": [
         lambda: [_row(_at(i / 6), "prepaid_load", card=601 + i % 2) for i in range(120)],
         # Loads to one card many times, then one load to a second card.
         lambda: [_row(_at(i / 8), "prepaid_load", card=601) for i in range(100)]
         + [_row(_at(20), "prepaid_load", card=602)],
-        lambda: [r for i in range(60) for r in (
-            _row(_at(i / 3), "prepaid_load", card=601),
-            _row(_at(i / 3, 13.0), "card_to_card", card=601, counterparty=999))],
+        lambda: [
+            r
+            for i in range(60)
+            for r in (
+                _row(_at(i / 3), "prepaid_load", card=601),
+                _row(_at(i / 3, 13.0), "card_to_card", card=601, counterparty=999),
+            )
+        ],
     ],
     "PP-25": [
         lambda: [_row(_at(i / 6), "vc_buy", 12.0) for i in range(120)],
         # 100 EMTs from distinct senders then purchases: the sender table saturates.
-        lambda: [r for i in range(40) for r in (
-            _row(_at(i / 2), "emt_in", 50.0, counterparty=1000 + 3 * i),
-            _row(_at(i / 2, 12.5), "emt_in", 50.0, counterparty=1001 + 3 * i),
-            _row(_at(i / 2, 13.0), "vc_buy", 500.0))],
+        lambda: [
+            r
+            for i in range(40)
+            for r in (
+                _row(_at(i / 2), "emt_in", 50.0, counterparty=1000 + 3 * i),
+                _row(_at(i / 2, 12.5), "emt_in", 50.0, counterparty=1001 + 3 * i),
+                _row(_at(i / 2, 13.0), "vc_buy", 500.0),
+            )
+        ],
     ],
     "PP-26": [
-        lambda: [_row(_at(i / 6), "emt_in", 20.0, ref_flags=REF_PAYMENT_SERVICE)
-                 for i in range(120)] + [_row(_at(20.5), "vc_buy", 300.0)],
+        lambda: [
+            _row(_at(i / 6), "emt_in", 20.0, ref_flags=REF_PAYMENT_SERVICE) for i in range(120)
+        ]
+        + [_row(_at(20.5), "vc_buy", 300.0)],
         lambda: [_row(_at(i / 6), "vc_buy", 300.0) for i in range(100)]
-        + [_row(_at(17 + k / 4), "emt_in", 20.0, ref_flags=REF_PAYMENT_SERVICE)
-           for k in range(10)],
+        + [_row(_at(17 + k / 4), "emt_in", 20.0, ref_flags=REF_PAYMENT_SERVICE) for k in range(10)],
     ],
     "PP-27": [
         lambda: [r for i in range(40) for r in _bet_after_emts(i / 2, i)],
-        lambda: [r for i in range(60) for r in (
-            _row(_at(i / 3), "casino_buy_in", 2000.0),
-            _row(_at(i / 3, 14.0), "casino_cash_out", 1900.0))],
-        lambda: [r for i in range(60) for r in (
-            _row(_at(i / 3), "eft_out", 2000.0, ref_flags=REF_INVESTMENT_PLATFORM),
-            _row(_at(i / 3, 14.0), "eft_in", 1900.0, ref_flags=REF_INVESTMENT_PLATFORM))],
+        lambda: [
+            r
+            for i in range(60)
+            for r in (
+                _row(_at(i / 3), "casino_buy_in", 2000.0),
+                _row(_at(i / 3, 14.0), "casino_cash_out", 1900.0),
+            )
+        ],
+        lambda: [
+            r
+            for i in range(60)
+            for r in (
+                _row(_at(i / 3), "eft_out", 2000.0, ref_flags=REF_INVESTMENT_PLATFORM),
+                _row(_at(i / 3, 14.0), "eft_in", 1900.0, ref_flags=REF_INVESTMENT_PLATFORM),
+            )
+        ],
     ],
     "PP-28": [
         lambda: [_row(_at(i / 6), "cash_advance", 40.0) for i in range(120)],
-        lambda: [_row(_at(i / 8), "eft_in", 300.0, account=501, counterparty=1000 + i)
-                 for i in range(100)] + [_row(_at(13), "cash_advance", 300.0, account=501)],
+        lambda: [
+            _row(_at(i / 8), "eft_in", 300.0, account=501, counterparty=1000 + i)
+            for i in range(100)
+        ]
+        + [_row(_at(13), "cash_advance", 300.0, account=501)],
     ],
 }
 
 
 @pytest.mark.parametrize(
-    ("spec_id", "k"), [(i, k) for i in IDS for k in range(len(SATURATION[i]))],
+    ("spec_id", "k"),
+    [(i, k) for i in IDS for k in range(len(SATURATION[i]))],
     ids=[f"{i}-{k}" for i in IDS for k in range(len(SATURATION[i]))],
 )
 def test_saturation_never_hides_a_threshold(spec_id: str, k: int) -> None:
-    assert_saturation_fires(registry.get(spec_id), columns_from_rows(SATURATION[spec_id][k]()),
-                            RAILS_ORACLES[spec_id], f"{spec_id} scenario {k}")
+    assert_saturation_fires(
+        registry.get(spec_id),
+        columns_from_rows(SATURATION[spec_id][k]()),
+        RAILS_ORACLES[spec_id],
+        f"{spec_id} scenario {k}",
+    )
 
 
 # --------------------------------------------------------------------------- edge cases
@@ -822,125 +1024,355 @@ def test_saturation_never_hides_a_threshold(spec_id: str, k: int) -> None:
 # fired rows and is also checked against the oracle.
 
 EDGE_CASES = [
-    ("PP-14", "attempted white-label withdrawals are ignored",
-     [{**_wl(_at(k)), "attempted": 1} for k in range(6)], None, {}, [0] * 6),
-    ("PP-14", "a withdrawal exactly window_days old is outside the window",
-     [_wl(_at(0))] + [_wl(_at(30 + k / 10)) for k in range(5)], None,
-     {"share_min_white_label": 32}, [0] * 6),
-    ("PP-14", "a share exactly min_share fires",
-     [_wl(_at(0), False), _wl(_at(1), False), _wl(_at(2), False), _wl(_at(3)), _wl(_at(4)),
-      _wl(_at(5))], None, {}, [0, 0, 0, 0, 0, 1]),
-    ("PP-15", "cash exactly min_cash_cad does not fire, one cent more does",
-     [_row(_at(0), "cash_deposit", 2500.0), _row(_at(1), "cash_deposit", 2500.0),
-      _row(_at(2), "cash_deposit", 0.25)], None, {}, [0, 0, 1]),
-    ("PP-15", "an eft_in in the window suppresses the absolute rule",
-     [_row(_at(0), "eft_in", 10.0), _row(_at(1), "cash_deposit", 6000.0),
-      _row(_at(90, 12.5), "cash_deposit", 10.0)], None, {}, [0, 0, 1]),
-    ("PP-15", "cash above three months of declared income fires despite payroll",
-     [_row(_at(0), "eft_in", 3000.0), _row(_at(1), "cash_deposit", 3000.0),
-      _row(_at(2), "cash_deposit", 0.25)],
-     {"declared_income": [12000.0]}, {}, [0, 0, 1]),
-    ("PP-15", "NaN amounts are skipped",
-     [_row(_at(k), "cash_deposit", float("nan")) for k in range(3)], {"declared_income": [1.0]},
-     {}, [0, 0, 0]),
-    ("PP-20", "branch and ATM rows carry no device",
-     [_row(_at(k), "cash_withdrawal", channel=_CH["atm"], device=701 + k) for k in range(3)]
-     + [_row(_at(4), "emt_out", channel=_CH["ecom"], device=710)], None, {}, [0, 0, 0, 0]),
-    ("PP-20", "the same device twice counts once",
-     [_row(_at(k), "emt_out", channel=_CH["online"], device=d)
-      for k, d in enumerate((701, 702, 701, 703))], None, {}, [0, 0, 0, 1]),
-    ("PP-21", "legs on the same account are not an own transfer",
-     [_row(_at(k, 10.0), kind, 500.0, account=501)
-      for k in range(3) for kind in ("transfer_out", "transfer_in")], None,
-     {"min_transfers": 1}, [0] * 6),
-    ("PP-21", "legs pair in either order, within pair_hours",
-     [_row(_at(0, 10.0), "transfer_in", 500.0, account=502),
-      _row(_at(0, 11.0), "transfer_out", 500.0, account=501),
-      _row(_at(1, 10.0), "transfer_out", 300.0, account=501),
-      _row(_at(2, 10.0), "transfer_in", 300.0, account=502)], None,
-     {"min_transfers": 1}, [0, 1, 0, 0]),
-    ("PP-21", "a drain below drain_share does not complete the chain",
-     _chain(0)[:3] + [_row(_at(0, 11.0), "emt_out", 479.0, account=502),
-                      _row(_at(0, 12.0), "cash_withdrawal", 1.0, account=502)], None,
-     {"min_chains": 1}, [0, 0, 0, 0, 1]),
-    ("PP-21", "no personal credit before the transfer, no chain",
-     _chain(0)[1:], None, {"min_chains": 1}, [0, 0, 0]),
-    ("PP-21", "ten own transfers: evidence holds the newest eight",
-     [r for k in range(10) for r in _chain(k)[1:3]], None, {}, [0, 0] * 4 + [0, 1] * 6),
-    ("PP-23", "rounded means a multiple of round_unit_cad from rounded_min_cad",
-     [_row(_at(0), "purchase", 75.0, mcc=5411), _row(_at(1), "purchase", 110.0, mcc=5411),
-      _row(_at(2), "purchase", 125.0, mcc=5411), _row(_at(3), "purchase", 100.0, mcc=5947),
-      _row(_at(4), "purchase", 150.0, mcc=5411)], None, {"min_rounded": 3}, [0, 0, 0, 0, 1]),
-    ("PP-23", "a convenience purchase of exactly the cap does not fire",
-     [_row(_at(0), "purchase", 300.0, mcc=5499), _row(_at(1), "purchase", 300.25, mcc=5499)],
-     None, {}, [0, 1]),
-    ("PP-23", "a gift-card purchase of exactly gift_min_cad fires",
-     [_row(_at(0), "purchase", 199.75, ref_flags=REF_GIFT_CARD),
-      _row(_at(1), "purchase", 200.0, ref_flags=REF_GIFT_CARD)], None, {}, [0, 1]),
-    ("PP-24", "a push into a card loaded in the window does not qualify",
-     [_row(_at(0), "prepaid_load", card=601), _row(_at(1), "prepaid_load", card=602),
-      _row(_at(2), "card_to_card", card=601, counterparty=602),
-      _row(_at(33), "prepaid_load", card=601),
-      _row(_at(34), "card_to_card", card=601, counterparty=602)], None, {"min_c2c": 1},
-     [0, 0, 0, 0, 1]),
-    ("PP-24", "a push from a card never loaded does not qualify",
-     [_row(_at(0), "card_to_card", card=601, counterparty=602)], None, {"min_c2c": 1}, [0]),
-    ("PP-25", "EMT senders exactly fund_hours before do not fund",
-     [_row(_at(0), "emt_in", counterparty=401), _row(_at(0, 13.0), "emt_in", counterparty=402),
-      _row(_at(1), "vc_buy", 300.0), _row(_at(1, 12.5), "vc_buy", 300.0)], None,
-     {"min_funded": 1}, [0, 0, 0, 0]),
-    ("PP-25", "a purchase at MCC 6051 or a transfer to a dealer is a VC purchase",
-     [_row(_at(0), "purchase", 12.0, mcc=6051),
-      _row(_at(1), "emt_out", 24.0, ref_flags=REF_VC_DEALER),
-      _row(_at(2), "emt_out", 3.0), _row(_at(3), "purchase", 3.0, ref_flags=REF_VC_DEALER)],
-     None, {}, [0, 0, 0, 1]),
-    ("PP-26", "processor amounts must be under under_cad",
-     [_row(_at(k / 2), "emt_in", 100.0, ref_flags=REF_PAYMENT_SERVICE) for k in range(10)]
-     + [_row(_at(6), "vc_buy", 50.0)], None, {}, [0] * 11),
-    ("PP-26", "a card-to-card payment needs a peer",
-     [_row(_at(k / 2), "emt_in", 99.75, ref_flags=REF_PAYMENT_SERVICE) for k in range(10)]
-     + [_row(_at(6), "card_to_card", 50.0), _row(_at(7), "card_to_card", 50.0,
-                                                   counterparty=401)], None, {},
-     [0] * 11 + [1]),
-    ("PP-27", "ten funded bets: evidence holds the newest eight",
-     [r for k in range(10) for r in _bet_after_emts(k, k)], None, {},
-     [0, 0, 0] * 2 + [0, 0, 1] * 8),
-    ("PP-27", "winnings and payroll are not third-party funding",
-     [_row(_at(0, 8.0), "emt_in", counterparty=401, ref_flags=REF_GAMING_OPERATOR),
-      _row(_at(0, 9.0), "eft_in", counterparty=402),
-      _row(_at(0, 10.0), "emt_in", counterparty=403),
-      _row(_at(0, 11.0), "purchase", 50.0, mcc=7995)], None, {"min_funded": 1}, [0, 0, 0, 0]),
-    ("PP-27", "a cash-out of exactly return_share completes the round trip",
-     [_row(_at(0), "casino_buy_in", 1000.0), _row(_at(1), "casino_cash_out", 799.75),
-      _row(_at(2), "casino_buy_in", 1000.0, cust=1),
-      _row(_at(3), "casino_cash_out", 800.0, cust=1)], None, {}, [0, 0, 0, 1]),
-    ("PP-27", "a cash-out after trip_days does not return a buy-in",
-     [_row(_at(0), "casino_buy_in", 1000.0), _row(_at(14), "casino_cash_out", 1000.0)], None,
-     {}, [0, 0]),
-    ("PP-27", "investment returns only match investment deposits",
-     [_row(_at(0), "casino_buy_in", 1000.0),
-      _row(_at(1), "eft_in", 1000.0, ref_flags=REF_INVESTMENT_PLATFORM),
-      _row(_at(2), "transfer_out", 1000.0, ref_flags=REF_INVESTMENT_PLATFORM),
-      _row(_at(3), "transfer_in", 900.0, ref_flags=REF_INVESTMENT_PLATFORM)], None, {},
-     [0, 0, 0, 1]),
-    ("PP-28", "payers on another account do not count",
-     [_row(_at(0), "eft_in", account=501, counterparty=401),
-      _row(_at(1), "eft_in", account=502, counterparty=402),
-      _row(_at(2), "cash_advance", 100.0, account=501)], None, {}, [0, 0, 0]),
-    ("PP-28", "a payment exactly pay_days before does not count",
-     [_row(_at(0), "bill_payment", account=501, counterparty=401),
-      _row(_at(6), "transfer_in", account=501, counterparty=402),
-      _row(_at(7), "cash_advance", 100.0, account=501),
-      _row(_at(7, 12.5), "eft_in", account=501, counterparty=401),
-      _row(_at(7, 13.0), "cash_advance", 100.0, account=501)], None, {}, [0, 0, 0, 0, 1]),
-    ("PP-28", "advances of exactly min_advance_cad fire",
-     [_row(_at(0), "cash_advance", 1000.0), _row(_at(29), "cash_advance", 1000.0),
-      _row(_at(30), "cash_advance", float("nan"))], None, {}, [0, 1, 0]),
+    (
+        "PP-14",
+        "attempted white-label withdrawals are ignored",
+        [{**_wl(_at(k)), "attempted": 1} for k in range(6)],
+        None,
+        {},
+        [0] * 6,
+    ),
+    (
+        "PP-14",
+        "a withdrawal exactly window_days old is outside the window",
+        [_wl(_at(0))] + [_wl(_at(30 + k / 10)) for k in range(5)],
+        None,
+        {"share_min_white_label": 32},
+        [0] * 6,
+    ),
+    (
+        "PP-14",
+        "a share exactly min_share fires",
+        [
+            _wl(_at(0), False),
+            _wl(_at(1), False),
+            _wl(_at(2), False),
+            _wl(_at(3)),
+            _wl(_at(4)),
+            _wl(_at(5)),
+        ],
+        None,
+        {},
+        [0, 0, 0, 0, 0, 1],
+    ),
+    (
+        "PP-15",
+        "cash exactly min_cash_cad does not fire, one cent more does",
+        [
+            _row(_at(0), "cash_deposit", 2500.0),
+            _row(_at(1), "cash_deposit", 2500.0),
+            _row(_at(2), "cash_deposit", 0.25),
+        ],
+        None,
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-15",
+        "an eft_in in the window suppresses the absolute rule",
+        [
+            _row(_at(0), "eft_in", 10.0),
+            _row(_at(1), "cash_deposit", 6000.0),
+            _row(_at(90, 12.5), "cash_deposit", 10.0),
+        ],
+        None,
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-15",
+        "cash above three months of declared income fires despite payroll",
+        [
+            _row(_at(0), "eft_in", 3000.0),
+            _row(_at(1), "cash_deposit", 3000.0),
+            _row(_at(2), "cash_deposit", 0.25),
+        ],
+        {"declared_income": [12000.0]},
+        {},
+        [0, 0, 1],
+    ),
+    (
+        "PP-15",
+        "NaN amounts are skipped",
+        [_row(_at(k), "cash_deposit", float("nan")) for k in range(3)],
+        {"declared_income": [1.0]},
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-20",
+        "branch and ATM rows carry no device",
+        [_row(_at(k), "cash_withdrawal", channel=_CH["atm"], device=701 + k) for k in range(3)]
+        + [_row(_at(4), "emt_out", channel=_CH["ecom"], device=710)],
+        None,
+        {},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-20",
+        "the same device twice counts once",
+        [
+            _row(_at(k), "emt_out", channel=_CH["online"], device=d)
+            for k, d in enumerate((701, 702, 701, 703))
+        ],
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-21",
+        "legs on the same account are not an own transfer",
+        [
+            _row(_at(k, 10.0), kind, 500.0, account=501)
+            for k in range(3)
+            for kind in ("transfer_out", "transfer_in")
+        ],
+        None,
+        {"min_transfers": 1},
+        [0] * 6,
+    ),
+    (
+        "PP-21",
+        "legs pair in either order, within pair_hours",
+        [
+            _row(_at(0, 10.0), "transfer_in", 500.0, account=502),
+            _row(_at(0, 11.0), "transfer_out", 500.0, account=501),
+            _row(_at(1, 10.0), "transfer_out", 300.0, account=501),
+            _row(_at(2, 10.0), "transfer_in", 300.0, account=502),
+        ],
+        None,
+        {"min_transfers": 1},
+        [0, 1, 0, 0],
+    ),
+    (
+        "PP-21",
+        "a drain below drain_share does not complete the chain",
+        _chain(0)[:3]
+        + [
+            _row(_at(0, 11.0), "emt_out", 479.0, account=502),
+            _row(_at(0, 12.0), "cash_withdrawal", 1.0, account=502),
+        ],
+        None,
+        {"min_chains": 1},
+        [0, 0, 0, 0, 1],
+    ),
+    (
+        "PP-21",
+        "no personal credit before the transfer, no chain",
+        _chain(0)[1:],
+        None,
+        {"min_chains": 1},
+        [0, 0, 0],
+    ),
+    (
+        "PP-21",
+        "ten own transfers: evidence holds the newest eight",
+        [r for k in range(10) for r in _chain(k)[1:3]],
+        None,
+        {},
+        [0, 0] * 4 + [0, 1] * 6,
+    ),
+    (
+        "PP-23",
+        "rounded means a multiple of round_unit_cad from rounded_min_cad",
+        [
+            _row(_at(0), "purchase", 75.0, mcc=5411),
+            _row(_at(1), "purchase", 110.0, mcc=5411),
+            _row(_at(2), "purchase", 125.0, mcc=5411),
+            _row(_at(3), "purchase", 100.0, mcc=5947),
+            _row(_at(4), "purchase", 150.0, mcc=5411),
+        ],
+        None,
+        {"min_rounded": 3},
+        [0, 0, 0, 0, 1],
+    ),
+    (
+        "PP-23",
+        "a convenience purchase of exactly the cap does not fire",
+        [_row(_at(0), "purchase", 300.0, mcc=5499), _row(_at(1), "purchase", 300.25, mcc=5499)],
+        None,
+        {},
+        [0, 1],
+    ),
+    (
+        "PP-23",
+        "a gift-card purchase of exactly gift_min_cad fires",
+        [
+            _row(_at(0), "purchase", 199.75, ref_flags=REF_GIFT_CARD),
+            _row(_at(1), "purchase", 200.0, ref_flags=REF_GIFT_CARD),
+        ],
+        None,
+        {},
+        [0, 1],
+    ),
+    (
+        "PP-24",
+        "a push into a card loaded in the window does not qualify",
+        [
+            _row(_at(0), "prepaid_load", card=601),
+            _row(_at(1), "prepaid_load", card=602),
+            _row(_at(2), "card_to_card", card=601, counterparty=602),
+            _row(_at(33), "prepaid_load", card=601),
+            _row(_at(34), "card_to_card", card=601, counterparty=602),
+        ],
+        None,
+        {"min_c2c": 1},
+        [0, 0, 0, 0, 1],
+    ),
+    (
+        "PP-24",
+        "a push from a card never loaded does not qualify",
+        [_row(_at(0), "card_to_card", card=601, counterparty=602)],
+        None,
+        {"min_c2c": 1},
+        [0],
+    ),
+    (
+        "PP-25",
+        "EMT senders exactly fund_hours before do not fund",
+        [
+            _row(_at(0), "emt_in", counterparty=401),
+            _row(_at(0, 13.0), "emt_in", counterparty=402),
+            _row(_at(1), "vc_buy", 300.0),
+            _row(_at(1, 12.5), "vc_buy", 300.0),
+        ],
+        None,
+        {"min_funded": 1},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-25",
+        "a purchase at MCC 6051 or a transfer to a dealer is a VC purchase",
+        [
+            _row(_at(0), "purchase", 12.0, mcc=6051),
+            _row(_at(1), "emt_out", 24.0, ref_flags=REF_VC_DEALER),
+            _row(_at(2), "emt_out", 3.0),
+            _row(_at(3), "purchase", 3.0, ref_flags=REF_VC_DEALER),
+        ],
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-26",
+        "processor amounts must be under under_cad",
+        [_row(_at(k / 2), "emt_in", 100.0, ref_flags=REF_PAYMENT_SERVICE) for k in range(10)]
+        + [_row(_at(6), "vc_buy", 50.0)],
+        None,
+        {},
+        [0] * 11,
+    ),
+    (
+        "PP-26",
+        "a card-to-card payment needs a peer",
+        [_row(_at(k / 2), "emt_in", 99.75, ref_flags=REF_PAYMENT_SERVICE) for k in range(10)]
+        + [
+            _row(_at(6), "card_to_card", 50.0),
+            _row(_at(7), "card_to_card", 50.0, counterparty=401),
+        ],
+        None,
+        {},
+        [0] * 11 + [1],
+    ),
+    (
+        "PP-27",
+        "ten funded bets: evidence holds the newest eight",
+        [r for k in range(10) for r in _bet_after_emts(k, k)],
+        None,
+        {},
+        [0, 0, 0] * 2 + [0, 0, 1] * 8,
+    ),
+    (
+        "PP-27",
+        "winnings and payroll are not third-party funding",
+        [
+            _row(_at(0, 8.0), "emt_in", counterparty=401, ref_flags=REF_GAMING_OPERATOR),
+            _row(_at(0, 9.0), "eft_in", counterparty=402),
+            _row(_at(0, 10.0), "emt_in", counterparty=403),
+            _row(_at(0, 11.0), "purchase", 50.0, mcc=7995),
+        ],
+        None,
+        {"min_funded": 1},
+        [0, 0, 0, 0],
+    ),
+    (
+        "PP-27",
+        "a cash-out of exactly return_share completes the round trip",
+        [
+            _row(_at(0), "casino_buy_in", 1000.0),
+            _row(_at(1), "casino_cash_out", 799.75),
+            _row(_at(2), "casino_buy_in", 1000.0, cust=1),
+            _row(_at(3), "casino_cash_out", 800.0, cust=1),
+        ],
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-27",
+        "a cash-out after trip_days does not return a buy-in",
+        [_row(_at(0), "casino_buy_in", 1000.0), _row(_at(14), "casino_cash_out", 1000.0)],
+        None,
+        {},
+        [0, 0],
+    ),
+    (
+        "PP-27",
+        "investment returns only match investment deposits",
+        [
+            _row(_at(0), "casino_buy_in", 1000.0),
+            _row(_at(1), "eft_in", 1000.0, ref_flags=REF_INVESTMENT_PLATFORM),
+            _row(_at(2), "transfer_out", 1000.0, ref_flags=REF_INVESTMENT_PLATFORM),
+            _row(_at(3), "transfer_in", 900.0, ref_flags=REF_INVESTMENT_PLATFORM),
+        ],
+        None,
+        {},
+        [0, 0, 0, 1],
+    ),
+    (
+        "PP-28",
+        "payers on another account do not count",
+        [
+            _row(_at(0), "eft_in", account=501, counterparty=401),
+            _row(_at(1), "eft_in", account=502, counterparty=402),
+            _row(_at(2), "cash_advance", 100.0, account=501),
+        ],
+        None,
+        {},
+        [0, 0, 0],
+    ),
+    (
+        "PP-28",
+        "a payment exactly pay_days before does not count",
+        [
+            _row(_at(0), "bill_payment", account=501, counterparty=401),
+            _row(_at(6), "transfer_in", account=501, counterparty=402),
+            _row(_at(7), "cash_advance", 100.0, account=501),
+            _row(_at(7, 12.5), "eft_in", account=501, counterparty=401),
+            _row(_at(7, 13.0), "cash_advance", 100.0, account=501),
+        ],
+        None,
+        {},
+        [0, 0, 0, 0, 1],
+    ),
+    (
+        "PP-28",
+        "advances of exactly min_advance_cad fire",
+        [
+            _row(_at(0), "cash_advance", 1000.0),
+            _row(_at(29), "cash_advance", 1000.0),
+            _row(_at(30), "cash_advance", float("nan")),
+        ],
+        None,
+        {},
+        [0, 1, 0],
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("spec_id", "name", "rows", "profiles", "overrides", "expected"), EDGE_CASES,
+    ("spec_id", "name", "rows", "profiles", "overrides", "expected"),
+    EDGE_CASES,
     ids=[f"{c[0]}-{c[1]}" for c in EDGE_CASES],
 )
 def test_edge_case(spec_id, name, rows, profiles, overrides, expected) -> None:
