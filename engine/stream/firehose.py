@@ -249,10 +249,7 @@ class Firehose:
             # The stage that updates state raised: retrying would apply rows twice, so the
             # batch's transactions are set aside whole (its profiles were applied).
             bad = {(m.topic, m.offset) for m in transactions}
-            reason = (
-                f"detection over this message's batch raised {type(exc).__name__}; the "
-                "batch was set aside (its effect on state may be partial)"
-            )
+            reason = _batch_set_aside(exc)
         dead = [
             dead_letter(m, reason, "handler_error")
             for m in (*profiles, *transactions)
@@ -266,11 +263,7 @@ class Firehose:
                 result = self.detector.process(state, keep_p, keep_t)
             except Exception as again:  # noqa: BLE001 - a second failure, in the stateful stage
                 self.metrics.handler_errors.labels("firehose").inc()
-                why = (
-                    f"detection over this message's batch raised {type(again).__name__}; the "
-                    "batch was set aside (its effect on state may be partial)"
-                )
-                dead += [dead_letter(m, why, "handler_error") for m in keep_t]
+                dead += [dead_letter(m, _batch_set_aside(again), "handler_error") for m in keep_t]
         for ms in (profiles, transactions):  # the set-aside messages count as handled
             if ms:
                 state.offsets[ms[-1].topic] = max(
@@ -494,6 +487,14 @@ class _Listener(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned):
         async with self.firehose.lock:
             await self.firehose.assign({tp.partition for tp in assigned})
+
+
+def _batch_set_aside(exc: Exception) -> str:
+    """The reason given when the stage that updates state raised on a batch."""
+    return (
+        f"detection over this message's batch raised {type(exc).__name__}; the "
+        "batch was set aside (its effect on state may be partial)"
+    )
 
 
 def encode_alert(alert: Alert) -> bytes:
