@@ -256,7 +256,9 @@ class PartitionState:
         data = buffer.getvalue()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as handle:
+        # 0600: a checkpoint holds per-customer state; fchmod also covers a stale .tmp
+        with open(tmp, "wb", opener=lambda p, flags: os.open(p, flags, 0o600)) as handle:
+            os.fchmod(handle.fileno(), 0o600)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
