@@ -152,6 +152,22 @@ class Settings:
     # HMAC key of the packages on `disclosures` (engine/cases/disclosure/seal.py): readers
     # show only packages the engine sealed with it. Required with the analyst view on.
     package_key: Secret = Secret("")
+    # --- analyst sessions and pseudonyms (issue #15 items 3 and 6; docs/SECURITY.md) ---
+    # Per-analyst logins: ``name:scrypt$n$r$p$salt$hash`` entries from `protect
+    # analyst-hash` (env PROTECT_ANALYSTS: comma-separated). Any entry turns the view on.
+    analysts: tuple[Secret, ...] = ()
+    # Server-side sessions end after this long without a request, and this long after login.
+    session_idle_s: float = 1800.0
+    session_max_s: float = 43_200.0
+    # Session cookies are `Secure` (sent over HTTPS only). Off only for a plain-http view on
+    # localhost (tests, `protect demo`); a browser behind a TLS proxy needs it on.
+    cookie_secure: bool = True
+    # Who viewed, exported, decided what and when: one JSON record per action.
+    audit_topic: str = "audit"
+    # HMAC-SHA256 key of case ids and identifier digests; empty: the public demo key
+    # (engine/pseudonyms.py), with a warning at every worker start.
+    pseudonym_key: Secret = Secret("")
+    # --- end of analyst sessions and pseudonyms ---
     case_republish_s: float = 3600.0
     cross_customer: bool = True
     shared_identifier_min_holders: int = 3
@@ -232,17 +248,9 @@ class Settings:
         _check_range("session_timeout_ms", self.session_timeout_ms, 1_000, 600_000)
         _check_range("shared_identifier_min_holders", self.shared_identifier_min_holders, 2, 100)
         _check_range("case_republish_s", self.case_republish_s, 1.0, 7 * 86_400)
-        if self.analyst_token and len(self.analyst_token.reveal()) < 16:
-            raise ConfigError(
-                "analyst_token: use at least 16 characters (e.g. `openssl rand -hex 24`)"
-            )
         if self.package_key and len(self.package_key.reveal()) < 32:
             raise ConfigError("package_key: use at least 32 characters (`openssl rand -hex 32`)")
-        if self.analyst_token and not self.package_key:
-            raise ConfigError(
-                "package_key: required with analyst_token (the view shows only "
-                "packages sealed with it); e.g. `openssl rand -hex 32`"
-            )
+        self._validate_analyst_view()
         for host_port in self.bootstrap.split(","):
             host, _, port = host_port.strip().rpartition(":")
             if not host or not port.isdigit():
@@ -320,6 +328,36 @@ class Settings:
             {**self.detection_dict(), "reference": reference_digest}, sort_keys=True
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def analyst_view_on(self) -> bool:
+        """The view listens with a bearer token (tools) or analyst logins (browsers)."""
+        return bool(self.analyst_token or self.analysts)
+
+    def _validate_analyst_view(self) -> None:
+        from engine.analysts import parse_analysts
+        from engine.pseudonyms import MIN_KEY_CHARS
+
+        if self.analyst_token and len(self.analyst_token.reveal()) < 32:
+            raise ConfigError(
+                "analyst_token: use at least 32 characters (e.g. `openssl rand -hex 24`)"
+            )
+        parse_analysts(self.analysts)  # raises ConfigError naming the bad entry
+        _check_range("session_idle_s", self.session_idle_s, 60.0, 86_400.0)
+        _check_range("session_max_s", self.session_max_s, self.session_idle_s, 7 * 86_400.0)
+        key = self.pseudonym_key.reveal()
+        if key and len(key) < MIN_KEY_CHARS:
+            raise ConfigError(
+                f"pseudonym_key: use at least {MIN_KEY_CHARS} characters (`openssl rand -hex 32`)"
+            )
+        # No pseudonym_key is not refused here (deployments predating it keep starting);
+        # the worker warns at every start instead (engine/pseudonyms.py configure).
+        if self.analyst_view_on and not self.package_key:
+            which = "analyst_token" if self.analyst_token else "analysts"
+            raise ConfigError(
+                f"package_key: required with {which} (the view shows only "
+                "packages sealed with it); e.g. `openssl rand -hex 32`"
+            )
 
     def _validate_kafka_security(self) -> None:
         sasl = self.security_protocol.startswith("SASL")
@@ -432,7 +470,10 @@ def _coerce(name: str, annotation: Any, value: Any) -> Any:
         if name == "disabled_indicators":
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(i.strip() for i in items if i.strip())
-        if name in ("sasl_password", "analyst_token", "package_key"):
+        if name == "analysts":  # an entry's hash has no comma or whitespace; hashes never print
+            items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+            return tuple(Secret(str(i).strip()) for i in items if str(i).strip())
+        if name in ("sasl_password", "analyst_token", "package_key", "pseudonym_key"):
             return Secret(str(value))
         if kind.startswith("Path"):
             return None if value in (None, "") else Path(value)

@@ -20,7 +20,7 @@ from engine.cases.model import CaseEntry, CaseSummary
 from engine.config import Settings
 from engine.stream.app import create_app
 from engine.web.render import case_page, queue_page
-from engine.web.routes import install_analyst_view
+from engine.web.routes import AUDIT, install_analyst_view
 from tests.conftest import PACKAGE_KEY, alerts_and_profiles
 
 TOKEN = "unit-test-analyst-token-0123456789"
@@ -58,6 +58,12 @@ def answers(tmp_path_factory):
         settings, extensions=[lambda a, s, st: views.append(install_analyst_view(a, s, st))]
     )
     app.web.init_server()  # applies Faust's blueprints and our pages, as the worker does
+    audited = []
+
+    async def record(key: bytes, value: bytes) -> None:  # no producer runs here
+        audited.append(value)
+
+    views[0][AUDIT].send = record
 
     async def ask() -> dict:
         out = {}

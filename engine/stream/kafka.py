@@ -77,6 +77,7 @@ def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
         settings.party_signals_topic: compact,  # one message per (party key, customer, signal)
         settings.disclosures_topic: compact,  # the latest package per case_id
         settings.dispositions_topic: {},
+        settings.audit_topic: {},  # the analyst view's audit trail (engine/web/audit.py)
     }
 
 

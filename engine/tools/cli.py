@@ -200,6 +200,23 @@ def cmd_cases(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_analyst_hash(args: argparse.Namespace) -> int:
+    """Print an ``analysts`` entry; the password is read from the terminal (asked twice)
+    or from stdin's first line, never from the command line (shell history, ps)."""
+    import getpass
+
+    from engine.analysts import hash_entry
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise ProtectError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    print(hash_entry(args.name, password))  # ConfigError (a ProtectError) if too weak
+    return 0
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     from indicators.catalogue import catalogue_markdown, catalogue_text
 
@@ -374,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_cases)
+
+    p = verbs.add_parser(
+        "analyst-hash",
+        help="print an `analysts` entry (NAME:scrypt$...) for a password read from the "
+        "terminal or stdin (at least 12 characters)",
+    )
+    p.add_argument("name", help="the analyst's sign-in name, e.g. j.analyst")
+    p.set_defaults(func=cmd_analyst_hash)
 
     p = verbs.add_parser("indicators", help="list the indicator catalogue (every PP and PK id)")
     p.add_argument(

@@ -36,7 +36,16 @@ def quote(value) -> str:
     return urllib.parse.quote(str(value), safe="")
 
 
-def page(title: str, body: str) -> str:
+def page(title: str, body: str, analyst: str = "", csrf: str = "") -> str:
+    """A whole page; with an ``analyst`` (a session), the header names them and carries the
+    sign-out form (a POST with the session's ``csrf`` token)."""
+    signed_in = (
+        f'<span class="who">{e(analyst)}</span><form method="post" action="/logout" '
+        f'class="inline" id="logout"><input type="hidden" name="csrf" value="{e(csrf)}">'
+        '<button class="btn" type="submit">Sign out</button></form>'
+        if analyst
+        else ""
+    )
     return (
         "<!doctype html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>\n'
@@ -67,9 +76,11 @@ def page(title: str, body: str) -> str:
         ".btn{display:inline-block;padding:6px 12px;border-radius:5px;background:#1d4ed8;"
         "color:#fff;text-decoration:none;border:0}\n"
         "svg{background:#fff;border:1px solid #e2e8f0;max-width:100%;height:auto}\n"
+        "header .who{margin-left:auto;color:#fff}\n"
         "details{margin:2px 0} .victim{color:#1d4ed8} .warn{color:#b91c1c}\n"
         "</style></head><body>\n"
-        '<header><b>Project PROTECT</b><a href="/cases">Case queue</a></header>\n'
+        '<header><b>Project PROTECT</b><a href="/cases">Case queue</a>'
+        f"{signed_in}</header>\n"
         f"<main>{body}</main></body></html>"
     )
 
@@ -82,6 +93,8 @@ def queue_page(
     *,
     local: frozenset[str] | None = None,
     complete: bool = True,
+    analyst: str = "",
+    csrf: str = "",
 ) -> str:
     """The queue. ``local``: ids of the cases read from this worker's tables (the others come
     from the ``disclosures`` topic); None for a queue of one worker's cases only.
@@ -156,11 +169,16 @@ def queue_page(
         "Case queue",
         f"<h1>Case queue</h1><p class=muted id=queue-source>{where}</p>{reading}"
         f"{filters}<br>{table}",
+        analyst,
+        csrf,
     )
 
 
-def case_page(package: dict, message: str = "", origin: str = "") -> str:
-    """The case page; ``origin`` (optional) says where the package was read from."""
+def case_page(
+    package: dict, message: str = "", origin: str = "", analyst: str = "", csrf: str = ""
+) -> str:
+    """The case page; ``origin`` (optional) says where the package was read from;
+    ``analyst`` and ``csrf``: the session's, for the forms (none: a bearer reader)."""
     p = package
     cid = p["case_id"]
     summary = p.get("summary", {})
@@ -251,10 +269,10 @@ def case_page(package: dict, message: str = "", origin: str = "") -> str:
     if decisions
     else "<p class=muted>No decision yet.</p>"
 }
-{disposition_form(p)}
+{disposition_form(p, analyst, csrf)}
 """
     )
-    return page(f"{cid} · Project PROTECT", body)
+    return page(f"{cid} · Project PROTECT", body, analyst, csrf)
 
 
 def _indicator(i: dict, txn_index: dict) -> str:
@@ -294,7 +312,8 @@ def _num(value) -> str:
     return f"{value:,.6g}" if isinstance(value, int | float) else str(value)
 
 
-def disposition_form(p: dict) -> str:
+def disposition_form(p: dict, analyst: str = "", csrf: str = "") -> str:
+    """The decision form. Who decides is the session's analyst, never a form field."""
     if p["status"] in ("filed", "closed_false_positive"):
         return "<h2>Disposition</h2><p class=muted>This case is decided.</p>"
     options = "".join(
@@ -304,12 +323,18 @@ def disposition_form(p: dict) -> str:
         f'<option value="{e(i["id"])}">{e(i["id"])} {e(i["title"])}</option>'
         for i in p["indicators"]
     )
+    who = (
+        f"Recorded as <b>{e(analyst)}</b> (your sign-in)."
+        if analyst
+        else "<span class=warn>Sign in as an analyst to record a decision.</span>"
+    )
     return (
         f"""<h2>Disposition</h2>
 <form method="post" action="/cases/{quote(p["case_id"])}" id="disposition">
 <input type="hidden" name="version" value="{e(str(p["version"]))}">
-<p><label>Action <select name="action">{options}</select></label>
-<label>Analyst <input name="analyst" required maxlength="80"></label></p>
+<input type="hidden" name="csrf" value="{e(csrf)}">
+<p>{who}</p>
+<p><label>Action <select name="action">{options}</select></label></p>
 <p><label>Reason<br>"""
         '<textarea name="reason" required rows="3" cols="80" maxlength="2000"></textarea>'
         """</label></p>
