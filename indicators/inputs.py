@@ -37,7 +37,8 @@ class Layout:
     party: Mapping[str, int]
 
     def bit(self, kind: str, name: str) -> int:
-        return getattr(self, kind).get(name, 0)
+        table: Mapping[str, int] = getattr(self, kind)
+        return table.get(name, 0)
 
     def mask(self, kind: str, names: Iterable[str]) -> int:
         mask = 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     DAY,
@@ -21,27 +24,27 @@ _NO_DAY = np.iinfo(np.int32).min
 
 @kernel
 def inconsistent_activity(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    attempted,
-    declared_income,
-    expected_monthly,
-    cr_ts,
-    cr_ref,
-    credit_day,
-    credit_sum,
-    window_days,
-    k,
-    min_credits_cad,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    attempted: NDArray[np.int8],
+    declared_income: NDArray[np.float64],
+    expected_monthly: NDArray[np.float64],
+    cr_ts: NDArray[np.int64],
+    cr_ref: NDArray[np.int64],
+    credit_day: NDArray[np.int32],
+    credit_sum: NDArray[np.float64],
+    window_days: int,
+    k: float,
+    min_credits_cad: float,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Credits over ``window_days`` local days against the activity the profile states.
 
     Credits are cash deposits, EMTs, transfers, wires and EFTs in, with a known CAD amount.
@@ -89,8 +92,15 @@ def inconsistent_activity(
             select_evidence(evidence[i], t, window(cr_ts, cr_ref, c, t - width))
 
 
-def _deposit(n: int, amount: float, days: float, kind: str = "cash_deposit", **fields) -> dict:
-    base = {"channel": "atm", "location_id": "ATM-CGY-2", "city": "Calgary", "province": "AB"}
+def _deposit(
+    n: int, amount: float, days: float, kind: str = "cash_deposit", **fields: Any
+) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "channel": "atm",
+        "location_id": "ATM-CGY-2",
+        "city": "Calgary",
+        "province": "AB",
+    }
     if kind != "cash_deposit":
         base = {"channel": "online", "counterparty_id": f"CP-{n}"}
     base.update(fields)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE
 from indicators.examples import example, txn
@@ -15,27 +16,27 @@ RING = 16
 
 @kernel
 def escort_ad_payments(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    ref_flags,
-    attempted,
-    ring_ts,
-    ring_ref,
-    ring_small,
-    window_days,
-    min_payments,
-    min_small_multiples,
-    small_max,
-    ref_escort_ad_platforms,
-    ref_ad_premium_terms,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    ring_ts: NDArray[np.int64],
+    ring_ref: NDArray[np.int64],
+    ring_small: NDArray[np.float32],
+    window_days: int,
+    min_payments: int,
+    min_small_multiples: int,
+    small_max: float,
+    ref_escort_ad_platforms: int,
+    ref_ad_premium_terms: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Count payments to escort / classified-ad platforms in a sliding event-time window.
 
     polars equivalent, per customer: filter ``purchase|preauth`` rows whose descriptor is on

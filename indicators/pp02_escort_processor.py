@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE, REFUND, TXN_CODE
 from indicators.examples import example, txn
@@ -17,29 +20,29 @@ REVERSAL = TXN_CODE["reversal"]
 
 @kernel
 def escort_processor(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    ref_flags,
-    attempted,
-    profile_flags,
-    esc_ts,
-    esc_ref,
-    cred_ts,
-    cred_ref,
-    window_days,
-    min_escort,
-    min_credits,
-    generic_processors,
-    ref_escort_processors,
-    ref_online_payment_services,
-    fact_entity,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    profile_flags: NDArray[np.int64],
+    esc_ts: NDArray[np.int64],
+    esc_ref: NDArray[np.int64],
+    cred_ts: NDArray[np.int64],
+    cred_ref: NDArray[np.int64],
+    window_days: int,
+    min_escort: int,
+    min_credits: int,
+    generic_processors: int,
+    ref_escort_processors: int,
+    ref_online_payment_services: int,
+    fact_entity: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Transfers with escort-linked processors, and processor credits to a personal account.
 
     Two rings. One holds every transfer in or out whose counterparty or merchant is on the
@@ -94,7 +97,7 @@ def escort_processor(
             )
 
 
-_ECOM = {"channel": "online"}
+_ECOM: dict[str, Any] = {"channel": "online"}
 
 SPEC = IndicatorSpec(
     id="PP-02",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import BILL_PAYMENT, DAY, EMPTY_TS, PREAUTH, PURCHASE
 from indicators.examples import example, txn
@@ -14,40 +17,40 @@ RING = 16  # escort-ad payments, and hosting / marketing payments, per customer
 
 
 @helper
-def is_hosting_mcc(mcc):
+def is_hosting_mcc(mcc: int) -> bool:
     """Computer network services, programming / data processing, advertising services."""
     return mcc == 4816 or mcc == 7372 or mcc == 7311
 
 
 @kernel
 def agency_operator(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    mcc,
-    ref_flags,
-    attempted,
-    ad_ts,
-    ad_ref,
-    ad_small,
-    ad_hit,
-    host_ts,
-    host_ref,
-    window_days,
-    ad_window_days,
-    min_payments,
-    min_small_multiples,
-    small_max,
-    min_hosting,
-    ref_escort_ad_platforms,
-    ref_ad_premium_terms,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    ad_ts: NDArray[np.int64],
+    ad_ref: NDArray[np.int64],
+    ad_small: NDArray[np.float32],
+    ad_hit: NDArray[np.uint8],
+    host_ts: NDArray[np.int64],
+    host_ref: NDArray[np.int64],
+    window_days: int,
+    ad_window_days: int,
+    min_payments: int,
+    min_small_multiples: int,
+    small_max: float,
+    min_hosting: int,
+    ref_escort_ad_platforms: int,
+    ref_ad_premium_terms: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """PP-01's escort-ad pattern and hosting / marketing payments in the same window.
 
     Self-contained (it does not read PP-01's state): escort-ad payments (purchase or
@@ -112,7 +115,7 @@ def agency_operator(
             )
 
 
-_AD = {"mcc": "7311", "channel": "ecom"}
+_AD: dict[str, Any] = {"mcc": "7311", "channel": "ecom"}
 
 SPEC = IndicatorSpec(
     id="PP-03",

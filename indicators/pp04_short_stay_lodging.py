@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE
 from indicators.examples import example, txn
@@ -25,7 +28,15 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @helper
-def find_stay(stay_ts, stay_ref, stay_merchant, stay_day, c, merchant, day):
+def find_stay(
+    stay_ts: NDArray[np.int64],
+    stay_ref: NDArray[np.int64],
+    stay_merchant: NDArray[np.int64],
+    stay_day: NDArray[np.int32],
+    c: int,
+    merchant: int,
+    day: int,
+) -> int:
     """Slot of the most recent stay at ``merchant`` whose last day is within one day of ``day``.
 
     Returns -1 when the row starts a new stay.
@@ -48,38 +59,38 @@ def find_stay(stay_ts, stay_ref, stay_merchant, stay_day, c, merchant, day):
 
 @kernel
 def short_stay_lodging(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    mcc,
-    city,
-    merchant,
-    ref_flags,
-    attempted,
-    profile_flags,
-    stay_ts,
-    stay_ref,
-    stay_merchant,
-    stay_day,
-    stay_city,
-    spend_day,
-    spend_sum,
-    stay_days,
-    min_stays,
-    city_days,
-    min_cities,
-    spend_days,
-    max_spend_cad,
-    ref_lodging_platforms,
-    fact_travel_occupation,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    city: NDArray[np.int64],
+    merchant: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    profile_flags: NDArray[np.int64],
+    stay_ts: NDArray[np.int64],
+    stay_ref: NDArray[np.int64],
+    stay_merchant: NDArray[np.int64],
+    stay_day: NDArray[np.int32],
+    stay_city: NDArray[np.int64],
+    spend_day: NDArray[np.int32],
+    spend_sum: NDArray[np.float64],
+    stay_days: int,
+    min_stays: int,
+    city_days: int,
+    min_cities: int,
+    spend_days: int,
+    max_spend_cad: float,
+    ref_lodging_platforms: int,
+    fact_travel_occupation: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Group lodging payments into stays and count stays, cities and spend in sliding windows.
 
     A lodging row (purchase or pre-auth at a lodging MCC or short-stay platform) joins the
@@ -150,7 +161,7 @@ def short_stay_lodging(
             select_evidence(evidence[i], t, window(stay_ts, stay_ref, c, t - width))
 
 
-_HOTEL = {"mcc": "7011", "channel": "pos"}
+_HOTEL: dict[str, Any] = {"mcc": "7011", "channel": "pos"}
 
 SPEC = IndicatorSpec(
     id="PP-04",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, PREAUTH, PURCHASE, REFUND, TXN_CODE
 from indicators.examples import example, txn
@@ -28,12 +31,12 @@ NO_DUE = np.int64(2**62)
 
 
 @helper
-def is_car_rental(mcc):
+def is_car_rental(mcc: int) -> bool:
     return mcc == 7512 or (3351 <= mcc <= 3441)
 
 
 @helper
-def earliest_pending(pre_ts, pre_status, c):
+def earliest_pending(pre_ts: NDArray[np.int64], pre_status: NDArray[np.int8], c: int) -> np.int64:
     due = NO_DUE
     for k in range(pre_ts.shape[1]):
         if pre_status[c, k] == PENDING and pre_ts[c, k] < due:
@@ -43,47 +46,47 @@ def earliest_pending(pre_ts, pre_status, c):
 
 @kernel
 def hotel_payment_anomalies(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    mcc,
-    merchant,
-    ref_flags,
-    attempted,
-    txn_key,
-    linked,
-    profile_flags,
-    rnd_ts,
-    rnd_ref,
-    chg_ts,
-    chg_ref,
-    chg_key,
-    chg_merchant,
-    chg_day,
-    chg_amount,
-    chg_type,
-    chg_kind,
-    pre_ts,
-    pre_ref,
-    pre_key,
-    pre_merchant,
-    pre_status,
-    pre_due,
-    window_days,
-    min_rounded,
-    round_unit,
-    refund_days,
-    settle_days,
-    ref_lodging_platforms,
-    fact_travel_occupation,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    merchant: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    txn_key: NDArray[np.int64],
+    linked: NDArray[np.int64],
+    profile_flags: NDArray[np.int64],
+    rnd_ts: NDArray[np.int64],
+    rnd_ref: NDArray[np.int64],
+    chg_ts: NDArray[np.int64],
+    chg_ref: NDArray[np.int64],
+    chg_key: NDArray[np.int64],
+    chg_merchant: NDArray[np.int64],
+    chg_day: NDArray[np.int32],
+    chg_amount: NDArray[np.float64],
+    chg_type: NDArray[np.int8],
+    chg_kind: NDArray[np.int8],
+    pre_ts: NDArray[np.int64],
+    pre_ref: NDArray[np.int64],
+    pre_key: NDArray[np.int64],
+    pre_merchant: NDArray[np.int64],
+    pre_status: NDArray[np.int8],
+    pre_due: NDArray[np.int64],
+    window_days: int,
+    min_rounded: int,
+    round_unit: float,
+    refund_days: int,
+    settle_days: int,
+    ref_lodging_platforms: int,
+    fact_travel_occupation: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Four hotel-payment anomalies; a row fires on any of them.
 
     (a) rounded lodging purchases (amount a multiple of ``round_unit``): at least
@@ -297,7 +300,7 @@ def hotel_payment_anomalies(
             touched[i] = 1
 
 
-_HOTEL = {"mcc": "7011", "channel": "pos", "city": "Calgary", "province": "AB"}
+_HOTEL: dict[str, Any] = {"mcc": "7011", "channel": "pos", "city": "Calgary", "province": "AB"}
 
 SPEC = IndicatorSpec(
     id="PP-05",

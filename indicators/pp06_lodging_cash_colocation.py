@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     CASH_DEPOSIT,
@@ -33,35 +36,35 @@ ATM = CHANNEL_CODE["atm"]
 
 @kernel
 def lodging_cash_colocation(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    channel,
-    mcc,
-    city,
-    ref_flags,
-    attempted,
-    profile_flags,
-    lod_ts,
-    lod_ref,
-    lod_city,
-    pair_ts,
-    pair_ref,
-    pair_city,
-    pair_lts,
-    pair_lref,
-    pair_hours,
-    window_days,
-    min_pairs,
-    min_cities,
-    ref_lodging_platforms,
-    fact_travel_occupation,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    channel: NDArray[np.int8],
+    mcc: NDArray[np.int16],
+    city: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    profile_flags: NDArray[np.int64],
+    lod_ts: NDArray[np.int64],
+    lod_ref: NDArray[np.int64],
+    lod_city: NDArray[np.int64],
+    pair_ts: NDArray[np.int64],
+    pair_ref: NDArray[np.int64],
+    pair_city: NDArray[np.int64],
+    pair_lts: NDArray[np.int64],
+    pair_lref: NDArray[np.int64],
+    pair_hours: int,
+    window_days: int,
+    min_pairs: int,
+    min_cities: int,
+    ref_lodging_platforms: int,
+    fact_travel_occupation: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Cash deposits or ATM withdrawals within ``pair_hours`` after a lodging payment in the
     same city, counted over ``window_days``.
 
@@ -137,8 +140,8 @@ def lodging_cash_colocation(
             select_evidence(evidence[i], LATEST, listed(cand_ts, cand_ref, n))
 
 
-_HOTEL = {"mcc": "7011", "channel": "pos"}
-_ATM = {"channel": "atm"}
+_HOTEL: dict[str, Any] = {"mcc": "7011", "channel": "pos"}
+_ATM: dict[str, Any] = {"channel": "atm"}
 _HOME = {"home_city": "Toronto", "home_province": "ON"}
 
 SPEC = IndicatorSpec(

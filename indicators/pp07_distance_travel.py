@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
@@ -14,35 +17,35 @@ RING = 16  # tickets per customer
 
 
 @helper
-def is_ticket_mcc(mcc):
+def is_ticket_mcc(mcc: int) -> bool:
     """Airlines (4511, airline brands 3000-3299), rail 4112, bus 4131, travel agencies 4722."""
     return mcc == 4511 or (3000 <= mcc <= 3299) or mcc == 4112 or mcc == 4131 or mcc == 4722
 
 
 @kernel
 def distance_travel(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    mcc,
-    ref_flags,
-    foreign,
-    attempted,
-    profile_flags,
-    tk_ts,
-    tk_ref,
-    tk_source,
-    window_days,
-    min_tickets,
-    min_source_tickets,
-    ref_source_jurisdictions,
-    fact_travel_occupation,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    mcc: NDArray[np.int16],
+    ref_flags: NDArray[np.int64],
+    foreign: NDArray[np.int8],
+    attempted: NDArray[np.int8],
+    profile_flags: NDArray[np.int64],
+    tk_ts: NDArray[np.int64],
+    tk_ref: NDArray[np.int64],
+    tk_source: NDArray[np.float32],
+    window_days: int,
+    min_tickets: int,
+    min_source_tickets: int,
+    ref_source_jurisdictions: int,
+    fact_travel_occupation: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Long-distance ticket purchases in a sliding window, and tickets abroad in source
     jurisdictions.
 
@@ -77,7 +80,7 @@ def distance_travel(
             select_evidence(evidence[i], t, window(tk_ts, tk_ref, c, lo))
 
 
-_AIR = {"mcc": "4511", "channel": "ecom"}
+_AIR: dict[str, Any] = {"mcc": "4511", "channel": "ecom"}
 
 SPEC = IndicatorSpec(
     id="PP-07",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
@@ -15,34 +18,34 @@ PARKING = 32  # low-value parking payments per customer
 
 
 @helper
-def is_ride_mcc(mcc):
+def is_ride_mcc(mcc: int) -> bool:
     """Taxis and limousines (ride-hail brands post here), car rental 7512 and brands 3351-3441."""
     return mcc == 4121 or mcc == 7512 or (3351 <= mcc <= 3441)
 
 
 @kernel
 def local_transport_parking(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    mcc,
-    attempted,
-    ride_ts,
-    ride_ref,
-    park_ts,
-    park_ref,
-    ride_days,
-    min_rides,
-    park_days,
-    min_parking,
-    max_parking_cad,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    attempted: NDArray[np.int8],
+    ride_ts: NDArray[np.int64],
+    ride_ref: NDArray[np.int64],
+    park_ts: NDArray[np.int64],
+    park_ref: NDArray[np.int64],
+    ride_days: int,
+    min_rides: int,
+    park_days: int,
+    min_parking: int,
+    max_parking_cad: float,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Taxi / ride-share / car-rental purchases per week, and low-value parking per month.
 
     Two rings. A ride purchase fires when rides in ``ride_days`` reach ``min_rides``; a
@@ -82,7 +85,7 @@ def local_transport_parking(
                 select_evidence(evidence[i], t, window(park_ts, park_ref, c, t - park_w))
 
 
-_TAXI = {
+_TAXI: dict[str, Any] = {
     "mcc": "4121",
     "channel": "mobile",
     "merchant_name": "UBER TRIP",
@@ -90,7 +93,7 @@ _TAXI = {
     "city": "Vancouver",
     "province": "BC",
 }
-_PARK = {
+_PARK: dict[str, Any] = {
     "mcc": "7523",
     "channel": "pos",
     "merchant_name": "IMPARK LOT 212",

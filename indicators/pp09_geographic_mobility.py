@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CHANNEL_CODE, DAY, EMPTY_TS
 from indicators.examples import example, txn
@@ -24,32 +27,32 @@ BRANCH = CHANNEL_CODE["branch"]
 
 @kernel
 def geographic_mobility(
-    cust,
-    seq,
-    ts,
-    channel,
-    city,
-    province,
-    attempted,
-    home_city,
-    profile_flags,
-    cty_key,
-    cty_ts,
-    cty_ref,
-    prv_key,
-    prv_ts,
-    prv_ref,
-    home_key,
-    home_prov,
-    window_days,
-    min_cities,
-    min_provinces,
-    fact_travel_occupation,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    channel: NDArray[np.int8],
+    city: NDArray[np.int64],
+    province: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    home_city: NDArray[np.int64],
+    profile_flags: NDArray[np.int64],
+    cty_key: NDArray[np.int64],
+    cty_ts: NDArray[np.int64],
+    cty_ref: NDArray[np.int64],
+    prv_key: NDArray[np.int64],
+    prv_ts: NDArray[np.int64],
+    prv_ref: NDArray[np.int64],
+    home_key: NDArray[np.int64],
+    home_prov: NDArray[np.int64],
+    window_days: int,
+    min_cities: int,
+    min_provinces: int,
+    fact_travel_occupation: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Distinct cities and provinces of in-person transactions, away from home, in a window.
 
     In-person rows (pos, atm, branch) with a known city outside the profile's home city
@@ -117,7 +120,7 @@ def geographic_mobility(
 _HOME = {"home_city": "Toronto", "home_province": "ON"}
 
 
-def _buy(n: int, days: float, city: str, province: str) -> dict:
+def _buy(n: int, days: float, city: str, province: str) -> dict[str, Any]:
     return txn(
         n,
         "purchase",

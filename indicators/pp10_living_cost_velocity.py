@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, ECOM, EMPTY_TS, EVIDENCE_SLOTS, MOBILE, ONLINE, PURCHASE
 from indicators.examples import example, txn
@@ -28,13 +31,24 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @helper
-def is_beauty_mcc(mcc):
+def is_beauty_mcc(mcc: int) -> bool:
     """Women's ready-to-wear, women's accessory / specialty (lingerie), cosmetic stores."""
     return mcc == 5621 or mcc == 5631 or mcc == 5977
 
 
 @helper
-def above_baseline(day_key, counts, c, d, j, days, baseline_days, floor, k, first_day):
+def above_baseline(
+    day_key: NDArray[np.int32],
+    counts: NDArray[np.uint16],
+    c: int,
+    d: int,
+    j: int,
+    days: int,
+    baseline_days: int,
+    floor: int,
+    k: float,
+    first_day: int,
+) -> tuple[float, bool]:
     """``(count, hit)``: purchases of measure ``j`` on local days ``d - days + 1 .. d``, and
     whether the count reaches ``max(floor, k * baseline)``.
 
@@ -63,39 +77,39 @@ def above_baseline(day_key, counts, c, d, j, days, baseline_days, floor, k, firs
 
 @kernel
 def living_cost_velocity(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    channel,
-    mcc,
-    attempted,
-    first_day,
-    day_key,
-    day_count,
-    fast_ts,
-    fast_ref,
-    dlv_ts,
-    dlv_ref,
-    pharm_ts,
-    pharm_ref,
-    beauty_ts,
-    beauty_ref,
-    fast_days,
-    min_fast_food,
-    living_days,
-    min_delivery_days,
-    min_orders_per_day,
-    min_pharmacy,
-    min_beauty,
-    baseline_k,
-    baseline_days,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    channel: NDArray[np.int8],
+    mcc: NDArray[np.int16],
+    attempted: NDArray[np.int8],
+    first_day: NDArray[np.int32],
+    day_key: NDArray[np.int32],
+    day_count: NDArray[np.uint16],
+    fast_ts: NDArray[np.int64],
+    fast_ref: NDArray[np.int64],
+    dlv_ts: NDArray[np.int64],
+    dlv_ref: NDArray[np.int64],
+    pharm_ts: NDArray[np.int64],
+    pharm_ref: NDArray[np.int64],
+    beauty_ts: NDArray[np.int64],
+    beauty_ref: NDArray[np.int64],
+    fast_days: int,
+    min_fast_food: int,
+    living_days: int,
+    min_delivery_days: int,
+    min_orders_per_day: int,
+    min_pharmacy: int,
+    min_beauty: int,
+    baseline_k: float,
+    baseline_days: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Purchase counts per living-cost category against floors and the customer's baseline.
 
     Categories of a purchase: fast food (MCC 5814); food delivery (5814 ordered through
@@ -209,7 +223,7 @@ def living_cost_velocity(
                 select_evidence(evidence[i], t, window(beauty_ts, beauty_ref, c, t - living_w))
 
 
-def _food(n: int, days: float, hours: float = 0.0, channel: str = "pos") -> dict:
+def _food(n: int, days: float, hours: float = 0.0, channel: str = "pos") -> dict[str, Any]:
     return txn(
         n,
         "purchase",

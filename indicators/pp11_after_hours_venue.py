@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CHANNEL_CODE, DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
@@ -15,7 +18,7 @@ POS = CHANNEL_CODE["pos"]
 
 
 @helper
-def is_venue_mcc(mcc):
+def is_venue_mcc(mcc: int) -> bool:
     """Massage parlours, spas, beauty shops, bars / nightclubs, dating and escort services,
     entertainers, miscellaneous personal services."""
     return (
@@ -30,7 +33,7 @@ def is_venue_mcc(mcc):
 
 
 @helper
-def in_hours(tod, start_hour, end_hour):
+def in_hours(tod: int, start_hour: int, end_hour: int) -> bool:
     """Local time of day in ``[start_hour, end_hour)``, wrapping midnight when start > end."""
     start = start_hour * 3600
     end = end_hour * 3600
@@ -41,26 +44,26 @@ def in_hours(tod, start_hour, end_hour):
 
 @kernel
 def after_hours_venue(
-    cust,
-    seq,
-    ts,
-    local_tod,
-    txn_type,
-    channel,
-    mcc,
-    attempted,
-    ring_ts,
-    ring_ref,
-    window_days,
-    min_purchases,
-    start_hour,
-    end_hour,
-    bar_start_hour,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_tod: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    channel: NDArray[np.int8],
+    mcc: NDArray[np.int16],
+    attempted: NDArray[np.int8],
+    ring_ts: NDArray[np.int64],
+    ring_ref: NDArray[np.int64],
+    window_days: int,
+    min_purchases: int,
+    start_hour: int,
+    end_hour: int,
+    bar_start_hour: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Card-present purchases at venue MCCs outside business hours, in a sliding window.
 
     Only ``pos`` purchases count: an online booking or subscription (dating sites post as
@@ -94,7 +97,7 @@ def after_hours_venue(
             select_evidence(evidence[i], t, window(ring_ts, ring_ref, c, lo))
 
 
-_SPA = {
+_SPA: dict[str, Any] = {
     "mcc": "7297",
     "channel": "pos",
     "merchant_id": "M-SPA-3",
@@ -102,7 +105,7 @@ _SPA = {
     "city": "Edmonton",
     "province": "AB",
 }
-_BAR = {
+_BAR: dict[str, Any] = {
     "mcc": "5813",
     "channel": "pos",
     "merchant_id": "M-BAR-8",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CASH_DEPOSIT, CASH_WITHDRAWAL, DAY, EMPTY_TS
 from indicators.examples import example, txn
@@ -23,28 +26,28 @@ RING = 32  # late cash events, and all cash events, per customer
 
 @kernel
 def late_night_cash(
-    cust,
-    seq,
-    ts,
-    local_tod,
-    txn_type,
-    attempted,
-    late_ts,
-    late_ref,
-    cash_ts,
-    cash_late,
-    window_days,
-    min_late,
-    min_share,
-    start_hour,
-    end_hour,
-    share_min_late,
-    share_min_cash,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_tod: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    attempted: NDArray[np.int8],
+    late_ts: NDArray[np.int64],
+    late_ref: NDArray[np.int64],
+    cash_ts: NDArray[np.int64],
+    cash_late: NDArray[np.uint8],
+    window_days: int,
+    min_late: int,
+    min_share: float,
+    start_hour: int,
+    end_hour: int,
+    share_min_late: int,
+    share_min_cash: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Count cash deposits / withdrawals at local night time (start_hour to end_hour).
 
     Two rings: late cash events (ts, ref) for the count and evidence, and all cash events
@@ -89,7 +92,7 @@ def late_night_cash(
             select_evidence(evidence[i], t, window(late_ts, late_ref, c, lo))
 
 
-_ATM = {"channel": "atm", "city": "Winnipeg", "province": "MB"}
+_ATM: dict[str, Any] = {"channel": "atm", "city": "Winnipeg", "province": "MB"}
 
 SPEC = IndicatorSpec(
     id="PP-12",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     CASH_DEPOSIT,
@@ -35,37 +38,37 @@ BRANCH = CHANNEL_CODE["branch"]
 
 @kernel
 def multi_location_cash(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    channel,
-    city,
-    location,
-    attempted,
-    home_city,
-    loc_key,
-    loc_ts,
-    loc_ref,
-    city_key,
-    city_ts,
-    city_ref,
-    away_ts,
-    away_ref,
-    dep_ts,
-    dep_city,
-    dep_ref,
-    loc_days,
-    min_locations,
-    min_cities,
-    away_days,
-    min_away,
-    pair_hours,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    channel: NDArray[np.int8],
+    city: NDArray[np.int64],
+    location: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    home_city: NDArray[np.int64],
+    loc_key: NDArray[np.int64],
+    loc_ts: NDArray[np.int64],
+    loc_ref: NDArray[np.int64],
+    city_key: NDArray[np.int64],
+    city_ts: NDArray[np.int64],
+    city_ref: NDArray[np.int64],
+    away_ts: NDArray[np.int64],
+    away_ref: NDArray[np.int64],
+    dep_ts: NDArray[np.int64],
+    dep_city: NDArray[np.int64],
+    dep_ref: NDArray[np.int64],
+    loc_days: int,
+    min_locations: int,
+    min_cities: int,
+    away_days: int,
+    min_away: int,
+    pair_hours: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Distinct cash-deposit locations and cities, away-from-home deposits, and A→B pairs.
 
     A deposit's location is its ``location`` hash (branch / ATM), else its city hash.
@@ -138,7 +141,7 @@ def multi_location_cash(
             touched[i] = 1
 
 
-_TORONTO = {"city": "Toronto", "province": "ON"}
+_TORONTO: dict[str, Any] = {"city": "Toronto", "province": "ON"}
 _HOME = {"home_city": "Toronto", "home_province": "ON"}
 
 SPEC = IndicatorSpec(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CASH_WITHDRAWAL, DAY, EMPTY_TS
 from indicators.examples import example, txn
@@ -23,27 +26,27 @@ RING = 32  # white-label withdrawals, and all withdrawals, per customer
 
 @kernel
 def white_label_atm(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    ref_flags,
-    attempted,
-    wl_ts,
-    wl_ref,
-    wd_ts,
-    wd_wl,
-    window_days,
-    min_white_label,
-    min_share,
-    share_min_white_label,
-    share_min_withdrawals,
-    ref_white_label_atms,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    wl_ts: NDArray[np.int64],
+    wl_ref: NDArray[np.int64],
+    wd_ts: NDArray[np.int64],
+    wd_wl: NDArray[np.uint8],
+    window_days: int,
+    min_white_label: int,
+    min_share: float,
+    share_min_white_label: int,
+    share_min_withdrawals: int,
+    ref_white_label_atms: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Count cash withdrawals at white-label (non-FI) ATMs in a sliding window.
 
     A withdrawal is white-label when its ``terminal_owner`` is ``white_label`` or its
@@ -90,7 +93,7 @@ def white_label_atm(
             select_evidence(evidence[i], t, window(wl_ts, wl_ref, c, lo))
 
 
-def _wl(n: int, day: float, location: str, at: str = "14:00") -> dict:
+def _wl(n: int, day: float, location: str, at: str = "14:00") -> dict[str, Any]:
     return txn(
         n,
         "cash_withdrawal",
@@ -105,7 +108,7 @@ def _wl(n: int, day: float, location: str, at: str = "14:00") -> dict:
     )
 
 
-def _fi(n: int, day: float) -> dict:
+def _fi(n: int, day: float) -> dict[str, Any]:
     return txn(
         n,
         "cash_withdrawal",

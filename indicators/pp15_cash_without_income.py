@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CASH_DEPOSIT, DAY, EFT_IN, EMPTY_TS
 from indicators.examples import example, txn
@@ -17,27 +20,27 @@ _NO_DAY = np.iinfo(np.int32).min
 
 @kernel
 def cash_without_income(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    attempted,
-    declared_income,
-    cash_day,
-    cash_sum,
-    pay_ts,
-    dep_ts,
-    dep_ref,
-    window_days,
-    min_cash_cad,
-    income_multiple,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    attempted: NDArray[np.int8],
+    declared_income: NDArray[np.float64],
+    cash_day: NDArray[np.int32],
+    cash_sum: NDArray[np.float64],
+    pay_ts: NDArray[np.int64],
+    dep_ts: NDArray[np.int64],
+    dep_ref: NDArray[np.int64],
+    window_days: int,
+    min_cash_cad: float,
+    income_multiple: float,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Cash deposits in a window with no payroll / government credit, or above declared income.
 
     Cash is summed per local day (day buckets); ``pay_ts`` is the latest ``eft_in`` (payroll,
@@ -80,7 +83,7 @@ def cash_without_income(
             select_evidence(evidence[i], t, window(dep_ts, dep_ref, c, lo))
 
 
-def _cash(n: int, day: float, amount: float) -> dict:
+def _cash(n: int, day: float, amount: float) -> dict[str, Any]:
     return txn(
         n,
         "cash_deposit",
@@ -93,7 +96,7 @@ def _cash(n: int, day: float, amount: float) -> dict:
     )
 
 
-def _pay(n: int, day: float, amount: float = 1900.0) -> dict:
+def _pay(n: int, day: float, amount: float = 1900.0) -> dict[str, Any]:
     return txn(
         n,
         "eft_in",

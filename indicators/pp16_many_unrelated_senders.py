@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     DAY,
@@ -30,28 +33,28 @@ _NO_DAY = np.iinfo(np.int32).min
 
 @kernel
 def many_unrelated_senders(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    counterparty,
-    attempted,
-    snd_key,
-    snd_ts,
-    snd_ref,
-    credit_day,
-    credit_sum,
-    window_days,
-    min_senders,
-    share_min_senders,
-    min_share,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    counterparty: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    snd_key: NDArray[np.int64],
+    snd_ts: NDArray[np.int64],
+    snd_ref: NDArray[np.int64],
+    credit_day: NDArray[np.int32],
+    credit_sum: NDArray[np.float64],
+    window_days: int,
+    min_senders: int,
+    share_min_senders: int,
+    min_share: float,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Distinct third-party senders, and the third-party share of credits, in a window.
 
     Third-party credits are ``emt_in``, ``transfer_in`` and ``wire_in`` with a known
@@ -98,7 +101,7 @@ def many_unrelated_senders(
             select_evidence(evidence[i], t, window(snd_ts, snd_ref, c, lo))
 
 
-def _emt(n: int, amount: float, days: float, sender: str, name: str) -> dict:
+def _emt(n: int, amount: float, days: float, sender: str, name: str) -> dict[str, Any]:
     return txn(
         n,
         "emt_in",

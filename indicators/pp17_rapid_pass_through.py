@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     BILL_PAYMENT,
@@ -11,7 +14,7 @@ from indicators.columns import (
     PURCHASE,
 )
 from indicators.examples import example, txn
-from indicators.jit import helper, kernel
+from indicators.jit import Int64, helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
 from indicators.vocabulary import is_credit, is_debit
 from indicators.windows import (
@@ -34,7 +37,7 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @helper
-def is_living_mcc(mcc):
+def is_living_mcc(mcc: int) -> bool:
     """Groceries, convenience, restaurants, fast food, pharmacy, fuel, family clothing, dept."""
     return (
         mcc == 5411
@@ -50,7 +53,15 @@ def is_living_mcc(mcc):
 
 
 @helper
-def credit_slot(cr_ts, cr_lag, c, t, pass_w, fast_w, width):
+def credit_slot(
+    cr_ts: NDArray[np.int64],
+    cr_lag: NDArray[np.int64],
+    c: int,
+    t: Int64,
+    pass_w: Int64,
+    fast_w: Int64,
+    width: Int64,
+) -> int:
     """Slot for a new credit: free or no longer useful first, then pending, then counted.
 
     An entry is *pending* while it can still be passed (unpassed, younger than ``pass_w``)
@@ -77,7 +88,14 @@ def credit_slot(cr_ts, cr_lag, c, t, pass_w, fast_w, width):
 
 
 @helper
-def oldest_pending(cr_ts, cr_ref, cr_lag, c, t, pass_w):
+def oldest_pending(
+    cr_ts: NDArray[np.int64],
+    cr_ref: NDArray[np.int64],
+    cr_lag: NDArray[np.int64],
+    c: int,
+    t: Int64,
+    pass_w: Int64,
+) -> int:
     """Slot of the oldest unpassed credit in ``(t - pass_w, t]`` (ties: smaller ref), or -1."""
     best = -1
     for k in range(cr_ts.shape[1]):
@@ -95,34 +113,34 @@ def oldest_pending(cr_ts, cr_ref, cr_lag, c, t, pass_w):
 
 @kernel
 def rapid_pass_through(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    balance,
-    mcc,
-    attempted,
-    cr_ts,
-    cr_ref,
-    cr_left,
-    cr_lag,
-    flow_day,
-    flow_sum,
-    window_days,
-    min_credit,
-    pass_share,
-    pass_hours,
-    fast_hours,
-    min_fast_credits,
-    depleted_ratio,
-    max_living_share,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    balance: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    attempted: NDArray[np.int8],
+    cr_ts: NDArray[np.int64],
+    cr_ref: NDArray[np.int64],
+    cr_left: NDArray[np.float64],
+    cr_lag: NDArray[np.int64],
+    flow_day: NDArray[np.int32],
+    flow_sum: NDArray[np.float64],
+    window_days: int,
+    min_credit: float,
+    pass_share: float,
+    pass_hours: int,
+    fast_hours: int,
+    min_fast_credits: int,
+    depleted_ratio: float,
+    max_living_share: float,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Credits passed out within hours, on an account kept depleted with no living spend.
 
     Each credit of at least ``min_credit`` waits to be passed: ``pass_share`` of its amount
@@ -211,8 +229,8 @@ def _pair(
     sender: str,
     balance_in: float,
     out_type: str = "cash_withdrawal",
-    **out_fields,
-) -> tuple[dict, dict]:
+    **out_fields: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """An EMT in and, three hours later, a debit of the same amount."""
     credit = txn(
         2 * n - 1,
@@ -223,7 +241,12 @@ def _pair(
         counterparty_id=sender,
         balance_after=balance_in,
     )
-    fields = {"channel": "atm", "location_id": "ATM-VAN-3", "city": "Vancouver", "province": "BC"}
+    fields: dict[str, Any] = {
+        "channel": "atm",
+        "location_id": "ATM-VAN-3",
+        "city": "Vancouver",
+        "province": "BC",
+    }
     fields.update(out_fields)
     debit = txn(
         2 * n, out_type, amount, days=day, hours=3, balance_after=balance_in - amount, **fields

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, EMT_IN, EMT_OUT, TRANSFER_IN, TRANSFER_OUT
 from indicators.examples import example, flagged_party, txn
@@ -25,36 +28,36 @@ OUT = 4  # recent onward e-transfers (only whether one exists matters)
 
 @kernel
 def emt_collector(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    counterparty,
-    ref_flags,
-    cp_flags,
-    attempted,
-    esc_ts,
-    esc_ref,
-    snd_key,
-    snd_ts,
-    snd_ref,
-    alias_ts,
-    alias_ref,
-    out_ts,
-    out_ref,
-    window_days,
-    min_escort_emts,
-    min_senders,
-    min_aliases,
-    min_network_emts,
-    ref_escort_memo_lexicon,
-    ref_bracket_alias,
-    signal_escort_emt,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    counterparty: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    cp_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    esc_ts: NDArray[np.int64],
+    esc_ref: NDArray[np.int64],
+    snd_key: NDArray[np.int64],
+    snd_ts: NDArray[np.int64],
+    snd_ref: NDArray[np.int64],
+    alias_ts: NDArray[np.int64],
+    alias_ref: NDArray[np.int64],
+    out_ts: NDArray[np.int64],
+    out_ref: NDArray[np.int64],
+    window_days: int,
+    min_escort_emts: int,
+    min_senders: int,
+    min_aliases: int,
+    min_network_emts: int,
+    ref_escort_memo_lexicon: int,
+    ref_bracket_alias: int,
+    signal_escort_emt: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Escort-referenced e-transfers collected from several senders and passed on.
 
     Inbound e-transfers whose memo or sender name matches the escort lexicon are counted with
@@ -127,13 +130,21 @@ def emt_collector(
 
 
 @helper
-def _onward_evidence(esc_ts, esc_ref, c, lo, t, onward_ref, out):
+def _onward_evidence(
+    esc_ts: NDArray[np.int64],
+    esc_ref: NDArray[np.int64],
+    c: int,
+    lo: int,
+    t: int,
+    onward_ref: int,
+    out: NDArray[np.int64],
+) -> None:
     """The onward transfer first, then the newest escort-referenced credits."""
     out[0] = onward_ref
     select_evidence(out[1:], t, window(esc_ts, esc_ref, c, lo))
 
 
-def _emt_in(n, day, memo, sender, **fields):
+def _emt_in(n: int, day: float, memo: str, sender: str, **fields: Any) -> dict[str, Any]:
     return txn(
         n,
         "emt_in",

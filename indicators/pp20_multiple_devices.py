@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, ECOM, EMPTY_TS, MOBILE, ONLINE
 from indicators.examples import example, txn
@@ -15,22 +18,22 @@ DEVICES = 16  # distinct devices kept per customer
 
 @kernel
 def multiple_devices(
-    cust,
-    seq,
-    ts,
-    channel,
-    device,
-    attempted,
-    dev_key,
-    dev_ts,
-    dev_ref,
-    window_days,
-    min_devices,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    channel: NDArray[np.int8],
+    device: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    dev_key: NDArray[np.int64],
+    dev_ts: NDArray[np.int64],
+    dev_ref: NDArray[np.int64],
+    window_days: int,
+    min_devices: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Distinct devices (``device_id``, else ``ip``) on online, mobile and e-commerce rows.
 
     A keyed table remembers when each device was last used; fires on a device row when the
@@ -60,7 +63,9 @@ def multiple_devices(
             select_evidence(evidence[i], t, window(dev_ts, dev_ref, c, lo))
 
 
-def _online(n: int, day: float, device: str, txn_type: str = "emt_out", **fields) -> dict:
+def _online(
+    n: int, day: float, device: str, txn_type: str = "emt_out", **fields: Any
+) -> dict[str, Any]:
     return txn(n, txn_type, 60.0, days=day, channel="mobile", device_id=device, **fields)
 
 

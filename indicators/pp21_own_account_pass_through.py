@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     CASH_DEPOSIT,
@@ -35,7 +38,19 @@ IN = 2
 
 
 @helper
-def find_other_leg(pd_ts, pd_ref, pd_acct, pd_amt, pd_dir, c, acct, a, direction, lo, hi):
+def find_other_leg(
+    pd_ts: NDArray[np.int64],
+    pd_ref: NDArray[np.int64],
+    pd_acct: NDArray[np.int64],
+    pd_amt: NDArray[np.float64],
+    pd_dir: NDArray[np.int8],
+    c: int,
+    acct: int,
+    a: float,
+    direction: int,
+    lo: int,
+    hi: int,
+) -> int:
     """Slot of the oldest pending leg (ties: smaller ref) of the other direction, on another
     account, for the same amount, with ``lo < ts <= hi``; -1 if none."""
     best = -1
@@ -56,41 +71,41 @@ def find_other_leg(pd_ts, pd_ref, pd_acct, pd_amt, pd_dir, c, acct, a, direction
 
 @kernel
 def own_account_pass_through(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    account,
-    attempted,
-    pd_ts,
-    pd_ref,
-    pd_acct,
-    pd_amt,
-    pd_dir,
-    cr_key,
-    cr_ts,
-    cr_ref,
-    xf_ts,
-    xf_ref,
-    ch_ts,
-    ch_ref,
-    ch_acct,
-    ch_left,
-    cc_ts,
-    cc_ref,
-    window_days,
-    pair_hours,
-    forward_hours,
-    drain_hours,
-    drain_share,
-    min_chains,
-    min_transfers,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    account: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    pd_ts: NDArray[np.int64],
+    pd_ref: NDArray[np.int64],
+    pd_acct: NDArray[np.int64],
+    pd_amt: NDArray[np.float64],
+    pd_dir: NDArray[np.int8],
+    cr_key: NDArray[np.int64],
+    cr_ts: NDArray[np.int64],
+    cr_ref: NDArray[np.int64],
+    xf_ts: NDArray[np.int64],
+    xf_ref: NDArray[np.int64],
+    ch_ts: NDArray[np.int64],
+    ch_ref: NDArray[np.int64],
+    ch_acct: NDArray[np.int64],
+    ch_left: NDArray[np.float64],
+    cc_ts: NDArray[np.int64],
+    cc_ref: NDArray[np.int64],
+    window_days: int,
+    pair_hours: int,
+    forward_hours: int,
+    drain_hours: int,
+    drain_share: float,
+    min_chains: int,
+    min_transfers: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Transfers between the customer's own accounts, and credit → own transfer → drain chains.
 
     *Own transfer*: a ``transfer_out`` on account A and a ``transfer_in`` on another account
@@ -185,7 +200,7 @@ _PERSONAL = "A-CHQ-PERSONAL"
 _BUSINESS = "A-BUS-SPA-LTD"
 
 
-def _chain(n: int, day: float, amount: float) -> tuple[dict, ...]:
+def _chain(n: int, day: float, amount: float) -> tuple[dict[str, Any], ...]:
     """An EMT into the personal account, moved to the business account, paid out by EMT."""
     return (
         txn(
@@ -230,7 +245,9 @@ def _chain(n: int, day: float, amount: float) -> tuple[dict, ...]:
     )
 
 
-def _shuffle(n: int, day: float, amount: float, src: str, dst: str) -> tuple[dict, dict]:
+def _shuffle(
+    n: int, day: float, amount: float, src: str, dst: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     return (
         txn(
             2 * n + 1,

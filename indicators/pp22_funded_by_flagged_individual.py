@@ -3,7 +3,10 @@ cross-customer)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS
 from indicators.examples import example, flagged_party, txn
@@ -24,28 +27,28 @@ CREDITS = 32  # most recent credits kept per customer (the window is cut to them
 
 @kernel
 def funded_by_flagged(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    counterparty,
-    cp_flags,
-    attempted,
-    cr_ts,
-    cr_ref,
-    cr_key,
-    cr_amount,
-    window_days,
-    min_share,
-    min_credits,
-    min_total,
-    signal_adv_lodge,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    counterparty: NDArray[np.int64],
+    cp_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    cr_ts: NDArray[np.int64],
+    cr_ref: NDArray[np.int64],
+    cr_key: NDArray[np.int64],
+    cr_amount: NDArray[np.float64],
+    window_days: int,
+    min_share: float,
+    min_credits: int,
+    min_total: float,
+    signal_adv_lodge: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """A credit from an individual who provides most of the account's money and whose own
     account fired an ADV or LODGE rule.
 
@@ -97,7 +100,7 @@ def funded_by_flagged(
 _FUNDER = "C-FUNDER"
 
 
-def _from_funder(n: int, amount: float, days: float) -> dict:
+def _from_funder(n: int, amount: float, days: float) -> dict[str, Any]:
     return txn(
         n,
         "emt_in",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
@@ -15,37 +18,37 @@ CONVENIENCE = 5499
 
 
 @helper
-def sells_gift_cards(mcc):
+def sells_gift_cards(mcc: int) -> bool:
     """Grocery (5411), convenience (5499) and card / gift shops (5947)."""
     return mcc == 5411 or mcc == CONVENIENCE or mcc == 5947
 
 
 @kernel
 def gift_and_prepaid(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    mcc,
-    ref_flags,
-    attempted,
-    rd_ts,
-    rd_ref,
-    sg_ts,
-    sg_ref,
-    window_days,
-    min_rounded,
-    rounded_min_cad,
-    round_unit_cad,
-    convenience_max_cad,
-    gift_min_cad,
-    ref_gift_card_sellers,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    rd_ts: NDArray[np.int64],
+    rd_ref: NDArray[np.int64],
+    sg_ts: NDArray[np.int64],
+    sg_ref: NDArray[np.int64],
+    window_days: int,
+    min_rounded: int,
+    rounded_min_cad: float,
+    round_unit_cad: float,
+    convenience_max_cad: float,
+    gift_min_cad: float,
+    ref_gift_card_sellers: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Rounded purchases where gift cards are sold, big convenience-store and gift-card buys.
 
     On a purchase with a known amount: *rounded* when the MCC sells gift cards and
@@ -92,7 +95,7 @@ def gift_and_prepaid(
             select_evidence(evidence[i], t, window(sg_ts, sg_ref, c, lo))
 
 
-def _shop(n: int, day: float, amount: float, mcc: str, name: str, **fields) -> dict:
+def _shop(n: int, day: float, amount: float, mcc: str, name: str, **fields: Any) -> dict[str, Any]:
     return txn(
         n,
         "purchase",

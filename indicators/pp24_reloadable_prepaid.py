@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CARD_TO_CARD, DAY, EMPTY_TS, PREPAID_LOAD
 from indicators.examples import example, txn
@@ -24,29 +27,29 @@ CARDS = 16  # distinct loaded cards kept per customer
 
 @kernel
 def reloadable_prepaid(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    card,
-    counterparty,
-    attempted,
-    ld_ts,
-    ld_ref,
-    cd_key,
-    cd_ts,
-    cd_ref,
-    cc_ts,
-    cc_ref,
-    window_days,
-    min_loads,
-    min_cards,
-    min_c2c,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    card: NDArray[np.int64],
+    counterparty: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    ld_ts: NDArray[np.int64],
+    ld_ref: NDArray[np.int64],
+    cd_key: NDArray[np.int64],
+    cd_ts: NDArray[np.int64],
+    cd_ref: NDArray[np.int64],
+    cc_ts: NDArray[np.int64],
+    cc_ref: NDArray[np.int64],
+    window_days: int,
+    min_loads: int,
+    min_cards: int,
+    min_c2c: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Frequent loads to several prepaid cards; card-to-card pushes into cards never loaded.
 
     ``prepaid_load`` rows go to a ring (all loads) and, with a known ``card``, to a keyed
@@ -101,7 +104,7 @@ def reloadable_prepaid(
             select_evidence(evidence[i], t, window(cc_ts, cc_ref, c, lo))
 
 
-def _load(n: int, day: float, card: str, amount: float = 300.0) -> dict:
+def _load(n: int, day: float, card: str, amount: float = 300.0) -> dict[str, Any]:
     return txn(
         n,
         "prepaid_load",
@@ -114,7 +117,7 @@ def _load(n: int, day: float, card: str, amount: float = 300.0) -> dict:
     )
 
 
-def _push(n: int, day: float, card: str, peer: str, amount: float = 280.0) -> dict:
+def _push(n: int, day: float, card: str, peer: str, amount: float = 280.0) -> dict[str, Any]:
     return txn(
         n, "card_to_card", amount, days=day, channel="mobile", card_id=card, counterparty_id=peer
     )

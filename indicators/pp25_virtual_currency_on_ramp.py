@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     DAY,
@@ -33,7 +36,7 @@ VC_MCC = 6051  # non-FI currency / money orders; crypto purchases often post her
 
 
 @helper
-def is_vc_purchase(t_type, mcc, flags, ref_vc_dealers):
+def is_vc_purchase(t_type: int, mcc: int, flags: int, ref_vc_dealers: int) -> bool:
     """``vc_buy``; a card purchase at a VC dealer or MCC 6051; an outgoing transfer to one
     (``ref_vc_dealers``: the bit of the ``vc_dealers`` list)."""
     if t_type == VC_BUY:
@@ -48,34 +51,34 @@ def is_vc_purchase(t_type, mcc, flags, ref_vc_dealers):
 
 @kernel
 def virtual_currency_on_ramp(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    mcc,
-    counterparty,
-    ref_flags,
-    attempted,
-    snd_key,
-    snd_ts,
-    snd_ref,
-    sm_ts,
-    sm_ref,
-    fd_ts,
-    fd_ref,
-    window_days,
-    min_small,
-    small_max,
-    fund_hours,
-    min_senders,
-    min_funded,
-    ref_vc_dealers,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    counterparty: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    snd_key: NDArray[np.int64],
+    snd_ts: NDArray[np.int64],
+    snd_ref: NDArray[np.int64],
+    sm_ts: NDArray[np.int64],
+    sm_ref: NDArray[np.int64],
+    fd_ts: NDArray[np.int64],
+    fd_ref: NDArray[np.int64],
+    window_days: int,
+    min_small: int,
+    small_max: float,
+    fund_hours: int,
+    min_senders: int,
+    min_funded: int,
+    ref_vc_dealers: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """VC purchases in small multiples of $3, or funded by EMTs from several people.
 
     ``emt_in`` rows with a counterparty update a keyed table of senders. A VC purchase is
@@ -131,7 +134,7 @@ def virtual_currency_on_ramp(
             )
 
 
-def _emt(n: int, day: float, hours: float, sender: str, amount: float = 150.0) -> dict:
+def _emt(n: int, day: float, hours: float, sender: str, amount: float = 150.0) -> dict[str, Any]:
     return txn(
         n,
         "emt_in",
@@ -144,7 +147,7 @@ def _emt(n: int, day: float, hours: float, sender: str, amount: float = 150.0) -
     )
 
 
-def _vc(n: int, day: float, hours: float, amount: float, **fields) -> dict:
+def _vc(n: int, day: float, hours: float, amount: float, **fields: Any) -> dict[str, Any]:
     fields.setdefault("merchant_name", "BITCOIN DEPOT #441")
     return txn(n, "purchase", amount, days=day, hours=hours, mcc="6051", **fields)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CARD_TO_CARD, DAY, EMPTY_TS
 from indicators.examples import example, txn
@@ -16,30 +19,30 @@ RING = 16  # small payment-service transactions; onward VC / card payments
 
 @kernel
 def payment_service_churn(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    mcc,
-    counterparty,
-    ref_flags,
-    attempted,
-    pr_ts,
-    pr_ref,
-    on_ts,
-    on_ref,
-    window_days,
-    min_processor,
-    under_cad,
-    min_onward,
-    ref_online_payment_services,
-    ref_vc_dealers,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    counterparty: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    pr_ts: NDArray[np.int64],
+    pr_ref: NDArray[np.int64],
+    on_ts: NDArray[np.int64],
+    on_ref: NDArray[np.int64],
+    window_days: int,
+    min_processor: int,
+    under_cad: float,
+    min_onward: int,
+    ref_online_payment_services: int,
+    ref_vc_dealers: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Many small payment-service transactions and onward VC or third-party card payments.
 
     *Processor* rows: any transaction (credit or debit) with an online payment service
@@ -80,7 +83,9 @@ def payment_service_churn(
             )
 
 
-def _wallet(n: int, day: float, txn_type: str, amount: float, name: str = "PAYPAL") -> dict:
+def _wallet(
+    n: int, day: float, txn_type: str, amount: float, name: str = "PAYPAL"
+) -> dict[str, Any]:
     return txn(
         n,
         txn_type,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import CASINO_BUY_IN, DAY, EFT_IN, EMPTY_TS, TXN_CODE
 from indicators.examples import example, txn
@@ -28,41 +31,41 @@ INVESTMENT = 2
 
 @kernel
 def gambling_pass_through(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    amount,
-    mcc,
-    counterparty,
-    ref_flags,
-    attempted,
-    snd_key,
-    snd_ts,
-    snd_ref,
-    fd_ts,
-    fd_ref,
-    rt_ts,
-    rt_ref,
-    rt_kind,
-    rt_left,
-    tr_ts,
-    tr_ref,
-    window_days,
-    fund_hours,
-    min_senders,
-    min_funded,
-    trip_days,
-    return_share,
-    min_trip_cad,
-    min_trips,
-    ref_gaming_operators,
-    ref_investment_platforms,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    counterparty: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    snd_key: NDArray[np.int64],
+    snd_ts: NDArray[np.int64],
+    snd_ref: NDArray[np.int64],
+    fd_ts: NDArray[np.int64],
+    fd_ref: NDArray[np.int64],
+    rt_ts: NDArray[np.int64],
+    rt_ref: NDArray[np.int64],
+    rt_kind: NDArray[np.int8],
+    rt_left: NDArray[np.float64],
+    tr_ts: NDArray[np.int64],
+    tr_ref: NDArray[np.int64],
+    window_days: int,
+    fund_hours: int,
+    min_senders: int,
+    min_funded: int,
+    trip_days: int,
+    return_share: float,
+    min_trip_cad: float,
+    min_trips: int,
+    ref_gaming_operators: int,
+    ref_investment_platforms: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Gambling paid for with third parties' money; casino or investment money round trips.
 
     *Third-party credits*: ``emt_in``, ``transfer_in``, ``wire_in`` with a counterparty and
@@ -155,11 +158,11 @@ def gambling_pass_through(
             select_evidence(evidence[i], t, window(fd_ts, fd_ref, c, lo))
 
 
-def _emt(n: int, day: float, hours: float, sender: str) -> dict:
+def _emt(n: int, day: float, hours: float, sender: str) -> dict[str, Any]:
     return txn(n, "emt_in", 200.0, days=day, hours=hours, channel="online", counterparty_id=sender)
 
 
-def _bet(n: int, day: float, amount: float = 350.0) -> dict:
+def _bet(n: int, day: float, amount: float = 350.0) -> dict[str, Any]:
     return txn(
         n,
         "purchase",

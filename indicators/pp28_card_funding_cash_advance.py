@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import BILL_PAYMENT, CASH_ADVANCE, DAY, EFT_IN, EMPTY_TS, TRANSFER_IN
 from indicators.examples import example, txn
@@ -28,32 +31,32 @@ _NO_DAY = np.iinfo(np.int32).min
 
 @kernel
 def card_funding_cash_advance(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    account,
-    counterparty,
-    attempted,
-    pay_acct,
-    pay_cp,
-    pay_ts,
-    pay_ref,
-    adv_day,
-    adv_sum,
-    ca_ts,
-    ca_ref,
-    pay_days,
-    min_payers,
-    window_days,
-    min_advance_cad,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    account: NDArray[np.int64],
+    counterparty: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    pay_acct: NDArray[np.int64],
+    pay_cp: NDArray[np.int64],
+    pay_ts: NDArray[np.int64],
+    pay_ref: NDArray[np.int64],
+    adv_day: NDArray[np.int32],
+    adv_sum: NDArray[np.float64],
+    ca_ts: NDArray[np.int64],
+    ca_ref: NDArray[np.int64],
+    pay_days: int,
+    min_payers: int,
+    window_days: int,
+    min_advance_cad: float,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Cash advances on a card paid by several outside payers; large cash advances.
 
     *Card payments*: ``eft_in``, ``transfer_in`` and ``bill_payment`` rows with a
@@ -111,7 +114,7 @@ def card_funding_cash_advance(
 _CARD = "A-VISA-4417"
 
 
-def _payment(n: int, day: float, payer: str, amount: float = 900.0) -> dict:
+def _payment(n: int, day: float, payer: str, amount: float = 900.0) -> dict[str, Any]:
     return txn(
         n,
         "eft_in",
@@ -124,7 +127,7 @@ def _payment(n: int, day: float, payer: str, amount: float = 900.0) -> dict:
     )
 
 
-def _advance(n: int, day: float, amount: float) -> dict:
+def _advance(n: int, day: float, amount: float) -> dict[str, Any]:
     return txn(
         n,
         "cash_advance",

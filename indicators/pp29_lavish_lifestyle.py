@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import BILL_PAYMENT, DAY, EMPTY_TS, PURCHASE
 from indicators.examples import example, txn
@@ -16,7 +19,9 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 @helper
-def is_luxury(mcc, ref_flags, amount, high_ticket_cad, ref_luxury_merchants):
+def is_luxury(
+    mcc: int, ref_flags: int, amount: float, high_ticket_cad: float, ref_luxury_merchants: int
+) -> bool:
     """A tier-1 merchant: luxury descriptor, a luxury MCC, or a high ticket at a restaurant / limo.
 
     MCCs (INDICATORS.md, LUX row): 5511 car dealers, 5944 jewellery, 5681 furriers,
@@ -42,31 +47,31 @@ def is_luxury(mcc, ref_flags, amount, high_ticket_cad, ref_luxury_merchants):
 
 @kernel
 def lavish_lifestyle(
-    cust,
-    seq,
-    ts,
-    local_day,
-    txn_type,
-    amount,
-    mcc,
-    ref_flags,
-    attempted,
-    declared_income,
-    lux_ts,
-    lux_ref,
-    spend_day,
-    spend_sum,
-    window_days,
-    income_share,
-    min_spend_cad,
-    low_income_cad,
-    high_ticket_cad,
-    ref_luxury_merchants,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    local_day: NDArray[np.int32],
+    txn_type: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    mcc: NDArray[np.int16],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    declared_income: NDArray[np.float64],
+    lux_ts: NDArray[np.int64],
+    lux_ref: NDArray[np.int64],
+    spend_day: NDArray[np.int32],
+    spend_sum: NDArray[np.float64],
+    window_days: int,
+    income_share: float,
+    min_spend_cad: float,
+    low_income_cad: float,
+    high_ticket_cad: float,
+    ref_luxury_merchants: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Luxury spend over ``window_days`` local days against the declared income for that period.
 
     Luxury rows are purchases and bill payments with a known CAD amount at a tier-1 merchant
@@ -110,7 +115,7 @@ def lavish_lifestyle(
             select_evidence(evidence[i], t, window(lux_ts, lux_ref, c, t - width))
 
 
-def _buy(n: int, amount: float, days: float, name: str, mcc: str, **fields) -> dict:
+def _buy(n: int, amount: float, days: float, name: str, mcc: str, **fields: Any) -> dict[str, Any]:
     return txn(
         n,
         "purchase",

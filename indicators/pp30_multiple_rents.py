@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import BILL_PAYMENT, DAY, EFT_OUT, EMPTY_TS, EMT_OUT, PURCHASE
 from indicators.examples import example, txn
-from indicators.jit import helper, kernel
+from indicators.jit import Int64, helper, kernel
 from indicators.spec import IndicatorSpec, Param, StateArray
 from indicators.windows import (
     keyed_distinct,
@@ -24,7 +27,19 @@ NO_LIMIT = np.int64(2**62)  # upper bound for "previous payment time" filters
 
 
 @helper
-def payee_touch(keys, key_ts, key_ref, key_prev, c, key, t, ref, rent_lo, prev_lo, keep_lo):
+def payee_touch(
+    keys: NDArray[np.int64],
+    key_ts: NDArray[np.int64],
+    key_ref: NDArray[np.int64],
+    key_prev: NDArray[np.int64],
+    c: int,
+    key: Int64,
+    t: Int64,
+    ref: Int64,
+    rent_lo: Int64,
+    prev_lo: Int64,
+    keep_lo: Int64,
+) -> int:
     """Record a rent payment to ``key`` at ``t``; returns the payee's slot.
 
     Like :func:`indicators.windows.keyed_touch`, and also keeps the payee's previous payment
@@ -76,34 +91,34 @@ def payee_touch(keys, key_ts, key_ref, key_prev, c, key, t, ref, rent_lo, prev_l
 
 @kernel
 def multiple_rents(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    mcc,
-    merchant,
-    counterparty,
-    ref_flags,
-    attempted,
-    rent_key,
-    rent_ts,
-    rent_ref,
-    rent_prev,
-    tax_key,
-    tax_ts,
-    tax_ref,
-    rent_days,
-    min_payees,
-    min_payee_payments,
-    recur_days,
-    tax_days,
-    min_municipalities,
-    ref_rent_terms,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    mcc: NDArray[np.int16],
+    merchant: NDArray[np.int64],
+    counterparty: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    rent_key: NDArray[np.int64],
+    rent_ts: NDArray[np.int64],
+    rent_ref: NDArray[np.int64],
+    rent_prev: NDArray[np.int64],
+    tax_key: NDArray[np.int64],
+    tax_ts: NDArray[np.int64],
+    tax_ref: NDArray[np.int64],
+    rent_days: int,
+    min_payees: int,
+    min_payee_payments: int,
+    recur_days: int,
+    tax_days: int,
+    min_municipalities: int,
+    ref_rent_terms: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Distinct rent payees in a month, and distinct property-tax payees in 60 days.
 
     Payments are bill payments, EMTs out, EFTs out and purchases; the payee is the
@@ -124,7 +139,9 @@ def multiple_rents(
     rent_w = np.int64(rent_days * DAY)
     recur_w = np.int64(recur_days * DAY)
     tax_w = np.int64(tax_days * DAY)
-    keep_w = max(rent_w, recur_w)  # a payee last paid longer ago can never count again
+    # A payee last paid longer ago can never count again. (The ignore: typeshed's max() wants
+    # a __lt__ that returns bool, numpy's returns np.bool.)
+    keep_w = max(rent_w, recur_w)  # type: ignore[call-overload]
     for i in range(cust.shape[0]):
         if attempted[i] != 0:
             continue
@@ -192,7 +209,7 @@ def multiple_rents(
 
 def _rent(
     n: int, days: float, payee: str, name: str, amount: float = 1_600.0, memo: str = "rent"
-) -> dict:
+) -> dict[str, Any]:
     return txn(
         n,
         "emt_out",
@@ -205,7 +222,7 @@ def _rent(
     )
 
 
-def _tax(n: int, days: float, payee: str, name: str, amount: float = 1_450.0) -> dict:
+def _tax(n: int, days: float, payee: str, name: str, amount: float = 1_450.0) -> dict[str, Any]:
     return txn(
         n,
         "bill_payment",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import BILL_PAYMENT, DAY, EFT_OUT, EMPTY_TS, EMT_OUT, PURCHASE
 from indicators.examples import example, txn
@@ -22,36 +25,36 @@ CALLS = 16  # recent inmate-call payments per customer
 
 
 @helper
-def is_telecom(mcc):
+def is_telecom(mcc: int) -> bool:
     """Telecom services 4814, equipment 4812, cable / pay TV 4899, computer network 4816."""
     return mcc == 4814 or mcc == 4812 or mcc == 4899 or mcc == 4816
 
 
 @kernel
 def telecom_jail_calls(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    mcc,
-    merchant,
-    counterparty,
-    ref_flags,
-    attempted,
-    tel_key,
-    tel_ts,
-    tel_ref,
-    call_ts,
-    call_ref,
-    window_days,
-    min_providers,
-    min_inmate_calls,
-    ref_inmate_call_providers,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    mcc: NDArray[np.int16],
+    merchant: NDArray[np.int64],
+    counterparty: NDArray[np.int64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    tel_key: NDArray[np.int64],
+    tel_ts: NDArray[np.int64],
+    tel_ref: NDArray[np.int64],
+    call_ts: NDArray[np.int64],
+    call_ref: NDArray[np.int64],
+    window_days: int,
+    min_providers: int,
+    min_inmate_calls: int,
+    ref_inmate_call_providers: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Distinct telecom providers paid in a window, and payments to inmate-call providers.
 
     Telecom rows are purchases and bill payments at a telecom MCC; the provider is the
@@ -105,7 +108,7 @@ def telecom_jail_calls(
             select_evidence(evidence[i], t, window(call_ts, call_ref, c, lo))
 
 
-def _bill(n: int, days: float, name: str, mcc: str, amount: float = 85.0) -> dict:
+def _bill(n: int, days: float, name: str, mcc: str, amount: float = 85.0) -> dict[str, Any]:
     return txn(
         n,
         "bill_payment",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import (
     CHANNEL_CODE,
@@ -26,27 +29,27 @@ MSB = CHANNEL_CODE["msb"]
 
 @kernel
 def source_jurisdiction_flows(
-    cust,
-    seq,
-    ts,
-    txn_type,
-    channel,
-    amount,
-    ref_flags,
-    attempted,
-    x_ts,
-    x_ref,
-    x_amount,
-    window_days,
-    min_transfers,
-    min_total_cad,
-    ref_source_jurisdictions,
-    ref_vague_purpose_terms,
-    fired,
-    observed,
-    evidence,
-    touched,
-):
+    cust: NDArray[np.int64],
+    seq: NDArray[np.int64],
+    ts: NDArray[np.int64],
+    txn_type: NDArray[np.int8],
+    channel: NDArray[np.int8],
+    amount: NDArray[np.float64],
+    ref_flags: NDArray[np.int64],
+    attempted: NDArray[np.int8],
+    x_ts: NDArray[np.int64],
+    x_ref: NDArray[np.int64],
+    x_amount: NDArray[np.float64],
+    window_days: int,
+    min_transfers: int,
+    min_total_cad: float,
+    ref_source_jurisdictions: int,
+    ref_vague_purpose_terms: int,
+    fired: NDArray[np.uint8],
+    observed: NDArray[np.float64],
+    evidence: NDArray[np.int64],
+    touched: NDArray[np.uint8],
+) -> None:
     """Count and total of vague-purpose transfers to or from source jurisdictions in a window.
 
     Qualifying rows carry both ``ref_source_jurisdictions`` (country or counterparty country
@@ -99,8 +102,8 @@ def _wire(
     country: str,
     memo: str,
     channel: str = "online",
-    **fields,
-) -> dict:
+    **fields: Any,
+) -> dict[str, Any]:
     return txn(
         n,
         kind,

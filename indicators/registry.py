@@ -71,7 +71,9 @@ def bit_arguments(spec: IndicatorSpec) -> list[str]:
 
 
 def _layout(kernels: Iterable[IndicatorSpec], profile: Iterable[ProfileRuleSpec]) -> inputs.Layout:
-    declared = [(kind, (name,)) for spec in kernels for kind, name in spec.bit_inputs]
+    declared: list[tuple[str, tuple[str, ...]]] = [
+        (kind, (name,)) for spec in kernels for kind, name in spec.bit_inputs
+    ]
     declared += [("profile", spec.facts) for spec in profile]
     layout = inputs.allocate(declared)
     for kind in inputs.KINDS:

@@ -48,7 +48,7 @@ def run_indicator(
     """
     n = len(columns["cust"])
     out = out if out is not None else KernelOutput.empty(n)
-    args = [columns[name] for name in spec.inputs]
+    args: list[np.ndarray | float] = [columns[name] for name in spec.inputs]
     args += [state[s.name] for s in spec.state]
     args += [params[p.name] for p in spec.params]
     args += bit_values(spec)

@@ -84,7 +84,7 @@ class StateArray:
     name: str
     tail: tuple[int, ...]
     dtype: type
-    fill: float | int
+    fill: float | int | np.number[Any]  # np.int64 for EMPTY_TS and other int64 sentinels
 
     @property
     def bytes_per_customer(self) -> int:

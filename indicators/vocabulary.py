@@ -31,7 +31,7 @@ from indicators.jit import helper
 
 
 @helper
-def is_lodging(mcc, ref_flags, ref_lodging_platforms):
+def is_lodging(mcc: int, ref_flags: int, ref_lodging_platforms: int) -> bool:
     """Hotel / motel / timeshare MCC, hotel-brand MCC 3501-3999, or a short-stay platform
     (``ref_lodging_platforms``: the bit of the ``lodging_platforms`` list)."""
     return (
@@ -46,26 +46,26 @@ def is_lodging(mcc, ref_flags, ref_lodging_platforms):
 
 
 @helper
-def is_credit(t_type):
+def is_credit(t_type: int) -> bool:
     """Money into the account: cash deposits and incoming transfers of every rail."""
     return t_type in (CASH_DEPOSIT, EMT_IN, TRANSFER_IN, WIRE_IN, EFT_IN)
 
 
 @helper
-def is_transfer_in(t_type):
+def is_transfer_in(t_type: int) -> bool:
     """An incoming transfer (e-transfer, EFT, wire, internal transfer): a credit, not cash."""
     return t_type in (EMT_IN, EFT_IN, TRANSFER_IN, WIRE_IN)
 
 
 @helper
-def is_person_credit(t_type):
+def is_person_credit(t_type: int) -> bool:
     """A credit a person sends (e-transfer, transfer, wire). EFTs (payroll, benefits) and
     cash have no sender to count."""
     return t_type in (EMT_IN, TRANSFER_IN, WIRE_IN)
 
 
 @helper
-def is_debit(t_type):
+def is_debit(t_type: int) -> bool:
     """Money out of the account by any means, card purchases and prepaid loads included."""
     return t_type in (
         CASH_WITHDRAWAL,
@@ -82,7 +82,7 @@ def is_debit(t_type):
 
 
 @helper
-def is_payment_out(t_type):
+def is_payment_out(t_type: int) -> bool:
     """A payment to someone else: a purchase, a bill or an outgoing transfer, not cash."""
     return t_type in (PURCHASE, EMT_OUT, EFT_OUT, WIRE_OUT, TRANSFER_OUT, BILL_PAYMENT)
 
@@ -91,7 +91,15 @@ def is_payment_out(t_type):
 
 
 @helper
-def count_or_share(n, min_count, n_marked, n_all, share_min_marked, share_min_all, min_share):
+def count_or_share(
+    n: int,
+    min_count: int,
+    n_marked: float,
+    n_all: float,
+    share_min_marked: float,
+    share_min_all: float,
+    min_share: float,
+) -> bool:
     """The rule "``n >= min_count`` events, or a share of them among all events": true when
     ``n`` reaches ``min_count``, or ``n_marked`` of ``n_all`` events are marked with
     ``n_marked >= share_min_marked``, ``n_all >= share_min_all`` and

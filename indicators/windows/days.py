@@ -7,11 +7,23 @@ dimension holds several measures side by side. A slot is reset when a newer day 
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
 from indicators.jit import helper
 
 
 @helper
-def bucket_add(day_key, sums, c, day, j, value):
+def bucket_add(
+    day_key: NDArray[np.integer[Any]],
+    sums: NDArray[np.number[Any]],
+    c: int,
+    day: int,
+    j: int,
+    value: float,
+) -> None:
     """Add ``value`` to measure ``j`` of customer ``c``'s bucket for local ``day``.
 
     A bucket older than the buffer's span is dropped (it can no longer be in any window).
@@ -34,7 +46,17 @@ def bucket_add(day_key, sums, c, day, j, value):
 
 
 @helper
-def _sum_slots(day_key, sums, c, first_day, last_day, j, k_lo, k_hi, s):
+def _sum_slots(
+    day_key: NDArray[np.integer[Any]],
+    sums: NDArray[np.number[Any]],
+    c: int,
+    first_day: int,
+    last_day: int,
+    j: int,
+    k_lo: int,
+    k_hi: int,
+    s: float,
+) -> float:
     """``s`` plus measure ``j`` of slots ``k_lo .. k_hi - 1`` that hold a day in range."""
     for k in range(k_lo, k_hi):
         d = day_key[c, k]
@@ -44,7 +66,18 @@ def _sum_slots(day_key, sums, c, first_day, last_day, j, k_lo, k_hi, s):
 
 
 @helper
-def _count_slots(day_key, sums, c, first_day, last_day, j, threshold, k_lo, k_hi, n):
+def _count_slots(
+    day_key: NDArray[np.integer[Any]],
+    sums: NDArray[np.number[Any]],
+    c: int,
+    first_day: int,
+    last_day: int,
+    j: int,
+    threshold: float,
+    k_lo: int,
+    k_hi: int,
+    n: int,
+) -> int:
     """``n`` plus the slots ``k_lo .. k_hi - 1`` holding a day in range whose measure ``j``
     is at least ``threshold``."""
     for k in range(k_lo, k_hi):
@@ -55,7 +88,14 @@ def _count_slots(day_key, sums, c, first_day, last_day, j, threshold, k_lo, k_hi
 
 
 @helper
-def bucket_sum(day_key, sums, c, first_day, last_day, j):
+def bucket_sum(
+    day_key: NDArray[np.integer[Any]],
+    sums: NDArray[np.number[Any]],
+    c: int,
+    first_day: int,
+    last_day: int,
+    j: int,
+) -> float:
     """Sum of measure ``j`` over buckets with ``first_day <= day <= last_day``."""
     size = day_key.shape[1]
     days = last_day - first_day + 1
@@ -70,7 +110,15 @@ def bucket_sum(day_key, sums, c, first_day, last_day, j):
 
 
 @helper
-def bucket_days_at_least(day_key, sums, c, first_day, last_day, j, threshold):
+def bucket_days_at_least(
+    day_key: NDArray[np.integer[Any]],
+    sums: NDArray[np.number[Any]],
+    c: int,
+    first_day: int,
+    last_day: int,
+    j: int,
+    threshold: float,
+) -> int:
     """Number of buckets with ``first_day <= day <= last_day`` whose measure ``j`` is at
     least ``threshold`` (for example days with three or more food-delivery orders)."""
     size = day_key.shape[1]

@@ -21,59 +21,104 @@ Example: the newest rows of a city table outside the home city::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Protocol
+
 import numpy as np
+from numpy.typing import NDArray
 
 from indicators.columns import EMPTY_TS
-from indicators.jit import cold, helper
+from indicators.jit import Int64, cold, helper
 
 LATEST = np.int64(2**62)  # above every event time and ref: an upper bound that excludes none
 
+Window = tuple[NDArray[np.int64], NDArray[np.int64], Int64]
+"""``(ts, ref, lo)``: one customer's entries and the window's lower bound (exclusive)."""
+
+TaggedWindow = tuple[NDArray[np.int64], NDArray[np.int64], Int64, NDArray[np.number[Any]]]
+"""``(ts, ref, lo, tag)``: a :data:`Window` with a per-entry tag (a key or a value)."""
+
+Predicate = Callable[[Any, int, Any], bool]
+"""A filter ``keep(window, k, arg)`` on entry ``k``; each one names the window shape and the
+``arg`` it reads (a key, bounds), so the shared signature leaves those two open."""
+
+
+class Selector(Protocol):
+    """What :func:`evidence_selector` returns (a numba dispatcher, called like this)."""
+
+    def __call__(
+        self,
+        out: NDArray[np.int64],
+        hi: Int64,
+        a: Window | TaggedWindow,
+        b: Window | TaggedWindow | None = None,
+        arg: object = 0,
+    ) -> None: ...
+
 
 @helper
-def window(ring_ts, ring_ref, c, lo):
+def window(ring_ts: NDArray[np.int64], ring_ref: NDArray[np.int64], c: int, lo: Int64) -> Window:
     """Customer ``c``'s entries of a ring or keyed table with ``ts > lo``."""
     return (ring_ts[c], ring_ref[c], lo)
 
 
 @helper
-def tagged_window(ring_ts, ring_ref, ring_tag, c, lo):
+def tagged_window(
+    ring_ts: NDArray[np.int64],
+    ring_ref: NDArray[np.int64],
+    ring_tag: NDArray[np.number[Any]],
+    c: int,
+    lo: Int64,
+) -> TaggedWindow:
     """:func:`window` with a per-entry tag column (a key or a value) for a predicate."""
     return (ring_ts[c], ring_ref[c], lo, ring_tag[c])
 
 
 @helper
-def listed(ev_ts, ev_ref, n):
+def listed(ev_ts: NDArray[np.int64], ev_ref: NDArray[np.int64], n: int) -> Window:
     """The first ``n`` events ``(ev_ts[k], ev_ref[k])`` of a scratch list, all candidates:
     for rules whose evidence is a set of matched pairs rather than one window."""
     return (ev_ts[:n], ev_ref[:n], EMPTY_TS)
 
 
 @helper
-def every(win, k, arg):
+def every(win: Window | TaggedWindow, k: int, arg: object) -> bool:
     """Keep every entry of the window."""
     return True
 
 
 @helper
-def tag_is(win, k, key):
+def tag_is(win: TaggedWindow, k: int, key: Int64) -> bool:
     """Keep entries tagged ``key`` (the payments from one sender, to one account)."""
-    return win[3][k] == key
+    # numpy's stubs type an array element as Any, so mypy cannot see a bool here.
+    return win[3][k] == key  # type: ignore[no-any-return]
 
 
 @helper
-def tag_is_not(win, k, skip):
+def tag_is_not(win: TaggedWindow, k: int, skip: Int64) -> bool:
     """Keep entries not tagged ``skip`` (cities other than the home city)."""
-    return win[3][k] != skip
+    # numpy's stubs type an array element as Any, so mypy cannot see a bool here.
+    return win[3][k] != skip  # type: ignore[no-any-return]
 
 
 @helper
-def tag_in(win, k, bounds):
+def tag_in(win: TaggedWindow, k: int, bounds: tuple[Int64, Int64]) -> bool:
     """Keep entries whose tag ``v`` has ``bounds[0] <= v < bounds[1]`` (a lag, a time)."""
-    return bounds[0] <= win[3][k] < bounds[1]
+    # numpy's stubs type an array element as Any, so mypy cannot see a bool here.
+    return bounds[0] <= win[3][k] < bounds[1]  # type: ignore[no-any-return]
 
 
 @helper
-def _newest_below(win, keep, arg, upper, upper_ref, found, best_t, best_ref):
+def _newest_below(
+    win: Window | TaggedWindow,
+    keep: Predicate,
+    arg: object,
+    upper: Int64,
+    upper_ref: Int64,
+    found: bool,
+    best_t: Int64,
+    best_ref: Int64,
+) -> tuple[bool, Int64, Int64]:
     """Fold ``win``'s kept entries older than ``(upper, upper_ref)`` into the running best
     ``(found, best_t, best_ref)``: the newest, ties broken by the larger ref."""
     ts = win[0]
@@ -94,7 +139,7 @@ def _newest_below(win, keep, arg, upper, upper_ref, found, best_t, best_ref):
     return found, best_t, best_ref
 
 
-def evidence_selector(keep):
+def evidence_selector(keep: Predicate) -> Selector:
     """A selector ``select(out, hi, a, b=None, arg=0)`` keeping the entries for which
     ``keep(window, k, arg)`` holds: it fills ``out`` with the refs of the newest kept
     entries of window ``a`` (merged with window ``b`` if given) with ``ts <= hi``, newest
@@ -106,11 +151,17 @@ def evidence_selector(keep):
     """
 
     @cold
-    def select(out, hi, a, b=None, arg=0):
+    def select(
+        out: NDArray[np.int64],
+        hi: Int64,
+        a: Window | TaggedWindow,
+        b: Window | TaggedWindow | None = None,
+        arg: object = 0,
+    ) -> None:
         for j in range(out.shape[0]):
             out[j] = -1
         upper = hi
-        upper_ref = LATEST
+        upper_ref: Int64 = LATEST  # later the ref of the entry last taken
         for j in range(out.shape[0]):
             found, best_t, best_ref = _newest_below(
                 a, keep, arg, upper, upper_ref, False, EMPTY_TS, np.int64(-1)

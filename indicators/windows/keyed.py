@@ -8,13 +8,26 @@ recently seen key is replaced.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
 from indicators.columns import EMPTY_TS
-from indicators.jit import helper
+from indicators.jit import Int64, helper
 from indicators.windows.ring import ring_count
 
 
 @helper
-def keyed_touch(keys, key_ts, key_ref, c, key, t, ref):
+def keyed_touch(
+    keys: NDArray[np.integer[Any]],
+    key_ts: NDArray[np.int64],
+    key_ref: NDArray[np.int64],
+    c: int,
+    key: Int64,
+    t: Int64,
+    ref: Int64,
+) -> int:
     """Record that ``key`` was seen at ``t``; replaces the least recently seen key when full.
 
     Returns the key's slot, for the kernel's own per-key columns.
@@ -41,7 +54,17 @@ def keyed_touch(keys, key_ts, key_ref, c, key, t, ref):
 
 
 @helper
-def keyed2_touch(keys_a, keys_b, key_ts, key_ref, c, a, b, t, ref):
+def keyed2_touch(
+    keys_a: NDArray[np.integer[Any]],
+    keys_b: NDArray[np.integer[Any]],
+    key_ts: NDArray[np.int64],
+    key_ref: NDArray[np.int64],
+    c: int,
+    a: Int64,
+    b: Int64,
+    t: Int64,
+    ref: Int64,
+) -> int:
     """:func:`keyed_touch` for a pair key ``(a, b)`` kept in two arrays; returns the slot."""
     slot = -1
     oldest_slot = 0
@@ -66,15 +89,18 @@ def keyed2_touch(keys_a, keys_b, key_ts, key_ref, c, a, b, t, ref):
 
 
 @helper
-def keyed_last(keys, key_ts, c, key):
+def keyed_last(
+    keys: NDArray[np.integer[Any]], key_ts: NDArray[np.int64], c: int, key: Int64
+) -> Int64:
     """When ``key`` was last seen in customer ``c``'s keyed table (``EMPTY_TS`` if absent)."""
     for k in range(keys.shape[1]):
         if keys[c, k] == key and key_ts[c, k] != EMPTY_TS:
-            return key_ts[c, k]
+            # numpy's stubs type an array element as Any, so mypy cannot see an int64 here.
+            return key_ts[c, k]  # type: ignore[no-any-return]
     return EMPTY_TS
 
 
 @helper
-def keyed_distinct(key_ts, c, lo, hi):
+def keyed_distinct(key_ts: NDArray[np.int64], c: int, lo: Int64, hi: Int64) -> int:
     """Number of distinct keys last seen in ``(lo, hi]``."""
     return ring_count(key_ts, c, lo, hi)

@@ -8,12 +8,17 @@ reads it. A window ending at ``hi`` covers ``lo < ts <= hi``; free slots hold ``
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
 from indicators.columns import EMPTY_TS
-from indicators.jit import helper
+from indicators.jit import Int64, helper
 
 
 @helper
-def ring_oldest(ring_ts, c):
+def ring_oldest(ring_ts: NDArray[np.int64], c: int) -> int:
     """Slot of customer ``c``'s oldest entry, the first one on a tie (a free slot if any).
 
     For rings that keep times and values but no refs (``ring_insert`` needs a ref array).
@@ -28,7 +33,9 @@ def ring_oldest(ring_ts, c):
 
 
 @helper
-def ring_insert(ring_ts, ring_ref, c, t, ref):
+def ring_insert(
+    ring_ts: NDArray[np.int64], ring_ref: NDArray[np.int64], c: int, t: Int64, ref: Int64
+) -> int:
     """Store event ``(t, ref)`` in customer ``c``'s ring, reusing the oldest slot; returns it."""
     slot = ring_oldest(ring_ts, c)
     ring_ts[c, slot] = t
@@ -37,7 +44,9 @@ def ring_insert(ring_ts, ring_ref, c, t, ref):
 
 
 @helper
-def ring_insert_latest(ring_ts, ring_ref, c, t, ref):
+def ring_insert_latest(
+    ring_ts: NDArray[np.int64], ring_ref: NDArray[np.int64], c: int, t: Int64, ref: Int64
+) -> int:
     """Store ``(t, ref)`` in the slot of the oldest entry, ties broken by the smaller ref.
 
     Unlike :func:`ring_insert` (first oldest slot), a ring of ``EVIDENCE_SLOTS`` kept this
@@ -56,7 +65,7 @@ def ring_insert_latest(ring_ts, ring_ref, c, t, ref):
 
 
 @helper
-def ring_count(ring_ts, c, lo, hi):
+def ring_count(ring_ts: NDArray[np.int64], c: int, lo: Int64, hi: Int64) -> int:
     """Number of ring entries with ``lo < ts <= hi``."""
     n = 0
     for k in range(ring_ts.shape[1]):
@@ -67,7 +76,14 @@ def ring_count(ring_ts, c, lo, hi):
 
 
 @helper
-def ring_count_eq(ring_ts, ring_key, c, key, lo, hi):
+def ring_count_eq(
+    ring_ts: NDArray[np.int64],
+    ring_key: NDArray[np.integer[Any]],
+    c: int,
+    key: Int64,
+    lo: Int64,
+    hi: Int64,
+) -> int:
     """Number of entries with ``lo < ts <= hi`` and ``ring_key == key``."""
     n = 0
     for k in range(ring_ts.shape[1]):
@@ -78,7 +94,14 @@ def ring_count_eq(ring_ts, ring_key, c, key, lo, hi):
 
 
 @helper
-def ring_count_except(ring_ts, ring_key, c, lo, hi, skip):
+def ring_count_except(
+    ring_ts: NDArray[np.int64],
+    ring_key: NDArray[np.integer[Any]],
+    c: int,
+    lo: Int64,
+    hi: Int64,
+    skip: Int64,
+) -> int:
     """Number of entries with ``lo < ts <= hi`` and ``ring_key != skip``.
 
     On a keyed table (one entry per key) this is the number of distinct keys other than
@@ -93,7 +116,15 @@ def ring_count_except(ring_ts, ring_key, c, lo, hi, skip):
 
 
 @helper
-def ring_count_where(ring_ts, ring_val, c, lo, hi, val_lo, val_hi):
+def ring_count_where(
+    ring_ts: NDArray[np.int64],
+    ring_val: NDArray[np.number[Any]],
+    c: int,
+    lo: Int64,
+    hi: Int64,
+    val_lo: float | np.number[Any],
+    val_hi: float | np.number[Any],
+) -> int:
     """Number of entries with ``lo < ts <= hi`` and ``val_lo <= val < val_hi``."""
     n = 0
     for k in range(ring_ts.shape[1]):
@@ -105,7 +136,9 @@ def ring_count_where(ring_ts, ring_val, c, lo, hi, val_lo, val_hi):
 
 
 @helper
-def ring_sum(ring_ts, ring_val, c, lo, hi):
+def ring_sum(
+    ring_ts: NDArray[np.int64], ring_val: NDArray[np.number[Any]], c: int, lo: Int64, hi: Int64
+) -> float:
     """Sum of ``ring_val`` over entries with ``lo < ts <= hi``."""
     s = 0.0
     for k in range(ring_ts.shape[1]):
@@ -116,7 +149,15 @@ def ring_sum(ring_ts, ring_val, c, lo, hi):
 
 
 @helper
-def ring_sum_eq(ring_ts, ring_val, ring_key, c, key, lo, hi):
+def ring_sum_eq(
+    ring_ts: NDArray[np.int64],
+    ring_val: NDArray[np.number[Any]],
+    ring_key: NDArray[np.integer[Any]],
+    c: int,
+    key: Int64,
+    lo: Int64,
+    hi: Int64,
+) -> float:
     """Sum of ``ring_val`` over entries with ``lo < ts <= hi`` and ``ring_key == key``."""
     s = 0.0
     for k in range(ring_ts.shape[1]):
@@ -127,7 +168,9 @@ def ring_sum_eq(ring_ts, ring_val, ring_key, c, key, lo, hi):
 
 
 @helper
-def ring_distinct(ring_ts, ring_key, c, lo, hi):
+def ring_distinct(
+    ring_ts: NDArray[np.int64], ring_key: NDArray[np.integer[Any]], c: int, lo: Int64, hi: Int64
+) -> int:
     """Number of distinct non-zero ``ring_key`` values among entries with ``lo < ts <= hi``.
 
     Quadratic in the ring size, which is small (16 to 32 slots).
@@ -149,7 +192,15 @@ def ring_distinct(ring_ts, ring_key, c, lo, hi):
 
 
 @helper
-def ring_oldest_eq(ring_ts, ring_ref, ring_key, c, key, lo, hi):
+def ring_oldest_eq(
+    ring_ts: NDArray[np.int64],
+    ring_ref: NDArray[np.int64],
+    ring_key: NDArray[np.integer[Any]],
+    c: int,
+    key: Int64,
+    lo: Int64,
+    hi: Int64,
+) -> int:
     """Slot of the oldest entry (ties: smaller ref) with ``lo < ts <= hi`` and
     ``ring_key == key``, or -1. FIFO matching of pending events (buy-ins, transfers)."""
     best = -1
@@ -167,7 +218,19 @@ def ring_oldest_eq(ring_ts, ring_ref, ring_key, c, key, lo, hi):
 
 
 @helper
-def drain_oldest_eq(p_ts, p_ref, p_key, p_left, done_ts, done_ref, c, key, amount, lo, hi):
+def drain_oldest_eq(
+    p_ts: NDArray[np.int64],
+    p_ref: NDArray[np.int64],
+    p_key: NDArray[np.integer[Any]],
+    p_left: NDArray[np.number[Any]],
+    done_ts: NDArray[np.int64],
+    done_ref: NDArray[np.int64],
+    c: int,
+    key: Int64,
+    amount: float,
+    lo: Int64,
+    hi: Int64,
+) -> bool:
     """Apply ``amount`` first-in first-out to the pending entries with ``p_key == key`` in
     ``(lo, hi]``; an entry whose ``p_left`` reaches 0 leaves the pending ring and enters the
     done ring at ``hi`` (keeping its ref). Returns True when at least one entry completed.
