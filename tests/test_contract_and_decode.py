@@ -10,7 +10,8 @@ import pytest
 
 import schemas
 from engine.config import Secret, Settings
-from engine.core.decode import Message, decode_transactions
+from engine.core.columnar import decode_transactions
+from engine.core.decode import Message
 from engine.errors import ConfigError
 from indicators.examples import txn
 
@@ -42,7 +43,8 @@ def test_fast_and_slow_paths_agree():
     rows = [dict(GOOD, txn_id=f"T{i}") for i in range(5)]
     fast = _decode(*[msgspec.json.encode(r) for r in rows])
     slow = _decode(*[msgspec.json.encode(r) for r in rows], b"[1, 2]")
-    assert fast.rows == slow.rows and fast.offsets == slow.offsets == [0, 1, 2, 3, 4]
+    assert fast.rows == slow.rows and fast.frame.equals(slow.frame)
+    assert fast.offsets.tolist() == slow.offsets.tolist() == [0, 1, 2, 3, 4]
     assert [d.reason_class for d in slow.dead] == ["invalid_type"]
 
 

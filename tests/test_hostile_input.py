@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import engine.core.decode as decode_module
 import engine.core.detector as detector_module
 import engine.core.isolate as isolate_module
+import engine.core.kernel_columns as columns_module
 from engine.config import Settings
-from engine.core.decode import Message, decode_profile, decode_transactions, json_depth
+from engine.core.columnar import decode_transactions
+from engine.core.decode import Message, decode_profile, json_depth
 from engine.core.detector import Detector
 from engine.metrics import DEAD_LETTER_REASON_CLASSES, Metrics
 from engine.stream.feeds import apply_reference_messages
@@ -285,12 +286,12 @@ def test_every_message_is_processed_or_dead_lettered_with_a_reason(detector, bat
 def test_a_message_whose_handling_raises_is_set_aside_and_the_rest_processed(monkeypatch):
     """A bug on one row (here: column building raises on txn_id POISON) costs that row,
     not the worker: bisection finds it, the others are processed, a metric counts it."""
-    real = decode_module.transaction_columns
+    real = columns_module.transaction_columns
 
-    def columns_or_raise(rows, refs, reference):
-        if any(r.txn_id == "POISON" for r in rows):
+    def columns_or_raise(decoded, reference):
+        if "POISON" in decoded.txn_ids:
             raise ZeroDivisionError("a bug")
-        return real(rows, refs, reference)
+        return real(decoded, reference)
 
     for module in (detector_module, isolate_module):
         monkeypatch.setattr(module, "transaction_columns", columns_or_raise)

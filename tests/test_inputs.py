@@ -8,8 +8,9 @@ import pytest
 from engine.config import Settings
 from engine.core import detector as detector_module
 from engine.core import state as state_module
-from engine.core.decode import decode_transactions, transaction_columns
+from engine.core.columnar import decode_transactions
 from engine.core.detector import Detector
+from engine.core.kernel_columns import transaction_columns
 from engine.core.state import PartitionState, check_profile_facts
 from engine.errors import CheckpointError, ConfigError
 from indicators import inputs, registry
@@ -60,7 +61,7 @@ def test_reference_matches_set_the_declared_bit() -> None:
     }
     detector = Detector(Settings())
     decoded = decode_transactions(messages([row]))
-    columns = transaction_columns(decoded.rows, decoded.offsets, detector.reference)
+    columns = transaction_columns(decoded, detector.reference)
     assert columns["ref_flags"][0] & REF_ESCORT_AD
     assert registry.LAYOUT.bit("reference", "escort_ad_platforms") == REF_ESCORT_AD
     run_rows([row], detector=detector)  # and the kernels accept the columns

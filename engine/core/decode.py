@@ -1,11 +1,12 @@
-"""Contract messages → typed rows → kernel columns; anything unusable → a dead letter.
+"""One message at a time: framing, the strict per-row decoder, dead letters, profiles.
 
-Each message value is first framed (present, within the size limit, not nested too deep:
-:mod:`schemas.limits`), then decoded on its own by msgspec against :class:`schemas.Transaction`
-(types, enums, string lengths and bounds checked in C), then checked column-wise (patterns,
-by polars) and per row where msgspec cannot (key = customer_id, money within the limit,
-event time within bounds). Every failure becomes a dead letter with a reason a person can
-act on and a bounded reason class; the hot path never raises on bad data (STYLE item 6).
+Each value is framed first (present, within the size limit, not nested too deep:
+:mod:`schemas.limits`), then decoded on its own by msgspec against the contract structs
+(types, enums, string lengths and bounds checked in C), then checked where msgspec cannot
+(patterns, key = customer_id, money within the limit, event time within bounds). Every
+failure becomes a dead letter with a reason a person can act on and a bounded reason class;
+nothing here raises on bad data (STYLE item 6). Batches of transactions go through
+:mod:`engine.core.columnar`, which comes here only for the rows it cannot vouch for.
 """
 
 from __future__ import annotations
@@ -13,20 +14,11 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 import msgspec
-import numpy as np
-import polars as pl
 
-from engine.core.hashing import bulk_hash, contact_key, place_key, stable_hash
-from engine.core.reference import MATCHABLE_FIELDS, ReferenceLists
-from indicators.columns import CHANNEL_CODE, TXN_CODE
-from indicators.registry import LAYOUT
-from indicators.vocabulary import counterparty_key_text
 from schemas import (
     CHANNELS,
     FIELD_PATTERNS,
@@ -68,40 +60,21 @@ class Message(NamedTuple):
     timestamp_ms: int = 0  # broker / producer timestamp: when the record arrived
 
 
-@dataclass
-class DecodedTransactions:
-    rows: list[Transaction] = field(default_factory=list)
-    offsets: list[int] = field(default_factory=list)  # the event ref of each row
-    arrivals_ms: list[int] = field(default_factory=list)  # Kafka timestamp of each row
-    values: list[bytes] = field(default_factory=list)  # each row's message value, kept for evidence
-    dead: list[DeadLetter] = field(default_factory=list)
-
-
-def decode_transactions(
-    messages: Sequence[Message], limits: InputLimits = DEFAULT_LIMITS
-) -> DecodedTransactions:
-    """Validate a batch of ``transactions`` messages against the contract and the limits.
-
-    Each value is decoded on its own (never joined with its neighbours: two invalid halves
-    must not make one valid array), by msgspec in C; a value that fails is explained.
-    """
-    out = DecodedTransactions()
-    accepted: list[Message] = []
-    rows: list[Transaction] = []
-    for message in messages:
-        problem = frame_problem(message, limits.max_transaction_bytes, limits)
-        if problem is None:
-            try:
-                row = _ONE_DECODER.decode(message.value)  # type: ignore[arg-type]
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                problem = describe_error(exc, message.value)  # type: ignore[arg-type]
-        if problem is None:
-            accepted.append(message)
-            rows.append(row)
-        else:
-            out.dead.append(dead_letter(message, *problem))
-    _accept_all(out, accepted, rows, limits)
-    return out
+def explain(
+    message: Message, limits: InputLimits = DEFAULT_LIMITS
+) -> Transaction | tuple[str, str]:
+    """The strict per-row decision on one ``transactions`` message: the row, or why it is
+    refused (a reason a person can act on, and its class). msgspec decodes the value on its
+    own, in C; then the checks msgspec cannot express. The batch decoder
+    (:mod:`engine.core.columnar`) sends here only the rows it cannot vouch for."""
+    problem = frame_problem(message, limits.max_transaction_bytes, limits)
+    if problem is not None:
+        return problem
+    try:
+        row = _ONE_DECODER.decode(message.value)  # type: ignore[arg-type]
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return describe_error(exc, message.value)  # type: ignore[arg-type]
+    return _pattern_problem(row) or _semantic_problem(message, row, limits) or row
 
 
 def frame_problem(
@@ -146,49 +119,22 @@ def json_depth(value: bytes) -> int:
     return deepest
 
 
-def _accept_all(
-    out: DecodedTransactions,
-    messages: Sequence[Message],
-    rows: list[Transaction],
-    limits: InputLimits,
-) -> None:
-    problems = _pattern_problems(rows)
-    for i, (message, row) in enumerate(zip(messages, rows, strict=True)):
-        problem = problems.get(i) or _semantic_problem(message, row, limits)
-        if problem:
-            out.dead.append(dead_letter(message, *problem))
-        else:
-            out.rows.append(row)
-            out.offsets.append(message.offset)
-            out.arrivals_ms.append(message.timestamp_ms)
-            out.values.append(message.value)  # type: ignore[arg-type]
-
-
 def mcc_text(mcc: str | int | None) -> str | None:
     """The MCC as its four-digit string: the contract allows a JSON string or a number."""
     return f"{mcc:04d}" if isinstance(mcc, int) else mcc
 
 
-def _pattern_problems(rows: list[Transaction]) -> dict[int, tuple[str, str]]:
-    """FIELD_PATTERNS checked column by column (polars' regex engine, no Python per row);
-    returns the rows that fail. Absent optional fields are not checked."""
-    problems: dict[int, tuple[str, str]] = {}
+def _pattern_problem(row: Transaction) -> tuple[str, str] | None:
+    """FIELD_PATTERNS on one row (absent optional fields are not checked)."""
     for name, pattern in _PATTERNS.items():
-        column = [getattr(r, name) for r in rows]
-        if name == "mcc":
-            column = [mcc_text(v) for v in column]
-        values = pl.Series(name, column, dtype=pl.Utf8)
-        failing = values.str.contains(pattern.pattern).not_().fill_null(False)
-        if failing.any():
-            for i in np.flatnonzero(failing.to_numpy()).tolist():
-                problems.setdefault(
-                    i,
-                    (
-                        f"{name}: expected a string matching {pattern.pattern}, got {values[i]!r}",
-                        "invalid_field",
-                    ),
-                )
-    return problems
+        value = getattr(row, name)
+        text = mcc_text(value) if name == "mcc" else value
+        if text is not None and not pattern.search(text):
+            return (
+                f"{name}: expected a string matching {pattern.pattern}, got {text!r}",
+                "invalid_field",
+            )
+    return None
 
 
 def _semantic_problem(
@@ -334,107 +280,3 @@ def decode_profile(
             "key_mismatch",
         )
     return profile
-
-
-def _hash_column(values: list[str | None]) -> np.ndarray:
-    """Stable hashes of a column, 0 for missing. Values repeat heavily within a batch, so
-    hashing each distinct value once and mapping back is far cheaper than a call per row."""
-    lookup: dict[str | None, int] = {v: stable_hash(v) for v in set(values) if v}
-    lookup[None] = 0
-    lookup[""] = 0
-    return np.array([lookup[v] for v in values], dtype=np.int64)
-
-
-def _place_column(cities: list[str | None], provinces: list[str | None]) -> np.ndarray:
-    pairs = list(zip(cities, provinces, strict=True))
-    lookup = {}
-    for city, province in set(pairs):
-        key = place_key(city, province)
-        lookup[(city, province)] = stable_hash(key) if key else 0
-    return np.array([lookup[p] for p in pairs], dtype=np.int64)
-
-
-def _offset_seconds(stamps: list[datetime]) -> np.ndarray:
-    # Offsets repeat (a handful of zones): resolve each distinct tzinfo once.
-    zones = [d.tzinfo for d in stamps]
-    offset = {z: z.utcoffset(None).total_seconds() for z in set(zones)}  # type: ignore[union-attr]
-    return np.array([offset[z] for z in zones], dtype=np.int64)
-
-
-def transaction_columns(
-    rows: Sequence[Transaction], refs: Sequence[int], reference: ReferenceLists
-) -> dict[str, np.ndarray]:
-    """Kernel columns (``indicators.columns.BATCH_COLUMNS``) except ``cust``, which the state
-    assigns."""
-    stamps = [r.ts for r in rows]
-    ts = np.floor(np.array([d.timestamp() for d in stamps], dtype=np.float64)).astype(np.int64)
-    local = ts + _offset_seconds(stamps)
-    text = pl.DataFrame(
-        {name: [getattr(r, name) for r in rows] for name in MATCHABLE_FIELDS},
-        schema={name: pl.Utf8 for name in MATCHABLE_FIELDS},
-    )
-    ref_flags = reference.flags(text)
-    white_label = np.array([r.terminal_owner == "white_label" for r in rows], dtype=bool)
-    white_label_bit = np.int64(LAYOUT.bit("reference", "white_label_atms"))
-    ref_flags = ref_flags | np.where(white_label, white_label_bit, np.int64(0))
-    nan = float("nan")
-    return {
-        "seq": np.asarray(refs, dtype=np.int64),
-        "ts": ts,
-        "local_day": (local // 86_400).astype(np.int32),
-        "local_tod": (local % 86_400).astype(np.int32),
-        "txn_type": np.array([TXN_CODE[r.txn_type] for r in rows], dtype=np.int8),
-        "channel": np.array([CHANNEL_CODE[r.channel] for r in rows], dtype=np.int8),
-        "amount": np.array([_cad(r) for r in rows], dtype=np.float64),
-        "balance": np.array(
-            [nan if r.balance_after is None else float(r.balance_after) for r in rows],
-            dtype=np.float64,
-        ),
-        "mcc": np.array([-1 if r.mcc is None else int(r.mcc) for r in rows], dtype=np.int16),
-        "city": _place_column([r.city for r in rows], [r.province for r in rows]),
-        "province": _hash_column([r.province.upper() if r.province else None for r in rows]),
-        "location": _hash_column([r.location_id for r in rows]),
-        "merchant": _hash_column([r.merchant_id or _descriptor(r.merchant_name) for r in rows]),
-        "counterparty": _hash_column(
-            [
-                counterparty_key_text(
-                    r.counterparty_id,
-                    r.counterparty_email,
-                    r.counterparty_phone,
-                    r.counterparty_name,
-                )
-                for r in rows
-            ]
-        ),
-        "ref_flags": ref_flags,
-        "attempted": np.array([r.attempted for r in rows], dtype=np.int8),
-        "account": _hash_column([r.account_id for r in rows]),
-        "card": _hash_column([r.card_id for r in rows]),
-        "device": _hash_column([r.device_id or r.ip for r in rows]),
-        # transaction ids are all distinct: hashed in bulk (they are only compared with each other)
-        "txn_key": bulk_hash([r.txn_id for r in rows]),
-        "linked": bulk_hash([r.linked_txn_id for r in rows]),
-        "foreign": np.array([_foreign(r) for r in rows], dtype=np.int8),
-        "cp_contact": _contact_column(rows),
-    }
-
-
-def _contact_column(rows: Sequence[Transaction]) -> np.ndarray:
-    pairs = [(r.counterparty_email, r.counterparty_phone) for r in rows]
-    lookup = {pair: contact_key(*pair) for pair in set(pairs)}
-    return np.array([lookup[p] for p in pairs], dtype=np.int64)
-
-
-def _foreign(row: Transaction) -> bool:
-    return (row.counterparty_country not in (None, "CA")) or (row.country not in (None, "CA"))
-
-
-def _cad(row: Transaction) -> float:
-    """The CAD value; NaN when another currency comes without ``amount_cad``."""
-    if row.currency == "CAD":
-        return float(row.amount)
-    return float(row.amount_cad) if row.amount_cad is not None else float("nan")
-
-
-def _descriptor(name: str | None) -> str | None:
-    return " ".join(name.upper().split()) if name else None

@@ -17,8 +17,10 @@ import numpy as np
 
 from engine import __version__
 from engine.config import Settings
+from engine.core.columnar import decode_transactions, evidence_row
 from engine.core.constellation import Constellation, member_weight, role_hypothesis
-from engine.core.decode import Message, decode_profile, decode_transactions, transaction_columns
+from engine.core.decode import Message, decode_profile
+from engine.core.kernel_columns import transaction_columns
 from engine.core.reference import ReferenceLists
 from engine.core.state import FireSnapshot, PartitionState, check_profile_facts
 from engine.crosscustomer.identifiers import profile_observations
@@ -28,7 +30,7 @@ from indicators import registry
 from indicators.columns import EMT_IN, TRANSFER_IN
 from indicators.profile_spec import ProfileRuleSpec
 from indicators.runner import KernelOutput, run_indicator
-from schemas import FAMILIES, Alert, AlertIndicator, DeadLetter, Profile, Transaction
+from schemas import FAMILIES, Alert, AlertIndicator, DeadLetter, Profile
 
 
 @dataclass
@@ -114,48 +116,38 @@ class Detector:
             decoded_txns = decode_transactions(transactions, self.settings.limits)
             result.dead.extend(decoded_txns.dead)
             state.offsets[transactions[-1].topic] = transactions[-1].offset + 1
-            if decoded_txns.rows:
-                self._detect(
+            if len(decoded_txns):
+                columns = transaction_columns(decoded_txns, self.reference)
+                customer_ids = decoded_txns.customer_ids
+                columns["cust"] = state.slots_for(customer_ids)
+                self.detect_columns(
                     state,
-                    decoded_txns.rows,
-                    decoded_txns.offsets,
+                    customer_ids,
+                    decoded_txns.txn_ids,
+                    columns,
                     result,
                     decoded_txns.arrivals_ms,
                     decoded_txns.values,
                 )
         return result
 
-    def _detect(
-        self,
-        state: PartitionState,
-        rows: list[Transaction],
-        refs: list[int],
-        result: BatchResult,
-        arrivals_ms: list[int],
-        raws: list[bytes],
-    ) -> None:
-        columns = transaction_columns(rows, refs, self.reference)
-        columns["cust"] = state.slots_for([r.customer_id for r in rows])
-        self.detect_columns(state, rows, columns, result, arrivals_ms, raws)
-
     def detect_columns(
         self,
         state: PartitionState,
-        rows: Sequence[Transaction],
+        customer_ids: Sequence[str],
+        txn_ids: Sequence[str],
         columns: dict[str, np.ndarray],
         result: BatchResult,
-        arrivals_ms: Sequence[int],
+        arrivals_ms: Sequence[int] | np.ndarray,
         raws: Sequence[bytes],
     ) -> None:
         """Kernels, constellation and alerts over decoded columns (``cust`` from ``state``).
 
-        ``rows[i]`` needs only ``txn_id`` and ``customer_id``. The tuning sweep
-        (``engine.tools.backtest.DecodedInput``) enters here to re-run detection under other
-        settings without decoding the input again.
+        The tuning sweep (``engine.tools.backtest.DecodedInput``) enters here to re-run
+        detection under other settings without decoding the input again.
         """
-        n = len(rows)
+        n = len(customer_ids)
         result.transactions += n
-        customer_ids = [r.customer_id for r in rows]
         columns["cp_flags"] = self.parties.counterparty_flags(customer_ids, columns, self._cp_bits)
         inputs = {**columns, **state.profile}  # profile arrays after any growth
         touched = np.zeros(n, dtype=np.uint8)
@@ -171,7 +163,7 @@ class Detector:
         kept = np.flatnonzero(touched)
         state.remember(
             columns["seq"][kept],
-            [rows[i].txn_id for i in kept.tolist()],
+            [txn_ids[i] for i in kept.tolist()],
             columns["ts"][kept],
             [raws[i] for i in kept.tolist()],
         )
@@ -181,10 +173,13 @@ class Detector:
         active = np.zeros(n, dtype=np.int64)
         self.constellation.run(columns["cust"], columns["ts"], fired, state, alert, score, active)
         for i in np.flatnonzero(alert).tolist():
-            built = self._alert(state, rows, columns, outputs, i, float(score[i]), int(active[i]))
+            subject = (customer_ids[i], txn_ids[i])
+            built = self._alert(
+                state, subject, columns, outputs, i, float(score[i]), int(active[i])
+            )
             result.alerts.append(built)
             result.event_lag_s.append(datetime.now(UTC).timestamp() - float(columns["ts"][i]))
-            result.arrivals_ms.append(arrivals_ms[i])
+            result.arrivals_ms.append(int(arrivals_ms[i]))
         self._snapshot(state, columns, outputs)
         result.party_signals += self._party_signals(state, customer_ids, columns, fired, alert)
 
@@ -212,7 +207,7 @@ class Detector:
     def _party_signals(
         self,
         state: PartitionState,
-        customer_ids: list[str],
+        customer_ids: Sequence[str],
         columns: dict[str, np.ndarray],
         fired: np.ndarray,
         alert: np.ndarray,
@@ -257,13 +252,14 @@ class Detector:
     def _alert(
         self,
         state: PartitionState,
-        rows: Sequence[Transaction],
+        subject: tuple[str, str],
         columns: dict[str, np.ndarray],
         outputs: list[KernelOutput],
         i: int,
         score: float,
         mask: int,
     ) -> Alert:
+        """The alert raised at row ``i``; ``subject`` is its (customer_id, txn_id)."""
         cust = columns["cust"]
         c = int(cust[i])
         txn_ks, profile_rules = self.constellation.members(mask)
@@ -301,8 +297,7 @@ class Detector:
                 (rule.role_signal, rule.family, member_weight(rule, self.settings.constellation))
             )
         families = sorted({ind.family for ind in indicators}, key=FAMILIES.index)
-        customer_id = rows[i].customer_id
-        trigger_txn = rows[i].txn_id
+        customer_id, trigger_txn = subject
         ids = ",".join(ind.id for ind in indicators)
         digest = hashlib.sha256(f"{customer_id}|{trigger_txn}|{ids}".encode()).hexdigest()[:24]
         return Alert(
@@ -321,7 +316,7 @@ class Detector:
             trigger_txn_id=trigger_txn,
             trigger=self._trigger_reason(families, score, profile_rules, signals, indicators),
             transactions=sorted(
-                (_TXN_DECODER.decode(raw) for raw in evidence_rows.values()),
+                (evidence_row(raw) for raw in evidence_rows.values()),
                 key=lambda t: (t.ts, t.txn_id),
             ),
         )
@@ -377,9 +372,6 @@ class Detector:
             last = rows[::-1][np.unique(cust[rows[::-1]], return_index=True)[1]]
             for j in last.tolist():
                 state.snapshots[(int(cust[j]), k)] = self._fire_snapshot(state, columns, out, j)
-
-
-_TXN_DECODER: msgspec.json.Decoder[Transaction] = msgspec.json.Decoder(Transaction)
 
 
 def _iso(ts: int) -> str:

@@ -12,13 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from engine.core.decode import (
-    DEFAULT_LIMITS,
-    Message,
-    decode_profile,
-    decode_transactions,
-    transaction_columns,
-)
+from engine.core.columnar import decode_transactions
+from engine.core.decode import DEFAULT_LIMITS, Message, decode_profile
+from engine.core.kernel_columns import transaction_columns
 from engine.core.reference import ReferenceLists
 from schemas.limits import InputLimits
 
@@ -49,5 +45,5 @@ def pure_stage(
         decode_profile(message, limits)
     if transactions:
         decoded = decode_transactions(transactions, limits)
-        if decoded.rows:
-            transaction_columns(decoded.rows, decoded.offsets, reference)
+        if len(decoded):
+            transaction_columns(decoded, reference)

@@ -30,15 +30,16 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import msgspec
 import numpy as np
 import polars as pl
 
 from engine.config import Settings
-from engine.core.decode import Message, decode_profile, decode_transactions, transaction_columns
+from engine.core.columnar import decode_transactions
+from engine.core.decode import Message, decode_profile
 from engine.core.detector import BatchResult, Detector
+from engine.core.kernel_columns import transaction_columns
 from engine.core.reference import ReferenceLists
 from engine.core.state import PartitionState
 from engine.crosscustomer.identifiers import FINDING_FACTS, Observation, update_holders
@@ -260,22 +261,30 @@ def write_alerts(alerts: Sequence[Alert], out: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- decode once
-class _Row(NamedTuple):
-    txn_id: str
-    customer_id: str
+class _TxnIds(Sequence):
+    """``txn_ids[i]`` as text, from the cached fixed-width bytes, on demand."""
 
-
-class _Rows(Sequence):
-    """``rows[i]`` with the two fields :meth:`Detector.detect_columns` reads, from arrays."""
-
-    def __init__(self, txn_ids: np.ndarray, cust: np.ndarray, names: list[str]):
-        self.txn_ids, self.cust, self.names = txn_ids, cust, names
+    def __init__(self, txn_ids: np.ndarray):
+        self.txn_ids = txn_ids
 
     def __len__(self) -> int:
         return len(self.txn_ids)
 
     def __getitem__(self, i):  # type: ignore[override]
-        return _Row(self.txn_ids[i].decode(), self.names[int(self.cust[i])])
+        return self.txn_ids[i].decode()
+
+
+class _Customers(Sequence):
+    """``customer_ids[i]`` from the cached ``cust`` column and the slot order, on demand."""
+
+    def __init__(self, cust: np.ndarray, names: list[str]):
+        self.cust, self.names = cust, names
+
+    def __len__(self) -> int:
+        return len(self.cust)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.names[int(self.cust[i])]
 
 
 class _Raws(Sequence):
@@ -369,24 +378,23 @@ class DecodedInput:
                     decoded = decode_transactions(batch, settings.limits)
                     dead += len(decoded.dead)
                     bar.update(len(batch))
-                    if not decoded.rows:
+                    if not len(decoded):
                         continue
                     pos = {m.offset: k for k, m in enumerate(batch)}
-                    take = np.array([pos[o] for o in decoded.offsets], dtype=np.int64)
-                    columns = transaction_columns(
-                        decoded.rows, decoded.offsets, reference_detector.reference
-                    )
+                    take = np.array([pos[o] for o in decoded.offsets.tolist()], dtype=np.int64)
+                    columns = transaction_columns(decoded, reference_detector.reference)
                     columns["cust"] = np.array(
-                        [slots.setdefault(r.customer_id, len(slots)) for r in decoded.rows],
+                        [slots.setdefault(c, len(slots)) for c in decoded.customer_ids],
                         dtype=np.int64,
                     )
                     row_starts = starts[take]  # type: ignore[index]
                     row_ends = row_starts + np.array(
                         [len(v) for v in decoded.values], dtype=np.int64
                     )
-                    txn_ids = np.array([r.txn_id.encode() for r in decoded.rows])
+                    # ASCII by the contract's pattern: fixed-width bytes, a tenth of str objects
+                    txn_ids = np.array(decoded.txn_ids, dtype=np.bytes_)
                     chunks.append(_Chunk(columns, txn_ids, row_starts, row_ends))
-                    n_rows += len(decoded.rows)
+                    n_rows += len(decoded)
         finally:
             if writer is not None:
                 writer.close()
@@ -423,23 +431,18 @@ class DecodedInput:
             raise ProtectError("cached input does not match the state's slot order")
         for n, c in enumerate(self.chunks, start=1):
             part = BatchResult()
-            rows = _Rows(c.txn_ids, c.columns["cust"], self.customers)
+            n_rows = len(c.txn_ids)
             detector.detect_columns(
-                state, rows, c.columns, part, _Zeros(len(rows)), _Raws(self.raw, c.starts, c.ends)
+                state,
+                _Customers(c.columns["cust"], self.customers),
+                _TxnIds(c.txn_ids),
+                c.columns,
+                part,
+                np.zeros(n_rows, dtype=np.int64),
+                _Raws(self.raw, c.starts, c.ends),
             )
             _announce(detector, part)
             _merge(total, part)
             _maybe_prune(state, settings, n)
         total.profiles = sum(len(b) for b in self.profiles)
         return total, state
-
-
-class _Zeros(Sequence):
-    def __init__(self, n: int):
-        self.n = n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return 0
