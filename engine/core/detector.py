@@ -95,16 +95,20 @@ class Detector:
     ) -> BatchResult:
         """Apply profile messages, then run the transactions; state is updated in place."""
         result = BatchResult()
-        for message in profiles:
-            decoded = decode_profile(message, self.settings.limits)
+        decoded_profiles = [decode_profile(m, self.settings.limits) for m in profiles]
+        customers = [
+            _profile_customer(m, p)
+            for m, p in zip(profiles, decoded_profiles, strict=True)
+            if not isinstance(p, DeadLetter)
+        ]
+        # Slots for the whole batch at once, in order of appearance: the arrays grow once
+        # per batch, not once per doubling while profiles are applied one by one.
+        state.slots_for([c for c in customers if c])
+        for message, decoded in zip(profiles, decoded_profiles, strict=True):
             if isinstance(decoded, DeadLetter):
                 result.dead.append(decoded)
             else:
-                customer = (
-                    decoded.customer_id
-                    if isinstance(decoded, Profile)
-                    else (message.key or b"").decode("utf-8", "replace")
-                )
+                customer = _profile_customer(message, decoded)
                 if customer:
                     state.apply_profile(customer, decoded)
                 if isinstance(decoded, Profile):
@@ -391,3 +395,10 @@ def _cp_bits() -> dict[int, int]:
             f"known: {sorted(SIGNAL_CODES)}"
         )
     return {SIGNAL_CODES[name]: bit for name, bit in registry.LAYOUT.party.items()}
+
+
+def _profile_customer(message: Message, profile: Profile | None) -> str:
+    """Whose profile a valid message sets: its ``customer_id``, or a tombstone's key."""
+    if isinstance(profile, Profile):
+        return profile.customer_id
+    return (message.key or b"").decode("utf-8", "replace")

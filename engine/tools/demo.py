@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from engine.config import Settings
 from engine.errors import ProtectError
-from engine.stream.broker import embedded_broker, free_port
+from engine.stream.broker import broker_binary, embedded_broker, free_port
 from engine.tools.produce import produce_files
 
 _SAMPLE = re.compile(r"^(protect_[a-z_]+?)(?:_total)?(?:\{([^}]*)\})? ([0-9.eE+-]+)$")
@@ -172,6 +172,8 @@ def run_demo(
 ) -> int:
     from engine.synthetic import generate
 
+    if bootstrap is None:
+        broker_binary()  # the `broker` extra missing: say so before generating anything
     out.mkdir(parents=True, exist_ok=True)
     data, state_dir = out / "data", out / "state"
     shutil.rmtree(state_dir, ignore_errors=True)  # a fresh broker has fresh topics
