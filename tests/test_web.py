@@ -22,11 +22,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import msgspec
 import pytest
 
+from engine.analysts import hash_entry
 from engine.cases.disclosure import validate_fintrac, validate_goaml
 from engine.stream.broker import free_port
 from engine.tools.demo import (
@@ -39,24 +39,32 @@ from engine.tools.demo import (
     wait_until_healthy,
 )
 from engine.tools.produce import produce_files
+from tests.browser import CHROMIUM, Browser
 from tests.conftest import PACKAGE_KEY
 from tests.test_integration import worker_env
 
 pytestmark = pytest.mark.integration
-TOKEN = "test-analyst-token-0123456789abcdef"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TOKEN = "test-analyst-token-0123456789abcdef"  # a tool's read-only bearer token
+ANALYST, PASSWORD = "j.analyst", "a long analyst passphrase 42"
+ANALYSTS = hash_entry(ANALYST, PASSWORD)  # what `protect analyst-hash j.analyst` prints
 
 
 def get(port, path, token=TOKEN, data=None):
+    """A tool's request with the bearer token (read only) or none."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
+    status, headers, body = _open(request)
+    return status, dict(headers), body
+
+
+def _open(request):
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+        return exc.code, exc.headers, exc.read()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -64,25 +72,44 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def chromium(url: str, tmp_path: Path, *, screenshot: Path | None = None) -> str:
-    profile = tmp_path / f"chromium-{time.monotonic_ns()}"
-    args = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1200,1900",
-    ]
-    args += [f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]
-    done = subprocess.run([*args, url], capture_output=True, timeout=120, text=True)
-    shutil.rmtree(profile, ignore_errors=True)
-    return done.stdout
+class Analyst:
+    """A script signed in as an analyst: the login form's one-off cookie and CSRF token,
+    then the session cookie, all by hand (the view's cookies are ``Secure``, which
+    urllib's cookie jar keeps to HTTPS)."""
+
+    def __init__(self, port: int, name: str = ANALYST, password: str = PASSWORD) -> None:
+        self.port, self.cookies = port, {}
+        self.csrf = self._csrf(self.request("/login")[2])
+        status, _, _ = self.request(
+            "/login", {"csrf": self.csrf, "username": name, "password": password}
+        )
+        assert status == 303, "the sign-in was refused"
+
+    def request(self, path: str, form: dict | None = None):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data)
+        if self.cookies:
+            request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        status, headers, body = _open(request)
+        for line in headers.get_all("Set-Cookie") or ():
+            name, _, rest = line.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "max-age=0" not in line.lower():
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        return status, headers, body
+
+    def decide(self, case_id: str, **fields: str):
+        """POST the case's disposition form with the session's CSRF token."""
+        path = f"/cases/{urllib.parse.quote(case_id)}"
+        page = self.request(path)[2]
+        version = re.search(rb'name="version" value="(\d+)"', page)[1].decode()
+        return self.request(path, {"version": version, "csrf": self._csrf(page), **fields})
+
+    @staticmethod
+    def _csrf(page: bytes) -> str:
+        return re.search(rb'name="csrf" value="([^"]+)"', page)[1].decode()
 
 
 def wait_for(predicate, timeout=90.0, what="condition"):
@@ -101,6 +128,7 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
     view = free_port()  # the analyst view's own port
     env = worker_env(settings) | {
         "PROTECT_ANALYST_TOKEN": TOKEN,
+        "PROTECT_ANALYSTS": ANALYSTS,
         "PROTECT_PACKAGE_KEY": PACKAGE_KEY,
         "PROTECT_CASE_REPUBLISH_S": "3600",
         "PROTECT_ANALYST_PORT": str(view),
@@ -149,16 +177,15 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         # Faust's table endpoint is not served (it returned whole cases without a token)
         assert get(port, f"/table/protect-cases/{sorted(subjects)[0]}/", token=None)[0] == 404
         assert get(port, "/cases")[0] == 404  # the view is on its own port only
-        # no token: refused, and no case data in the answer
-        for path in (
-            "/cases",
-            "/cases/CASE-X",
-            "/cases/CASE-X/export?format=goaml",
-            "/login?token=wrong",
-        ):
+        # no credential: refused, and no case data in the answer; /login only shows the form
+        # (a token in its URL is never read)
+        for path in ("/cases", "/cases/CASE-X", "/cases/CASE-X/export?format=goaml"):
             status, _, body = get(view, path, token=None)
             assert status == 401, path
             assert b"CASE-" not in body.replace(b"CASE-X", b"")
+        status, _, body = get(view, f"/login?token={TOKEN}", token=None)
+        assert status == 200 and b'id="login"' in body and b"CASE-" not in body
+        assert get(view, f"/cases?token={TOKEN}", token=None)[0] == 401
         assert get(view, "/cases", token="not-the-token-at-all-000")[0] == 401
 
         status, headers, body = get(view, "/cases")
@@ -166,24 +193,10 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         queue = body.decode()
         case_ids = re.findall(r'href="/cases/(CASE-[0-9A-F-]+)"', queue)
         assert len(case_ids) == len(set(case_ids)) == len(subjects)
-
-        # the browser: log in through /login, land on the queue, then a case page
-        dom = chromium(f"http://127.0.0.1:{view}/login?token={TOKEN}", tmp_path)
-        assert 'id="queue"' in dom and len(
-            set(re.findall(r"/cases/(CASE-[0-9A-F-]+)", dom))
-        ) == len(subjects)
         top = case_ids[0]  # the queue is sorted by score: the first is the highest
-        target = urllib.parse.quote(f"/cases/{top}", safe="")
-        dom = chromium(f"http://127.0.0.1:{view}/login?token={TOKEN}&next={target}", tmp_path)
-        assert top in dom and '<svg id="link-graph"' in dom and '<svg id="timeline-chart"' in dom
-        assert dom.count("<circle") > 3 and 'id="transactions"' in dom and 'id="disposition"' in dom
-        shot = tmp_path / "case-page.png"
-        chromium(
-            f"http://127.0.0.1:{view}/login?token={TOKEN}&next={target}", tmp_path, screenshot=shot
-        )
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-        if os.environ.get("PROTECT_SCREENSHOT_TO"):
-            shutil.copy(shot, os.environ["PROTECT_SCREENSHOT_TO"])
+        # the bearer token reads but cannot decide
+        form = urllib.parse.urlencode({"action": "file", "reason": "x", "version": "0"})
+        assert get(view, f"/cases/{top}", data=form.encode())[0] == 403
 
         # downloads validate against the official schemas
         status, headers, body = get(view, f"/cases/{top}/export?format=fintrac")
@@ -193,23 +206,42 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
         assert status == 200
         validate_goaml(body.decode())
 
-        # a disposition through the form: the case is filed, who and when are kept
-        seen = re.search(r'name="version" value="(\d+)"', get(view, f"/cases/{top}")[2].decode())
-        form = urllib.parse.urlencode(
-            {
-                "action": "file",
-                "analyst": "J. Analyst",
-                "reason": "evidence <b>clear</b>",
-                "version": seen[1],
-            }
-        )
-        status, headers, _ = get(view, f"/cases/{top}", data=form.encode())
-        assert status == 303 and headers["Location"].startswith(f"/cases/{top}")
-        page = wait_for(
-            lambda: (b := get(view, f"/cases/{top}")[2].decode()) and "J. Analyst" in b and b,
-            what="the disposition to reach the case",
-        )
-        assert "st-filed" in page and "evidence &lt;b&gt;clear&lt;/b&gt;" in page
+        # the browser: a case link asks for a sign-in, the form signs in and leads back to
+        # the case (graph and timeline drawn), the disposition form files it
+        with Browser(tmp_path / "chromium") as browser:
+            dom = browser.goto(f"http://127.0.0.1:{view}/login?next=/cases/{top}")
+            assert 'id="login"' in dom and "CASE-" not in dom.replace(f"/cases/{top}", "")
+            dom = browser.submit("login", username=ANALYST, password="not the password 1")
+            assert "Wrong name or password" in dom and 'id="login"' in dom
+            dom = browser.submit("login", username=ANALYST, password=PASSWORD)
+            assert browser.url().endswith(f"/cases/{top}") and ANALYST in dom
+            session = [c for c in browser.cookies() if "protect_session" in c["name"]]
+            assert session and session[0]["httpOnly"] and session[0]["secure"]
+            assert '<svg id="link-graph"' in dom and '<svg id="timeline-chart"' in dom
+            assert dom.count("<circle") > 3 and 'id="transactions"' in dom
+            assert 'id="disposition"' in dom
+            shot = browser.screenshot(tmp_path / "case-page.png")
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+            if os.environ.get("PROTECT_SCREENSHOT_TO"):
+                shutil.copy(shot, os.environ["PROTECT_SCREENSHOT_TO"])
+            dom = browser.goto(f"http://127.0.0.1:{view}/cases")
+            assert 'id="queue"' in dom and len(
+                set(re.findall(r"/cases/(CASE-[0-9A-F-]+)", dom))
+            ) == len(subjects)
+
+            # a disposition through the form: the case is filed, who and when are kept
+            browser.goto(f"http://127.0.0.1:{view}/cases/{top}")
+            browser.submit("disposition", action="file", reason="evidence <b>clear</b>")
+            assert f"/cases/{top}" in browser.url()
+            page = wait_for(
+                lambda: (b := browser.goto(f"http://127.0.0.1:{view}/cases/{top}"))
+                and 'badge st-filed">filed<' in b
+                and b,
+                what="the disposition to reach the case",
+            )
+            # recorded as the session's analyst (the form has no field for who decides)
+            assert f"<td>{ANALYST}</td><td>file" in page
+            assert "evidence &lt;b&gt;clear&lt;/b&gt;" in page
         samples = scrape(port)
         assert samples[("protect_dispositions", 'action="file"')] == 1
         assert (
@@ -300,7 +332,7 @@ def test_analyst_works_cases_in_the_browser(topics, small_dataset, tmp_path):
             metric_sum(samples, "protect_case_updates") == 0
             and metric_sum(samples, "protect_disclosures") == 0
         )
-        assert "st-filed" in get(view, f"/cases/{top}")[2].decode()
+        assert 'badge st-filed">filed<' in get(view, f"/cases/{top}")[2].decode()
     finally:
         assert stop_worker(worker) == 0, log.read_text()[-3000:]
 

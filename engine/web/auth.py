@@ -47,13 +47,18 @@ def cookie_name(base: str, secure: bool) -> str:
 def cross_site(request) -> str:
     """Why this request looks like it came from another site ("" if it does not).
 
-    Browsers send ``Sec-Fetch-Site`` and ``Origin`` on every POST; a client that sends
-    neither (a script) is no CSRF vector and still needs the CSRF token. ``Origin`` is
-    compared with the ``Host`` the request was sent to: a reverse proxy in front must pass
-    the original Host on.
+    Browsers send ``Sec-Fetch-Site`` on every request, and a page cannot forge it: when
+    it is there it decides. ``Origin`` is the fallback for older browsers; it is compared
+    with the ``Host`` the request was sent to (a reverse proxy in front must pass the
+    original Host on). The pages' ``Referrer-Policy: no-referrer`` makes a browser send
+    ``Origin: null`` even for the view's own forms, which is why ``Sec-Fetch-Site`` must
+    come first. A client that sends neither (a script) is no CSRF vector and still needs
+    the CSRF token.
     """
     fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None and fetch_site not in SAME_SITE_FETCHES:
+    if fetch_site is not None:
+        if fetch_site in SAME_SITE_FETCHES:
+            return ""
         return f"Sec-Fetch-Site is {fetch_site!r}"
     origin = request.headers.get("Origin")
     if origin is not None and (
