@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,3 +44,14 @@ def comparable(alerts) -> list[dict]:
         d.pop("created_at")
         out.append(d)
     return sorted(out, key=lambda d: (d["window_end"], d["alert_id"]))
+
+
+def wait_for(predicate, timeout=90.0, what="condition"):
+    """``predicate()``'s first truthy value, polled every half second (a worker runs apart)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")

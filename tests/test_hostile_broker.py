@@ -87,11 +87,12 @@ def test_a_running_worker_survives_every_poison_pill(topics, tmp_path):
 
     asyncio.run(send())
     consumed = len(transactions) + 1 + len(engine_topics)  # transactions, profiles, findings
-    samples = run_worker_until(settings, tmp_path, consumed)  # asserts a clean exit
-    assert metric_sum(samples, "protect_transactions_processed") == 3  # V1, V2 (mcc 5812), V3
     expected = Counter(c for _, c in transactions if c) + Counter(
         {"too_deep": 1 + 1 + 2, "invalid_signal": 2}
     )  # profile, reference, signal + finding
+    # asserts a clean exit; waits for the feeds' letters too (party signals are not input)
+    samples = run_worker_until(settings, tmp_path, consumed, dead_letters=sum(expected.values()))
+    assert metric_sum(samples, "protect_transactions_processed") == 3  # V1, V2 (mcc 5812), V3
     letters = [
         json.loads(v)
         for v in asyncio.run(

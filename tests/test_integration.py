@@ -23,7 +23,7 @@ from engine.tools.demo import (
     wait_until_healthy,
 )
 from engine.tools.produce import produce_files
-from tests.helpers import comparable
+from tests.helpers import comparable, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -53,13 +53,27 @@ def produce(settings, *paths):
     return sum(asyncio.run(produce_files(settings, list(paths), progress=False)).values())
 
 
-def run_worker_until(settings, tmp_path, expected: int, name: str = "worker"):
+def run_worker_until(
+    settings,
+    tmp_path,
+    expected: int,
+    name: str = "worker",
+    dead_letters: int = 0,
+    extra_env: dict[str, str] | None = None,
+):
+    """Run a worker until it consumed ``expected`` input messages and counted
+    ``dead_letters`` (the whole-topic feeds letter on their own schedule), then stop it."""
     port = free_port()
+    env = worker_env(settings) | (extra_env or {})
     worker = start_worker(
-        settings.bootstrap, port, tmp_path / "state", tmp_path / f"{name}.log", worker_env(settings)
+        settings.bootstrap, port, tmp_path / "state", tmp_path / f"{name}.log", env
     )
     try:
         samples, _ = wait_until_consumed(port, expected, worker, timeout=300, progress=False)
+        wait_for(
+            lambda: metric_sum(scrape(port), "protect_dead_letters") >= dead_letters,
+            what=f"{dead_letters} dead letters",
+        )
         samples = scrape(port)
     finally:
         code = stop_worker(worker)

@@ -41,6 +41,7 @@ from engine.tools.demo import (
 from engine.tools.produce import produce_files
 from tests.browser import CHROMIUM, Browser
 from tests.conftest import PACKAGE_KEY
+from tests.helpers import wait_for
 from tests.test_integration import worker_env
 
 pytestmark = pytest.mark.integration
@@ -110,16 +111,6 @@ class Analyst:
     @staticmethod
     def _csrf(page: bytes) -> str:
         return re.search(rb'name="csrf" value="([^"]+)"', page)[1].decode()
-
-
-def wait_for(predicate, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
