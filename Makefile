@@ -61,7 +61,7 @@ SOURCES := engine indicators schemas tests benchmarks
 # orjson installed mypy's cache writer rejects the FNV constants (> 2**63) in engine/core/hashing.py.
 # Every indicator module is strict too: the kernels and window helpers are annotated (numba
 # ignores annotations; indicators/jit.py keeps each kernel's signature visible to mypy).
-TYPED := engine/core engine/crosscustomer schemas indicators
+TYPED := engine/core engine/crosscustomer schemas indicators engine/pseudonyms.py engine/private_files.py
 check: lint typecheck
 	$(PY) -m pytest -q -m "not integration"
 

@@ -112,3 +112,25 @@ def test_a_handler_that_raises_dead_letters_the_message_and_the_agent_goes_on(
     assert letter["reason_class"] == "handler_error" and "RuntimeError" in letter["reason"]
     assert metric(handlers, "protect_handler_errors_total", stage="case_agent") == 1
     assert caplog.records and alert.customer_id not in caplog.text  # no customer data logged
+
+
+def test_a_package_that_cannot_be_built_is_counted_and_logged_without_customer_data(
+    agents, pipeline, caplog, monkeypatch
+):
+    from engine.cases.disclosure import DisclosureError
+    from engine.stream import case_agents
+
+    handlers, sent = agents
+    alerts, _ = pipeline
+    alert = alerts[0]
+
+    def invalid(entry, profiles):
+        raise DisclosureError(f"$.subject.name: {alert.customer_id!r} is not valid")
+
+    monkeypatch.setattr(case_agents, "package_for", invalid)
+    with caplog.at_level(logging.INFO):
+        run(handlers, handlers.on_alert, alert.customer_id.encode(), msgspec.json.encode(alert))
+    assert alert.customer_id in handlers.store.cases  # kept, published at the next round
+    assert [t for t, _, _ in sent if t == SETTINGS.disclosures_topic] == []
+    assert metric(handlers, "protect_handler_errors_total", stage="case_package") == 1
+    assert "DisclosureError" in caplog.text and alert.customer_id not in caplog.text

@@ -38,9 +38,12 @@ from engine.web.render import case_page, queue_page
 from engine.web.routes import TOPIC_ORIGIN
 from schemas import Profile
 from tests.conftest import PACKAGE_KEY
+from tests.helpers import wait_for
 from tests.test_cases import disposition
 from tests.test_integration import worker_env
-from tests.test_web import ANALYST, ANALYSTS, TOKEN, Analyst, get, wait_for
+from tests.test_pseudonyms import KEY as PSEUDONYM_KEY
+from tests.test_pseudonyms import oracle_case_id
+from tests.test_web import ANALYST, ANALYSTS, TOKEN, Analyst, get
 
 EVIL = "<script>alert(1)</script>"
 
@@ -264,6 +267,7 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
         "PROTECT_ANALYST_TOKEN": TOKEN,
         "PROTECT_ANALYSTS": ANALYSTS,
         "PROTECT_PACKAGE_KEY": PACKAGE_KEY,
+        "PROTECT_PSEUDONYM_KEY": PSEUDONYM_KEY,
         "PROTECT_CASE_REPUBLISH_S": "3600",
     }
     asyncio.run(ensure_topics(settings))
@@ -292,7 +296,12 @@ def test_every_worker_serves_the_whole_queue_and_routes_decisions(
                 ],
             )
         )
-        case_ids = {v[-1].case.case_id for v in history.values()}
+        # both workers name each case by the HMAC of its subject under their shared key
+        case_ids = {
+            oracle_case_id(PSEUDONYM_KEY, c.primary) + (f"-{c.generation}" if c.generation else "")
+            for c in (v[-1].case for v in history.values())
+        }
+        assert case_ids.isdisjoint(v[-1].case.case_id for v in history.values())  # not demo ids
 
         # each worker lists every case of the cluster, whichever worker holds it
         wait_for(

@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.core.hashing import contact_key, place_key, stable_hash
 from engine.errors import CheckpointError, ConfigError
+from engine.private_files import open_private
 from indicators import columns as col
 from indicators.registry import LAYOUT, allocate_state
 from indicators.spec import IndicatorSpec
@@ -256,9 +257,7 @@ class PartitionState:
         data = buffer.getvalue()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        # 0600: a checkpoint holds per-customer state; fchmod also covers a stale .tmp
-        with open(tmp, "wb", opener=lambda p, flags: os.open(p, flags, 0o600)) as handle:
-            os.fchmod(handle.fileno(), 0o600)
+        with open_private(tmp) as handle:  # a checkpoint holds per-customer state
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

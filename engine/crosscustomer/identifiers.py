@@ -15,12 +15,12 @@ only with ``cross_customer = false``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 import msgspec
 
+from engine import pseudonyms
 from schemas import Profile
 
 MAX_HOLDERS = 32  # bounded per identifier: the finding needs a handful, not everyone
@@ -48,7 +48,7 @@ FINDING_FACTS = {"PP-19": "shared_identifier"}
 
 def _digest(kind: str, value: str) -> str:
     # Identifiers are personal data: the topic carries a keyed digest, never the value.
-    return f"{kind}:{hashlib.blake2b(value.encode(), digest_size=12).hexdigest()}"
+    return f"{kind}:{pseudonyms.keyed_hex(kind, value, 12)}"
 
 
 def _normal_phone(phone: str) -> str:

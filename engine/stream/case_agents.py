@@ -238,8 +238,16 @@ class CaseHandlers:
     async def publish(self, entry: CaseEntry) -> None:
         try:
             package = package_for(entry, self.store.profile_map(entry.case))
-        except DisclosureError:
-            log.exception("case %s: the package could not be built", entry.case.case_id)
+        except DisclosureError as exc:
+            # The case stays in the table and is tried again at the next change or republish
+            # round. Only the (keyed) case id and the error's class are logged: the message
+            # of a validation error quotes package values, which are customer data.
+            self.metrics.handler_errors.labels("case_package").inc()
+            log.error(
+                "case %s: the package could not be built (%s)",
+                entry.case.case_id,
+                type(exc).__name__,
+            )
             return
         value = msgspec.json.encode(package)
         key = self.settings.package_key.reveal().encode()

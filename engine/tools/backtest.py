@@ -45,6 +45,7 @@ from engine.core.state import PartitionState
 from engine.crosscustomer.identifiers import FINDING_FACTS, Observation, update_holders
 from engine.crosscustomer.parties import PartyIndex
 from engine.errors import ProtectError
+from engine.private_files import open_private
 from schemas import Alert, Profile
 
 PRUNE_EVERY = 20  # chunks
@@ -278,7 +279,7 @@ def write_alerts(alerts: Sequence[Alert], out: Path) -> None:
     """Alerts as JSONL, one CONTRACT §4 message per line (what the ``alerts`` topic carries)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as handle:
+    with open_private(out) as handle:
         for alert in alerts:
             handle.write(_ALERT_ENCODER.encode(alert) + b"\n")
 

@@ -30,7 +30,13 @@ def _settings(args: argparse.Namespace, detection: bool = True, **extra):
         **extra,
     }
     settings = Settings.load(getattr(args, "config", None), **flags)
-    return settings.check_detection() if detection else settings
+    if not detection:
+        return settings
+    # Detection makes case ids and identifier digests: keyed from here on (warns without a key).
+    from engine import pseudonyms
+
+    pseudonyms.configure(settings.pseudonym_key.reveal())
+    return settings.check_detection()
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -167,6 +173,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     import asyncio
 
     from engine.cases.disclosure import export
+    from engine.private_files import write_private
     from engine.stream.case_reader import latest_package
 
     settings = _settings(args, detection=False)
@@ -177,7 +184,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"at {settings.bootstrap}"
         )
     data = export(package, args.format)
-    Path(args.out).write_bytes(data)
+    write_private(args.out, data)  # the report names the subject
     print(
         f"{args.case_id} version {package['version']} ({package['status']}): {args.format} report, "
         f"{len(data):,} bytes, validated → {args.out}"
@@ -188,8 +195,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_cases(args: argparse.Namespace) -> int:
     import time
 
+    from engine import pseudonyms
     from engine.tools.offline_cases import assemble, read_alerts, read_profiles, run, summary
 
+    # case ids are keyed pseudonyms: the same key as the workers gives the same ids
+    pseudonyms.configure(_settings(args, detection=False).pseudonym_key.reveal())
     started = time.perf_counter()
     profiles = read_profiles(Path(args.profiles))
     assembly = assemble(read_alerts(Path(args.alerts)), profiles)

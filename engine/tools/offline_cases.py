@@ -34,6 +34,7 @@ from engine.cases.disclosure import FORMATS, ExportValidationError, export
 from engine.cases.links import link_cases
 from engine.cases.model import CaseEntry, decode_alert, decode_profile
 from engine.errors import ProtectError
+from engine.private_files import write_private
 from schemas import Alert, Profile
 
 EXPORT_SUFFIX = {"fintrac": ".fintrac.json", "goaml": ".goaml.xml"}
@@ -192,9 +193,9 @@ def carried_exports(package: Mapping) -> dict[str, bytes]:
 def write_case(out: Path, package: Mapping, files: Mapping[str, bytes]) -> None:
     """``CASE.package.json`` (the bytes the ``disclosures`` topic carries) and its exports."""
     case_id = package["case_id"]
-    (out / f"{case_id}.package.json").write_bytes(msgspec.json.encode(package))
+    write_private(out / f"{case_id}.package.json", msgspec.json.encode(package))
     for fmt, data in files.items():
-        (out / f"{case_id}{EXPORT_SUFFIX[fmt]}").write_bytes(data)
+        write_private(out / f"{case_id}{EXPORT_SUFFIX[fmt]}", data)
 
 
 def run(
@@ -230,8 +231,9 @@ def run(
                 write_case(out, package, files)
             bar.update()
     if out is not None and validate:
-        (out / "validation.json").write_bytes(
-            msgspec.json.format(msgspec.json.encode(report.as_json()), indent=2)
+        write_private(
+            out / "validation.json",
+            msgspec.json.format(msgspec.json.encode(report.as_json()), indent=2),
         )
     return report
 

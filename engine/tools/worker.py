@@ -10,7 +10,6 @@ import asyncio
 
 import faust
 
-from engine import pseudonyms
 from engine.config import Settings
 from engine.stream.app import create_app
 from engine.stream.kafka import ensure_topics
@@ -22,8 +21,6 @@ def run_worker(settings: Settings) -> None:
     # Create every topic with its partition count before Faust subscribes: a subscription to a
     # missing topic may auto-create it with the broker's default count, breaking co-partitioning.
     asyncio.run(ensure_topics(settings))
-    # case ids and identifier digests are keyed from here on (warns without a key)
-    pseudonyms.configure(settings.pseudonym_key.reveal())
     app, _ = create_app(settings, extensions=[install_analyst_view])
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

@@ -29,11 +29,11 @@ Decisions, and why:
 
 from __future__ import annotations
 
-import hashlib
 from typing import Literal
 
 import msgspec
 
+from engine import pseudonyms
 from engine.cases.disclosure.errors import CaseError
 from schemas import CASE_STATUSES, ROLE_HYPOTHESES, Alert, Profile
 
@@ -81,12 +81,15 @@ class Case(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def case_id_for(customer_id: str, generation: int = 0) -> str:
-    """Deterministic case id of ``customer_id``'s ``generation``-th case.
+    """Deterministic case id of ``customer_id``'s ``generation``-th case: a keyed pseudonym
+    (engine/pseudonyms.py), so the id does not name the customer to whoever lacks the key.
 
-    >>> case_id_for("C000394")
-    'CASE-B152FC5E757AE341'
+    >>> case_id_for("C000394") == case_id_for("C000394") != case_id_for("C000395")
+    True
+    >>> case_id_for("C000394", 2).endswith("-2")
+    True
     """
-    digest = hashlib.blake2b(customer_id.encode("utf-8"), digest_size=8).hexdigest().upper()
+    digest = pseudonyms.keyed_hex("case", customer_id, 8).upper()
     return f"CASE-{digest}" + (f"-{generation}" if generation else "")
 
 
