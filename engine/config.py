@@ -146,8 +146,8 @@ class Settings:
     party_signals_topic: str = "party-signals"
     disclosures_topic: str = "disclosures"
     dispositions_topic: str = "dispositions"
-    # The analyst web view (/cases): off until the operator sets a token; every case route
-    # requires it (Authorization: Bearer, or the cookie /login?token= sets).
+    # The analyst web view (/cases): off until `analysts` or this token is set. The token is
+    # a read-only bearer for tools (Authorization: Bearer); analysts sign in with sessions.
     analyst_token: Secret = Secret("")
     # HMAC key of the packages on `disclosures` (engine/cases/disclosure/seal.py): readers
     # show only packages the engine sealed with it. Required with the analyst view on.

@@ -139,15 +139,20 @@ def interpolate(value: str, env: dict[str, str]) -> str:
 
 def test_engine_settings_files_and_variables_are_valid_settings(tmp_path):
     env = compose()["services"]["engine-1"]["environment"]
-    shell = {"PROTECT_PACKAGE_KEY": "k" * 64, "PROTECT_ANALYST_TOKEN": "t" * 48}
+    shell = {
+        "PROTECT_PACKAGE_KEY": "k" * 64,
+        "PROTECT_PSEUDONYM_KEY": "p" * 64,
+        "PROTECT_ANALYST_TOKEN": "t" * 48,
+    }
     variables = {k: interpolate(str(v), shell) for k, v in env.items() if k != "PROTECT_CONFIG"}
     settings = Settings.load(DEPLOY / "protect.toml", env=variables)
     assert settings.web_host == "0.0.0.0" and settings.bootstrap == "kafka:9092"
     assert settings.analyst_host == "0.0.0.0" and settings.analyst_port == 6080
     assert settings.package_key.reveal() == "k" * 64 and settings.analyst_token.reveal() == "t" * 48
+    assert settings.pseudonym_key.reveal() == "p" * 64 and not settings.analysts
     # without a token the view is off, and the stack still starts
     off = {
-        k: interpolate(str(v), {"PROTECT_PACKAGE_KEY": "k" * 64})
+        k: interpolate(str(v), {"PROTECT_PACKAGE_KEY": "k" * 64, "PROTECT_PSEUDONYM_KEY": "p" * 64})
         for k, v in env.items()
         if k != "PROTECT_CONFIG"
     }
@@ -183,6 +188,8 @@ def test_compose_takes_every_secret_from_the_environment():
     for name in ("engine-1", "engine-2"):
         env = services[name]["environment"]
         assert env["PROTECT_PACKAGE_KEY"].startswith("${PROTECT_PACKAGE_KEY:?")
+        assert env["PROTECT_PSEUDONYM_KEY"].startswith("${PROTECT_PSEUDONYM_KEY:?")
+        assert env["PROTECT_ANALYSTS"].startswith("${PROTECT_ANALYSTS")
         assert env["PROTECT_ANALYST_TOKEN"].startswith("${PROTECT_ANALYST_TOKEN")
         assert str(env["PROTECT_ANALYST_PORT"]) == str(Settings().analyst_port)
         assert any(p.endswith(f":{Settings().analyst_port}") for p in services[name]["ports"])
@@ -224,13 +231,16 @@ def test_chart_secret_holds_the_token_and_key_and_the_workers_read_them_from_it(
     values = yaml.safe_load((CHART / "values.yaml").read_text())["analyst"]
     secret = template("secret-analyst.yaml")
     assert "kind: Secret" in secret and "{{- if not .Values.analyst.existingSecret }}" in secret
-    assert "$a.analystTokenKey" in secret and "$a.packageKeyKey" in secret
+    for key in ("analystTokenKey", "packageKeyKey", "pseudonymKeyKey", "analystsKey"):
+        assert f"$a.{key}" in secret, key
     assert "lookup" in secret and "randAlphaNum" in secret  # generated once, kept on upgrade
     assert "protect.engineSecret" in template("_helpers.tpl")
     sts = template("statefulset.yaml")
     for variable, key in (
         ("PROTECT_ANALYST_TOKEN", "analystTokenKey"),
         ("PROTECT_PACKAGE_KEY", "packageKeyKey"),
+        ("PROTECT_PSEUDONYM_KEY", "pseudonymKeyKey"),
+        ("PROTECT_ANALYSTS", "analystsKey"),
     ):
         block = re.search(rf"- name: {variable}\n(.*?\n)(?=\s+- name:|\s+\{{\{{-)", sts, re.S)
         assert block, variable
@@ -241,7 +251,10 @@ def test_chart_secret_holds_the_token_and_key_and_the_workers_read_them_from_it(
     assert "containerPort: {{ .Values.analyst.port }}" in sts
     assert values["port"] == Settings().analyst_port
     assert (
-        not values["analystToken"] and not values["packageKey"]
+        not values["analystToken"]
+        and not values["packageKey"]
+        and not values["pseudonymKey"]
+        and not values["analysts"]
     ), "no secret in the default values"
 
 
@@ -376,22 +389,41 @@ def test_compose_file_passes_the_compose_schema(tmp_path):
     if strip_name:
         text = re.sub(r"^name: .*\n", "", text, flags=re.M)
     (tmp_path / "compose.yaml").write_text(text)
-    done = subprocess.run(
-        [
-            *command,
-            "-f",
-            str(tmp_path / "compose.yaml"),
-            "--project-directory",
-            str(DEPLOY),
-            "config",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    entry = "j.analyst:scrypt$16384$8$1$73616c74$68617368"  # `$` must pass through as is
+    secrets = {
+        "GRAFANA_ADMIN_PASSWORD": "g" * 32,
+        "PROTECT_PACKAGE_KEY": "k" * 64,
+        "PROTECT_PSEUDONYM_KEY": "p" * 64,
+        "PROTECT_ANALYSTS": entry,
+    }
+
+    def config(env: dict[str, str]) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                *command,
+                "-f",
+                str(tmp_path / "compose.yaml"),
+                "--project-directory",
+                str(DEPLOY),
+                "config",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": os.environ["PATH"], **env},
+        )
+
+    done = config(secrets)
     assert done.returncode == 0, done.stderr
     resolved = yaml.safe_load(done.stdout)
     assert {"engine-1", "engine-2"} <= resolved["services"].keys()
+    engine = resolved["services"]["engine-1"]["environment"]
+    assert engine["PROTECT_PSEUDONYM_KEY"] == "p" * 64
+    # `config` prints a compose file again, so a literal `$` comes out escaped as `$$`
+    assert engine["PROTECT_ANALYSTS"].replace("$$", "$") == entry
+    for required in ("PROTECT_PACKAGE_KEY", "PROTECT_PSEUDONYM_KEY", "GRAFANA_ADMIN_PASSWORD"):
+        missing = config({k: v for k, v in secrets.items() if k != required})
+        assert missing.returncode != 0 and f"set {required}" in missing.stderr, required
 
 
 @pytest.mark.skipif(
@@ -469,8 +501,10 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
         rule.get("from") for rule in policy["ingress"]
     ), "every ingress rule names its sources"
     secret = objects["Secret"]
-    assert len(base64.b64decode(secret["data"]["analyst-token"])) >= 16
+    assert len(base64.b64decode(secret["data"]["analyst-token"])) >= 32
     assert len(base64.b64decode(secret["data"]["package-key"])) >= 32
+    assert len(base64.b64decode(secret["data"]["pseudonym-key"])) >= 32
+    assert "analysts" not in secret["data"], "logins are never generated"
 
     sts = objects["StatefulSet"]["spec"]
     values = yaml.safe_load((CHART / "values.yaml").read_text())
@@ -486,9 +520,12 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     for variable, key in (
         ("PROTECT_ANALYST_TOKEN", "analyst-token"),
         ("PROTECT_PACKAGE_KEY", "package-key"),
+        ("PROTECT_PSEUDONYM_KEY", "pseudonym-key"),
     ):
         ref = env[variable]["valueFrom"]["secretKeyRef"]
         assert ref == {"name": secret["metadata"]["name"], "key": key}, variable
+    logins = env["PROTECT_ANALYSTS"]["valueFrom"]["secretKeyRef"]
+    assert logins == {"name": secret["metadata"]["name"], "key": "analysts", "optional": True}
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
         "metrics": 6066,
         "analyst": 6080,
@@ -505,8 +542,13 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     assert settings.partitions == values["partitions"] and settings.security_protocol == "SASL_SSL"
     assert objects["PrometheusRule"]["spec"] == yaml.safe_load(RULES.read_text())
 
-    short = helm("template", "protect", str(CHART), "--set", "analyst.packageKey=short")
-    assert short.returncode != 0 and "at least 32 characters" in short.stderr
+    for value in ("packageKey", "pseudonymKey", "analystToken"):
+        short = helm("template", "protect", str(CHART), "--set", f"analyst.{value}=short")
+        assert short.returncode != 0 and "at least 32 characters" in short.stderr, value
+    entries = "a:scrypt$16384$8$1$c2FsdA$aGFzaA,b:scrypt$16384$8$1$c2FsdA$aGFzaA"
+    given = helm("template", "protect", str(CHART), "--set", f"analyst.analysts={{{entries}}}")
+    (given_secret,) = [d for d in yaml.safe_load_all(given.stdout) if d and d["kind"] == "Secret"]
+    assert base64.b64decode(given_secret["data"]["analysts"]).decode() == entries
     own = helm(
         "template",
         "protect",
@@ -521,7 +563,9 @@ def test_helm_chart_lints_and_renders_a_valid_worker(tmp_path):
     (sts_own,) = [d for d in documents if d["kind"] == "StatefulSet"]
     env_own = {e["name"]: e for e in sts_own["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "PROTECT_ANALYST_TOKEN" not in env_own
-    assert env_own["PROTECT_PACKAGE_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "mine"
+    assert "PROTECT_ANALYSTS" not in env_own
+    for variable in ("PROTECT_PACKAGE_KEY", "PROTECT_PSEUDONYM_KEY"):
+        assert env_own[variable]["valueFrom"]["secretKeyRef"]["name"] == "mine", variable
 
     too_many = helm(
         "template", "protect", str(CHART), "--set", f"replicas={values['partitions'] + 1}"

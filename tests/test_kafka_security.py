@@ -2,9 +2,10 @@
 
 Every aiokafka client the engine builds passes ``**client_security(settings)``
 (engine/stream/kafka.py), and the Faust app gets every bootstrap host and
-``broker_credentials`` from the same settings and TLS context. The embedded broker
-(Tansu 0.6) cannot serve TLS or be given a SASL user in memory storage, so no test here
-connects through SASL or TLS: these check the configuration each client is handed.
+``broker_credentials`` from the same settings and TLS context. These check the
+configuration each client is handed; tests/test_kafka_tls.py connects for real through
+mutual TLS (a TLS-terminating proxy in front of the embedded broker). SASL is checked only
+here: Tansu 0.6 cannot be given a SASL user in memory storage.
 """
 
 from __future__ import annotations

@@ -48,12 +48,25 @@ def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> 
     raise BrokerError(f"nothing is listening on {host}:{port} after {timeout:.0f}s")
 
 
-def start_broker(port: int, log: Path | None = None) -> subprocess.Popen:
-    """Start Tansu on 127.0.0.1:``port`` and wait until it accepts connections."""
+def start_broker(
+    port: int, log: Path | None = None, advertised: str | None = None
+) -> subprocess.Popen:
+    """Start Tansu on 127.0.0.1:``port`` and wait until it accepts connections.
+
+    ``advertised`` (``HOST:PORT``) is the address the broker tells clients to use, when
+    they reach it through something in front of it (the TLS-terminating proxy of
+    tests/test_kafka_tls.py); by default its own."""
     url = f"tcp://127.0.0.1:{port}"
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     process = subprocess.Popen(
-        [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        [
+            broker_binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            f"tcp://{advertised}" if advertised else url,
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
     )
