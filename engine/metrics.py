@@ -42,6 +42,7 @@ DEAD_LETTER_REASON_CLASSES = (
     "handler_error",
     "case_refused",
     "unverified_package",
+    "duplicate",
 )
 # What folding an alert into a case did (engine/cases/model.py AlertResult keeps these in step).
 CASE_UPDATE_RESULTS = ("opened", "joined", "duplicate", "snoozed", "reopened")

@@ -24,11 +24,13 @@ from engine.config import Settings
 from engine.core.columnar import decode_transactions
 from engine.core.decode import Message, decode_profile, json_depth
 from engine.core.detector import Detector
+from engine.core.state import PartitionState
 from engine.metrics import DEAD_LETTER_REASON_CLASSES, Metrics
 from engine.stream.feeds import apply_reference_messages
 from engine.stream.firehose import Firehose
 from indicators.examples import txn
 from schemas.limits import InputLimits
+from tests.helpers import comparable
 
 GOOD = txn(
     1, "cash_deposit", 200.0, channel="atm", city="Toronto", province="ON", location_id="ATM-1"
@@ -241,7 +243,10 @@ def batches(draw) -> list[tuple[str, bytes | None, bool]]:
     """(kind, value, valid) per message; ``key`` kinds carry a good row under another key."""
     out = []
     for i in range(50):
-        if draw(st.booleans()):
+        sent = [value for kind, value, _ in out if kind == "valid"]
+        if sent and draw(st.integers(0, 9)) == 0:  # a producer's retry of a valid message
+            out.append(("repeat", draw(st.sampled_from(sent)), False))
+        elif draw(st.booleans()):
             out.append(("valid", encode(row(txn_id=f"V{i}", **draw(VALID_CHANGES))), True))
         else:
             kind, value = draw(HOSTILE)
@@ -255,7 +260,7 @@ def batches(draw) -> list[tuple[str, bytes | None, bool]]:
 @settings(max_examples=220, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=batches())
 def test_every_message_is_processed_or_dead_lettered_with_a_reason(detector, batch):
-    # 220 examples of 50 messages: 11,000 messages, about half hostile
+    # 220 examples of 50 messages: 11,000 messages, about half hostile, a tenth re-sent
     messages = [
         Message(
             "transactions",
@@ -272,6 +277,8 @@ def test_every_message_is_processed_or_dead_lettered_with_a_reason(detector, bat
     for i, (kind, _, valid) in enumerate(batch):
         if valid:
             assert i not in dead, (kind, dead.get(i))
+        elif kind == "repeat":
+            assert dead[i].reason_class == "duplicate", dead[i]
         elif i not in dead:
             # a hostile draw can happen to be a valid transaction (e.g. a memo change)
             assert kind in ("field",), (kind, batch[i])
@@ -332,3 +339,65 @@ def test_the_case_queue_skips_a_package_nested_too_deep():
     index = CaseIndex()
     assert index.fold(0, 0, b"C1", head + b', "z": ' + deep(5_000).encode() + b"}") == "invalid"
     assert index.invalid == 1 and len(index) == 0
+
+
+# ---------------------------------------------------------------------- re-delivered transactions
+def test_a_transaction_sent_twice_counts_once_within_and_across_batches(detector):
+    first = [encode(row(txn_id=f"T{i}", amount=100.0 + i)) for i in range(5)]
+    again = [first[1], encode(row(txn_id="T9")), first[1], first[4]]
+    state = detector.new_state()
+    one = detector.process(state, [], [message(v, i) for i, v in enumerate(first + [first[0]])])
+    assert one.transactions == 5
+    assert [(d.offset, d.reason_class) for d in one.dead] == [(5, "duplicate")]
+    assert "'T0' was already processed" in one.dead[0].reason
+    # the memory is in the state, so it holds across batches and through a checkpoint
+    two = detector.process(state, [], [message(v, 6 + i) for i, v in enumerate(again)])
+    assert two.transactions == 1 and [d.offset for d in two.dead] == [6, 8, 9]
+    # the same id from another customer is another transaction
+    other = encode(row(txn_id="T1", customer_id="C-OTHER"))
+    three = detector.process(state, [], [message(other, 10, key=b"C-OTHER")])
+    assert three.transactions == 1 and not three.dead
+
+
+def test_repeats_survive_a_checkpoint(detector, tmp_path):
+    state = detector.new_state()
+    detector.process(state, [], [message(encode(row(txn_id="T1")), 0)])
+    state.save(tmp_path / "p0.npz", "hash")
+    restored = PartitionState.load(tmp_path / "p0.npz", detector.specs)
+    result = detector.process(restored, [], [message(encode(row(txn_id="T1")), 1)])
+    assert result.transactions == 0 and [d.reason_class for d in result.dead] == ["duplicate"]
+
+
+def test_duplicates_change_no_alert_wherever_batches_are_cut(small_dataset):
+    """A population's transactions with a copy of every 20th sent again a few messages
+    later: every copy is a `duplicate` dead letter and the alerts are those of the input
+    without copies, for any batch size."""
+    lines = (small_dataset / "transactions.jsonl").read_bytes().splitlines()
+    with_copies: list[bytes] = []
+    for i, line in enumerate(lines):
+        with_copies.append(line)
+        if i % 20 == 7 and i >= 3:
+            with_copies.append(lines[i - 3])  # a retry overtaken by three later sends
+    copies = len(with_copies) - len(lines)
+    assert copies > 50
+
+    def run(values: list[bytes], chunk: int):
+        detector = Detector(Settings())
+        state = detector.new_state()
+        alerts, dead = [], []
+        batch = [
+            Message("transactions", 0, i, json.loads(v)["customer_id"].encode(), v)
+            for i, v in enumerate(values)
+        ]
+        for start in range(0, len(batch), chunk):
+            result = detector.process(state, [], batch[start : start + chunk])
+            alerts += result.alerts
+            dead += result.dead
+        return comparable(alerts), dead
+
+    baseline, none = run(lines, 1_000)
+    assert baseline and not none
+    for chunk in (1_000, 97):
+        alerts, dead = run(with_copies, chunk)
+        assert [d.reason_class for d in dead] == ["duplicate"] * copies, chunk
+        assert alerts == baseline, chunk

@@ -81,6 +81,16 @@ class DecodedTransactions:
     def txn_ids(self) -> list[str]:
         return self.frame["txn_id"].to_list()
 
+    def select(self, keep: np.ndarray) -> DecodedTransactions:
+        """The rows where ``keep`` (a boolean mask) is true, in order; dead letters kept."""
+        return DecodedTransactions(
+            self.frame.filter(pl.Series(keep)),
+            self.offsets[keep],
+            self.arrivals_ms[keep],
+            [v for v, k in zip(self.values, keep.tolist(), strict=True) if k],
+            self.dead,
+        )
+
     @property
     def rows(self) -> list[Transaction]:
         """The rows as contract structs (alerts' evidence, tests); not used on the hot path."""

@@ -14,14 +14,16 @@ from datetime import UTC, datetime
 
 import msgspec
 import numpy as np
+import polars as pl
 
 from engine import __version__
 from engine.config import Settings
-from engine.core.columnar import decode_transactions, evidence_row
+from engine.core.columnar import DecodedTransactions, decode_transactions, evidence_row
 from engine.core.constellation import Constellation, member_weight, role_hypothesis
-from engine.core.decode import Message, decode_profile
+from engine.core.decode import Message, dead_letter, decode_profile
 from engine.core.kernel_columns import transaction_columns
 from engine.core.reference import ReferenceLists
+from engine.core.repeats import RECENT_TXNS, RecentTxns
 from engine.core.state import FireSnapshot, PartitionState, check_profile_facts
 from engine.crosscustomer.identifiers import profile_observations
 from engine.crosscustomer.parties import SIGNAL_CODES, PartyIndex, PartySignal, own_keys
@@ -122,8 +124,11 @@ class Detector:
             state.offsets[transactions[-1].topic] = transactions[-1].offset + 1
             if len(decoded_txns):
                 columns = transaction_columns(decoded_txns, self.reference)
+                columns["cust"] = state.slots_for(decoded_txns.customer_ids)
+                decoded_txns, columns = drop_repeats(
+                    state.recent, decoded_txns, columns, transactions, result
+                )
                 customer_ids = decoded_txns.customer_ids
-                columns["cust"] = state.slots_for(customer_ids)
                 self.detect_columns(
                     state,
                     customer_ids,
@@ -376,6 +381,36 @@ class Detector:
             last = rows[::-1][np.unique(cust[rows[::-1]], return_index=True)[1]]
             for j in last.tolist():
                 state.snapshots[(int(cust[j]), k)] = self._fire_snapshot(state, columns, out, j)
+
+
+def drop_repeats(
+    recent: RecentTxns,
+    decoded: DecodedTransactions,
+    columns: dict[str, np.ndarray],
+    messages: Sequence[Message],
+    result: BatchResult,
+) -> tuple[DecodedTransactions, dict[str, np.ndarray]]:
+    """Rows whose ``txn_id`` their customer already sent become ``duplicate`` dead letters
+    (the transaction was counted once; the letter says where the copy was)."""
+    repeats = recent.repeats(columns["cust"], columns["txn_key"])
+    if not repeats.any():
+        return decoded, columns
+    by_offset = {m.offset: m for m in messages}
+    result.dead.extend(
+        dead_letter(
+            by_offset[offset],
+            f"txn_id: {txn_id!r} was already processed for this customer (one of its last "
+            f"{RECENT_TXNS} transactions); this copy is not counted again",
+            "duplicate",
+        )
+        for offset, txn_id in zip(
+            decoded.offsets[repeats].tolist(),
+            decoded.frame["txn_id"].filter(pl.Series(repeats)).to_list(),
+            strict=True,
+        )
+    )
+    keep = ~repeats
+    return decoded.select(keep), {name: array[keep] for name, array in columns.items()}
 
 
 def _iso(ts: int) -> str:

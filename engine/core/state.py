@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.hashing import contact_key, place_key, stable_hash
+from engine.core.repeats import RecentTxns
 from engine.errors import CheckpointError, ConfigError
 from engine.private_files import open_private
 from indicators import columns as col
@@ -41,7 +42,7 @@ DERIVED_FACTS = ("travel_occupation", "venue_industry", "entity", "aliases", "mi
 # Facts the cross-customer stage finds (engine/crosscustomer/identifiers.py): a new profile
 # does not clear them.
 FINDING_FACTS = ("shared_identifier",)
-FORMAT_VERSION = 4  # 4: profile_flags bits allocated from declared names, layout recorded
+FORMAT_VERSION = 5  # 5: recent transaction ids (repeats.py); 4: profile fact bits recorded
 
 
 def check_profile_facts() -> None:
@@ -120,6 +121,7 @@ class PartitionState:
         self.last_fire = np.full((capacity, max(k, 1)), col.EMPTY_TS, dtype=np.int64)
         self.last_alert_ts = np.full(capacity, col.EMPTY_TS, dtype=np.int64)
         self.last_alert_mask = np.zeros(capacity, dtype=np.int64)
+        self.recent = RecentTxns(capacity)  # a re-delivered transaction counts once
         self.evidence: dict[int, tuple[str, int, bytes]] = {}  # ref -> (txn_id, ts, message value)
         self.snapshots: dict[tuple[int, int], FireSnapshot] = {}  # (slot, spec index)
         self.offsets: dict[str, int] = {}  # topic -> next offset to read
@@ -155,6 +157,7 @@ class PartitionState:
         self.last_fire = grown(self.last_fire, col.EMPTY_TS)
         self.last_alert_ts = grown(self.last_alert_ts, col.EMPTY_TS)
         self.last_alert_mask = grown(self.last_alert_mask, 0)
+        self.recent.grow(capacity)
         self.capacity = capacity
 
     # -------------------------------------------------------------- profiles
@@ -217,13 +220,13 @@ class PartitionState:
         per = sum(s.state_bytes_per_customer for s in self.specs)
         per += sum(np.dtype(dtype).itemsize for dtype, _, _ in col.PROFILE_COLUMNS.values())
         per += self.last_fire.shape[1] * 8 + 16
-        return per
+        return per + RecentTxns.BYTES_PER_CUSTOMER
 
     def nbytes(self) -> int:
         total = sum(a.nbytes for arrays in self.indicators.values() for a in arrays.values())
         total += sum(a.nbytes for a in self.profile.values())
         total += self.last_fire.nbytes + self.last_alert_ts.nbytes + self.last_alert_mask.nbytes
-        return total
+        return total + self.recent.nbytes
 
     # ---------------------------------------------------------- checkpoints
     def save(self, path: Path, config_hash: str) -> int:
@@ -238,6 +241,8 @@ class PartitionState:
         arrays["last_fire"] = self.last_fire[:n]
         arrays["last_alert_ts"] = self.last_alert_ts[:n]
         arrays["last_alert_mask"] = self.last_alert_mask[:n]
+        arrays["recent_ring"] = self.recent.ring[:n]
+        arrays["recent_head"] = self.recent.head[:n]
         meta = {
             "format": FORMAT_VERSION,
             "config_hash": config_hash,
@@ -299,6 +304,8 @@ class PartitionState:
         state.last_fire[:n] = arrays["last_fire"]
         state.last_alert_ts[:n] = arrays["last_alert_ts"]
         state.last_alert_mask[:n] = arrays["last_alert_mask"]
+        state.recent.ring[:n] = arrays["recent_ring"]
+        state.recent.head[:n] = arrays["recent_head"]
         state.offsets = {k: int(v) for k, v in meta["offsets"].items()}
         state.evidence = {int(r): (t, int(ts), raw.encode()) for r, t, ts, raw in meta["evidence"]}
         state.snapshots = {

@@ -38,9 +38,10 @@ import polars as pl
 from engine.config import Settings
 from engine.core.columnar import decode_transactions
 from engine.core.decode import Message, decode_profile
-from engine.core.detector import BatchResult, Detector
+from engine.core.detector import BatchResult, Detector, drop_repeats
 from engine.core.kernel_columns import transaction_columns
 from engine.core.reference import ReferenceLists
+from engine.core.repeats import RecentTxns
 from engine.core.state import PartitionState
 from engine.crosscustomer.identifiers import FINDING_FACTS, Observation, update_holders
 from engine.crosscustomer.parties import PartyIndex
@@ -382,6 +383,7 @@ class DecodedInput:
             folder.mkdir(parents=True, exist_ok=True)
             source = folder / (transactions.stem + ".rows.jsonl")
         chunks: list[_Chunk] = []
+        recent = RecentTxns(len(slots))
         dead = n_rows = 0
         writer = open(source, "wb") if source != transactions else None  # noqa: SIM115
         written = 0
@@ -404,13 +406,20 @@ class DecodedInput:
                     bar.update(len(batch))
                     if not len(decoded):
                         continue
-                    pos = {m.offset: k for k, m in enumerate(batch)}
-                    take = np.array([pos[o] for o in decoded.offsets.tolist()], dtype=np.int64)
                     columns = transaction_columns(decoded, reference_detector.reference)
                     columns["cust"] = np.array(
                         [slots.setdefault(c, len(slots)) for c in decoded.customer_ids],
                         dtype=np.int64,
                     )
+                    # a re-delivered transaction counts once, as in Detector.process
+                    recent.grow(len(slots))
+                    repeated = BatchResult()
+                    decoded, columns = drop_repeats(recent, decoded, columns, batch, repeated)
+                    dead += len(repeated.dead)
+                    if not len(decoded):
+                        continue
+                    pos = {m.offset: k for k, m in enumerate(batch)}
+                    take = np.array([pos[o] for o in decoded.offsets.tolist()], dtype=np.int64)
                     row_starts = starts[take]  # type: ignore[index]
                     row_ends = row_starts + np.array(
                         [len(v) for v in decoded.values], dtype=np.int64
