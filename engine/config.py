@@ -65,6 +65,12 @@ class Secret(str):
 NEXUS = ("PP-17", "PK-04", "PP-19", "PP-21", "PP-25", "PP-27", "PP-29", "PP-30", "PK-01", "PK-02")
 
 
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/protect``, or ``~/.local/state/protect`` (the XDG default)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "protect"
+
+
 @dataclass(frozen=True)
 class ConstellationSettings:
     """When fired indicators become an alert (INDICATORS.md conventions; calibrated on
@@ -184,8 +190,16 @@ class Settings:
     # probes and scrapers reach never serves case data, and each can be bound apart.
     analyst_host: str = "127.0.0.1"
     analyst_port: int = 6080
-    checkpoint_dir: Path = Path("state")
+    # Checkpoints hold per-customer state: by default in the user's state directory
+    # (XDG_STATE_HOME, else ~/.local/state), never inside a source tree where git could
+    # pick them up. Deployments set it (the image: /var/lib/protect).
+    checkpoint_dir: Path = field(default_factory=default_state_dir)
     checkpoint_interval_s: float = 10.0
+    # A checkpoint the worker cannot use (another format, rule set or profile-fact layout;
+    # a damaged file): "rebuild" the partition's state from the start of the retained
+    # topics (logged, protect_checkpoints_rebuilt_total), or "refuse" to run, leaving the
+    # file for the operator (where a rebuild would take longer than the retention allows).
+    on_bad_checkpoint: str = "rebuild"
     max_batch: int = 20_000
     poll_timeout_ms: int = 200
     session_timeout_ms: int = 10_000
@@ -237,6 +251,10 @@ class Settings:
 
     def validate(self) -> None:
         _check_range("partitions", self.partitions, 1, 10_000)
+        if self.on_bad_checkpoint not in ("rebuild", "refuse"):
+            raise ConfigError(
+                f"on_bad_checkpoint: expected 'rebuild' or 'refuse', got {self.on_bad_checkpoint!r}"
+            )
         _check_range("replication_factor", self.replication_factor, 1, 10)
         _check_range("web_port", self.web_port, 0, 65_535)
         _check_range("analyst_port", self.analyst_port, 0, 65_535)

@@ -153,6 +153,11 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.checkpoints_rebuilt = Counter(
+            "protect_checkpoints_rebuilt",
+            "Partitions whose checkpoint could not be used, rebuilt from the topic instead",
+            registry=r,
+        )
         self.checkpoint_bytes = Gauge(
             "protect_checkpoint_bytes", "Bytes of the last checkpoint written", registry=r
         )

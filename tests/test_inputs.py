@@ -65,3 +65,24 @@ def test_reference_matches_set_the_declared_bit() -> None:
     assert columns["ref_flags"][0] & REF_ESCORT_AD
     assert registry.LAYOUT.bit("reference", "escort_ad_platforms") == REF_ESCORT_AD
     run_rows([row], detector=detector)  # and the kernels accept the columns
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"PK\x03\x04 not a checkpoint",  # not a zip archive
+        lambda data: data[: len(data) // 2],  # cut off mid-write by a full disk
+        lambda data: b"",
+    ],
+    ids=["garbage", "truncated", "empty"],
+)
+def test_a_damaged_checkpoint_is_a_checkpoint_error(tmp_path, damage) -> None:
+    """Whatever is wrong with the file, the worker gets one exception it knows how to
+    handle (rebuild or refuse), never a zipfile or numpy error that crash-loops it."""
+    detector = Detector(Settings())
+    state = detector.new_state()
+    path = tmp_path / "p.ckpt"
+    state.save(path, detector.config_hash)
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CheckpointError, match="checkpoint .* (cannot be read|is incomplete)"):
+        PartitionState.load(path, detector.specs)

@@ -98,10 +98,12 @@ class Detector:
         """Apply profile messages, then run the transactions; state is updated in place."""
         result = BatchResult()
         decoded_profiles = [decode_profile(m, self.settings.limits) for m in profiles]
+        # Slots for customers with a profile; a tombstone needs one only if the customer
+        # has one already (apply_profile makes none for it).
         customers = [
             _profile_customer(m, p)
             for m, p in zip(profiles, decoded_profiles, strict=True)
-            if not isinstance(p, DeadLetter)
+            if isinstance(p, Profile)
         ]
         # Slots for the whole batch at once, in order of appearance: the arrays grow once
         # per batch, not once per doubling while profiles are applied one by one.

@@ -14,9 +14,11 @@ import io
 import json
 import os
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,11 +127,16 @@ class PartitionState:
         self.evidence: dict[int, tuple[str, int, bytes]] = {}  # ref -> (txn_id, ts, message value)
         self.snapshots: dict[tuple[int, int], FireSnapshot] = {}  # (slot, spec index)
         self.offsets: dict[str, int] = {}  # topic -> next offset to read
+        # Findings about customers without a slot yet (a rebuild may read a finding before
+        # the profile it came from): fact bits applied when the customer gets a slot, so an
+        # unknown id costs a dict entry, not a customer's arrays.
+        self.pending_findings: dict[str, int] = {}
 
     # ------------------------------------------------------------ customers
     def slots_for(self, customer_ids: list[str]) -> np.ndarray:
         """Slot of each customer, assigning new slots (and growing arrays) as needed."""
         slots = self.slots
+        first_new = len(self.customer_ids)
         out = np.empty(len(customer_ids), dtype=np.int64)
         for i, cid in enumerate(customer_ids):
             slot = slots.get(cid)
@@ -139,6 +146,10 @@ class PartitionState:
             out[i] = slot
         if len(self.customer_ids) > self.capacity:
             self._grow(max(len(self.customer_ids), 2 * self.capacity))
+        if self.pending_findings and len(self.customer_ids) > first_new:
+            for slot in range(first_new, len(self.customer_ids)):
+                facts = self.pending_findings.pop(self.customer_ids[slot], 0)
+                self.profile["profile_flags"][slot] |= facts
         return out
 
     def _grow(self, capacity: int) -> None:
@@ -162,7 +173,10 @@ class PartitionState:
 
     # -------------------------------------------------------------- profiles
     def apply_profile(self, customer_id: str, profile: Profile | None) -> None:
-        """Join the latest profile; ``None`` (tombstone) forgets the profile facts."""
+        """Join the latest profile; ``None`` (tombstone) forgets the profile facts (and for
+        a customer without a slot there is nothing to forget: no slot is made)."""
+        if profile is None and customer_id not in self.slots:
+            return
         slot = int(self.slots_for([customer_id])[0])
         if profile is None:
             home, flags, income, expected = 0, 0, np.nan, np.nan
@@ -182,8 +196,12 @@ class PartitionState:
 
     def apply_finding(self, customer_id: str, fact: str) -> None:
         """Record a cross-customer finding (one of ``FINDING_FACTS``) about a customer."""
-        slot = int(self.slots_for([customer_id])[0])
-        self.profile["profile_flags"][slot] |= LAYOUT.bit("profile", fact)
+        bit = LAYOUT.bit("profile", fact)
+        slot = self.slots.get(customer_id)
+        if slot is None:
+            self.pending_findings[customer_id] = self.pending_findings.get(customer_id, 0) | bit
+            return
+        self.profile["profile_flags"][slot] |= bit
 
     # -------------------------------------------------------------- evidence
     def remember(
@@ -249,6 +267,7 @@ class PartitionState:
             "specs": [s.id for s in self.specs],
             "profile_facts": LAYOUT.names("profile"),  # what each profile_flags bit means
             "offsets": self.offsets,
+            "pending_findings": self.pending_findings,
             "customer_ids": self.customer_ids,
             "evidence": [[r, t, ts, raw.decode()] for r, (t, ts, raw) in self.evidence.items()],
             "snapshots": [
@@ -275,8 +294,10 @@ class PartitionState:
             with np.load(path) as archive:
                 meta = json.loads(archive["meta"].tobytes())
                 arrays = {name: archive[name] for name in archive.files if name != "meta"}
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise CheckpointError(f"checkpoint {path} cannot be read: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise CheckpointError(f"checkpoint {path} cannot be read: metadata is not an object")
         if meta.get("format") != FORMAT_VERSION:
             raise CheckpointError(
                 f"checkpoint {path} has format {meta.get('format')}, expected {FORMAT_VERSION}"
@@ -292,6 +313,15 @@ class PartitionState:
                 f"{meta.get('profile_facts')}, the rules now declare {LAYOUT.names('profile')}; "
                 f"move the checkpoint away to rebuild state from the topic"
             )
+        try:
+            return cls._restore(meta, arrays, specs)
+        except (KeyError, ValueError, TypeError) as exc:  # a field missing or misshapen
+            raise CheckpointError(f"checkpoint {path} is incomplete: {exc!r}") from exc
+
+    @classmethod
+    def _restore(
+        cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], specs: list[IndicatorSpec]
+    ) -> PartitionState:
         n = len(meta["customer_ids"])
         state = cls(specs, capacity=max(n, 1024))
         state.customer_ids = list(meta["customer_ids"])
@@ -307,6 +337,7 @@ class PartitionState:
         state.recent.ring[:n] = arrays["recent_ring"]
         state.recent.head[:n] = arrays["recent_head"]
         state.offsets = {k: int(v) for k, v in meta["offsets"].items()}
+        state.pending_findings = {c: int(v) for c, v in meta.get("pending_findings", {}).items()}
         state.evidence = {int(r): (t, int(ts), raw.encode()) for r, t, ts, raw in meta["evidence"]}
         state.snapshots = {
             (int(c), int(k)): FireSnapshot(

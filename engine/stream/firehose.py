@@ -79,6 +79,9 @@ class Firehose:
         self.last_batch_at = 0.0
         self.last_checkpoint_at = time.monotonic()
         self._stopping = False
+        # An unusable checkpoint under on_bad_checkpoint = "refuse": the worker stops at the
+        # next turn of the loop, leaving the file as it is for the operator.
+        self.refused: CheckpointError | None = None
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -104,11 +107,15 @@ class Firehose:
     async def run(self) -> None:
         """Consume, detect and publish until :meth:`stop`."""
         while not self._stopping:
+            if self.refused is not None:
+                raise self.refused
             await self._apply_reference_updates()
             await self._apply_party_signals()
             records = await self.consumer.getmany(
                 timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.max_batch
             )
+            if self.refused is not None:
+                raise self.refused
             if records:
                 async with self.lock:
                     await self._process(records)
@@ -403,7 +410,12 @@ class Firehose:
         """
         s = self.settings
         for p in sorted(partitions - self.states.keys()):
-            self.states[p] = await asyncio.to_thread(self._load_state, p)
+            try:
+                self.states[p] = await asyncio.to_thread(self._load_state, p)
+            except CheckpointError as exc:  # on_bad_checkpoint = "refuse"
+                self.refused = exc
+                self.consumer.pause(*(TopicPartition(t, p) for t in self.input_topics))
+                continue
             self.consumer.pause(TopicPartition(s.transactions_topic, p))
             self.bootstrapping[p] = 0
             log.info(
@@ -411,7 +423,7 @@ class Firehose:
                 p,
                 len(self.states[p].customer_ids),
             )
-        for p in sorted(partitions):
+        for p in sorted(partitions & self.states.keys()):
             state = self.states[p]
             for topic in self.input_topics:
                 # Without a checkpoint, start at 0 (out of range falls back to "earliest"):
@@ -457,10 +469,19 @@ class Firehose:
             return self.detector.new_state()
         try:
             return PartitionState.load(path, self.detector.specs)
-        except CheckpointError:
-            log.exception(
-                "partition %d: unusable checkpoint; rebuilding from the start of the topic",
+        except CheckpointError as exc:
+            if self.settings.on_bad_checkpoint == "refuse":
+                raise CheckpointError(
+                    f"partition {partition}: {exc}. on_bad_checkpoint = 'refuse': the worker "
+                    "stops and leaves the file; move it away (or set on_bad_checkpoint = "
+                    "'rebuild') to rebuild this partition's state from the topic"
+                ) from exc
+            self.metrics.checkpoints_rebuilt.inc()
+            log.error(
+                "partition %d: %s; rebuilding its state from the start of the topic "
+                "(on_bad_checkpoint = 'rebuild')",
                 partition,
+                exc,
             )
             return self.detector.new_state()
 

@@ -285,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web-host", help="interface for the web server (default 127.0.0.1)")
     p.add_argument("--analyst-port", type=int, help="port for the analyst view (default 6080)")
     p.add_argument(
-        "--checkpoint-dir", help="where partition checkpoints are written (default ./state)"
+        "--checkpoint-dir",
+        help="where partition checkpoints are written "
+        "(default $XDG_STATE_HOME/protect, else ~/.local/state/protect)",
     )
     p.add_argument("--partitions", type=int, help="partitions for topics the worker creates")
     p.add_argument("--group-id", help="consumer group (default protect-engine)")
