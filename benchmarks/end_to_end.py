@@ -19,9 +19,10 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -38,8 +39,12 @@ PARTITIONS = 4
 RUNS = CACHE.parent / "bench-runs"
 
 
-def bench_settings(bootstrap: str, tag: str, partitions: int = PARTITIONS) -> Settings:
-    """Settings with topic and group names unique to this run (a shared broker is fine)."""
+def bench_settings(
+    bootstrap: str, tag: str, partitions: int = PARTITIONS, cross_customer: bool = False
+) -> Settings:
+    """Settings with topic and group names unique to this run (a shared broker is fine).
+    The cross-customer stage is eventually consistent, so it is off unless asked for: with
+    it off the stream's alerts must equal the backtest's."""
     return Settings.build(
         {
             "bootstrap": bootstrap,
@@ -50,9 +55,7 @@ def bench_settings(bootstrap: str, tag: str, partitions: int = PARTITIONS) -> Se
             "dead_letter_topic": f"bench-{tag}-dead-letters",
             "identifiers_topic": f"bench-{tag}-identifiers",
             "findings_topic": f"bench-{tag}-findings",
-            # the cross-customer stage is eventually consistent: off, so alerts must equal the
-            # backtest
-            "cross_customer": False,
+            "cross_customer": cross_customer,
             "group_id": f"bench-{tag}",
             "partitions": partitions,
             "session_timeout_ms": 6000,
@@ -110,13 +113,15 @@ def measure_worker(
     timeout: float = 1800.0,
     idle: float = 2.0,
     poll: float = 0.1,
+    on_consuming: Callable[[subprocess.Popen], None] | None = None,
 ) -> dict:
     """Start the worker, wait until it has handled every transaction and gone idle, stop it.
 
     The end is the last time the processed count moved, not the moment it reached
     ``transactions``: if the worker reads some records twice (it can, see ``replayed``),
     reaching the count early would overstate the rate. The headline rate is the produced
-    (distinct) transactions over that span, so replays only ever lower it.
+    (distinct) transactions over that span, so replays only ever lower it. ``on_consuming``
+    is called with the worker process once it has started consuming (a profiler attaches).
     """
     port = free_port()
     # Started from the run folder: the Faust app writes its data dir into the working directory.
@@ -152,6 +157,8 @@ def measure_worker(
             )
             if consumed and first is None:
                 first = now
+                if on_consuming:
+                    on_consuming(worker)
             if done != seen:
                 seen, last_change = done, now
             if done >= transactions and consumed >= messages and now - last_change >= idle:

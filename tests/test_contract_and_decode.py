@@ -75,6 +75,20 @@ def test_dead_letter_reasons_name_field_and_value(change, reason):
     assert letter.partition == 3 and letter.offset == 0 and letter.source_topic == "transactions"
 
 
+def test_lengths_are_counted_in_characters_not_bytes():
+    """The fast path bounds lengths by bytes (conservative); a row over a limit in bytes but
+    not in characters is decided by the per-row decoder and accepted as it should be."""
+    at_limit = "é" * 200  # 200 characters, 400 bytes; the limit is 200 characters
+    decoded = _decode(
+        msgspec.json.encode(dict(GOOD, txn_id="T1", merchant_name=at_limit)),
+        msgspec.json.encode(dict(GOOD, txn_id="T2", merchant_name=at_limit + "é")),
+    )
+    assert [r.merchant_name for r in decoded.rows] == [at_limit]
+    assert decoded.frame["merchant_name"].to_list() == [at_limit]
+    (letter,) = decoded.dead
+    assert letter.offset == 1 and "merchant_name" in letter.reason
+
+
 def test_missing_field_non_utf8_and_key_mismatch():
     row = {k: v for k, v in GOOD.items() if k != "customer_id"}
     decoded = _decode(

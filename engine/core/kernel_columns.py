@@ -1,20 +1,21 @@
 """Decoded rows → the kernels' batch columns (``indicators.columns.BATCH_COLUMNS``), vectorised.
 
 Codes come by lookup, money and times by casts, reference flags by polars' string search.
-Identifiers are hashed with :func:`engine.core.hashing.stable_hash` once per *distinct*
-value in the batch (values repeat heavily: cities, merchants, counterparties), then joined
-back, so the Python work grows with the distinct values, not with the rows.
+Identifiers are hashed with :mod:`engine.core.hashing`: a plain id column in one pass over
+its Arrow buffers (:func:`~engine.core.hashing.hash_column`); an id that needs normalising
+in Python first (a city, a merchant descriptor, a counterparty's key) once per *distinct*
+value in the batch, spread back (:mod:`engine.core.distinct`), so the Python work grows with
+the distinct values, not with the rows.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Sequence
 
 import numpy as np
 import polars as pl
 
 from engine.core.columnar import DecodedTransactions
-from engine.core.hashing import bulk_hash, contact_key, place_key, stable_hash
+from engine.core.distinct import per_distinct
+from engine.core.hashing import contact_key, hash_column, place_key, stable_hash
 from engine.core.reference import MATCHABLE_FIELDS, ReferenceLists
 from indicators.columns import CHANNEL_CODE, TXN_CODE
 from indicators.registry import LAYOUT
@@ -58,7 +59,7 @@ def transaction_columns(
         **columns,
         "city": per_distinct(frame, ("city", "province"), _place_hash),
         "province": per_distinct(frame, ("province",), _province_hash),
-        "location": per_distinct(frame, ("location_id",), _hash),
+        "location": hash_column(frame["location_id"]),
         "merchant": per_distinct(frame, ("merchant_id", "merchant_name"), _merchant_hash),
         "counterparty": per_distinct(
             frame,
@@ -66,26 +67,15 @@ def transaction_columns(
             _counterparty_hash,
         ),
         "ref_flags": ref_flags,
-        "account": per_distinct(frame, ("account_id",), _hash),
-        "card": per_distinct(frame, ("card_id",), _hash),
-        "device": per_distinct(frame, ("device_id", "ip"), _device_hash),
-        # transaction ids are all distinct: hashed in bulk (they are only compared with each other)
-        "txn_key": bulk_hash(frame["txn_id"].to_list()),
-        "linked": bulk_hash(frame["linked_txn_id"].to_list()),
+        "account": hash_column(frame["account_id"]),
+        "card": hash_column(frame["card_id"]),
+        "device": hash_column(frame.select(_device()).to_series()),
+        "txn_key": hash_column(frame["txn_id"]),
+        "linked": hash_column(frame["linked_txn_id"]),
         "cp_contact": per_distinct(
             frame, ("counterparty_email", "counterparty_phone"), contact_key
         ),
     }
-
-
-def per_distinct(frame: pl.DataFrame, names: Sequence[str], fn: Callable[..., int]) -> np.ndarray:
-    """``fn(*row)`` (an int64) for each row of ``frame[names]``, computed once per distinct row."""
-    keys = frame.select(names)
-    distinct = keys.unique()
-    values = pl.Series("_v", [fn(*row) for row in distinct.iter_rows()], dtype=pl.Int64)
-    table = distinct.with_columns(values)
-    joined = keys.join(table, on=list(names), how="left", nulls_equal=True, maintain_order="left")
-    return joined["_v"].to_numpy()
 
 
 def _hash(value: str | None) -> int:
@@ -105,8 +95,10 @@ def _merchant_hash(merchant_id: str | None, merchant_name: str | None) -> int:
     return _hash(merchant_id or _descriptor(merchant_name))
 
 
-def _device_hash(device_id: str | None, ip: str | None) -> int:
-    return _hash(device_id or ip)
+def _device() -> pl.Expr:
+    """The device a row names: its ``device_id``, else its ``ip``."""
+    device = pl.col("device_id")
+    return pl.when(device.is_not_null() & (device != "")).then(device).otherwise(pl.col("ip"))
 
 
 def _counterparty_hash(

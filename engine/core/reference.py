@@ -15,12 +15,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from engine.core.distinct import by_distinct
 from engine.errors import ReferenceListError
 from indicators.registry import LAYOUT
 from schemas import data_path
@@ -60,6 +62,7 @@ class ReferenceLists:
             sort_keys=True,
         )
         self.digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        self._matches = _field_matches(self.lists)
 
     @classmethod
     def load(cls, path: Path | None = None) -> ReferenceLists:
@@ -80,27 +83,44 @@ class ReferenceLists:
         return ReferenceLists(lists)
 
     def flags(self, frame: pl.DataFrame) -> np.ndarray:
-        """``ref_flags`` (int64 per row) for a frame with the ``MATCHABLE_FIELDS`` columns."""
-        exprs = []
-        for name, lst in self.lists.items():
-            bit = LAYOUT.bit("reference", name)
-            if not lst.terms or not bit:
-                continue
-            if set(lst.fields) <= set(EXACT_FIELDS):
-                hits = [pl.col(f).is_in(list(lst.terms)) for f in lst.fields]
+        """``ref_flags`` (int64 per row) for a frame with the ``MATCHABLE_FIELDS`` columns.
+
+        A list's bit is set when any of its fields matches, so the mask is the OR over the
+        fields of each field's own bits; text fields are matched once per distinct value
+        (names and memos repeat), codes compared whole on every row (cheap)."""
+        flags = np.zeros(frame.height, dtype=np.int64)
+        for name, exprs in self._matches.items():
+            bits = partial(_bits, exprs=exprs)
+            flags |= bits(frame) if name in EXACT_FIELDS else by_distinct(frame, (name,), bits)
+        return flags
+
+
+def _bits(frame: pl.DataFrame, exprs: list[pl.Expr]) -> np.ndarray:
+    mask = frame.select(pl.sum_horizontal(exprs).alias("_bits"))["_bits"]
+    return mask.to_numpy().astype(np.int64, copy=False)
+
+
+def _field_matches(lists: Mapping[str, ReferenceList]) -> dict[str, list[pl.Expr]]:
+    """Per field, one int64 expression per list matched on it: the list's bit or 0."""
+    matches: dict[str, list[pl.Expr]] = {}
+    for name, lst in lists.items():
+        bit = LAYOUT.bit("reference", name)
+        if not lst.terms or not bit:
+            continue
+        for f in dict.fromkeys(lst.fields):  # a field named twice counts once
+            if f in EXACT_FIELDS:
+                hit = pl.col(f).is_in(list(lst.terms))
             elif lst.whole_words:
-                pattern = r"(?i)\b(?:" + "|".join(re.escape(t) for t in lst.terms) + r")\b"
-                hits = [pl.col(f).str.contains(pattern) for f in lst.fields]
+                words = "|".join(re.escape(t) for t in lst.terms)
+                hit = pl.col(f).str.contains(r"(?i)\b(?:" + words + r")\b")
             else:
                 upper = [t.upper() for t in lst.terms]
-                hits = [pl.col(f).str.to_uppercase().str.contains_any(upper) for f in lst.fields]
-            exprs.append(pl.any_horizontal(hits).fill_null(False).cast(pl.Int64) * bit)
-        exprs.append(
-            pl.col("counterparty_name").str.contains(BRACKET_ALIAS).fill_null(False).cast(pl.Int64)
-            * LAYOUT.bit("reference", "bracket_alias")
-        )
-        result = frame.select(pl.sum_horizontal(exprs).alias("ref_flags"))["ref_flags"]
-        return result.to_numpy().astype(np.int64, copy=False)
+                hit = pl.col(f).str.to_uppercase().str.contains_any(upper)
+            matches.setdefault(f, []).append(hit.fill_null(False).cast(pl.Int64) * bit)
+    alias = pl.col("counterparty_name").str.contains(BRACKET_ALIAS).fill_null(False)
+    bit = LAYOUT.bit("reference", "bracket_alias")
+    matches.setdefault("counterparty_name", []).append(alias.cast(pl.Int64) * bit)
+    return matches
 
 
 def _parse(origin: Path, document: Mapping[str, Any]) -> dict[str, ReferenceList]:

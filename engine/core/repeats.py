@@ -2,12 +2,12 @@
 
 Producers retry, and an at-least-once pipeline upstream of the engine can send the same
 transaction again; counting it twice would inflate every velocity and volume rule and
-change alerts. Each customer keeps the hashes (``txn_key``, FNV-1a of ``txn_id``) of its
-last :data:`RECENT_TXNS` transactions in a ring; a row whose hash is in its customer's
-ring is a repeat. Rows are checked in input order and each is remembered before the next
-is checked, so a repeat inside one batch is found too, and the result does not depend on
-where batches are cut. The ring is part of the partition's state (checkpointed with it),
-so a repeat is still recognised after a restart.
+change alerts. Each customer keeps the hashes (``txn_key``, the stable hash of
+``txn_id``) of its last :data:`RECENT_TXNS` transactions in a ring; a row whose hash is in
+its customer's ring is a repeat. Rows are checked in input order and each is remembered
+before the next is checked, so a repeat inside one batch is found too, and the result does
+not depend on where batches are cut. The ring is part of the partition's state
+(checkpointed with it), so a repeat is still recognised after a restart.
 
 A re-delivery older than the customer's last 32 transactions is not recognised: retries
 arrive within seconds, and a bounded memory is what keeps state per customer small

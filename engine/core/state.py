@@ -44,7 +44,9 @@ DERIVED_FACTS = ("travel_occupation", "venue_industry", "entity", "aliases", "mi
 # Facts the cross-customer stage finds (engine/crosscustomer/identifiers.py): a new profile
 # does not clear them.
 FINDING_FACTS = ("shared_identifier",)
-FORMAT_VERSION = 5  # 5: recent transaction ids (repeats.py); 4: profile fact bits recorded
+# 6: identifier hashes are FNV-1a + mix (hashing.py); 5: recent transaction ids
+# (repeats.py); 4: profile fact bits recorded
+FORMAT_VERSION = 6
 
 
 def check_profile_facts() -> None:
