@@ -39,18 +39,25 @@ RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 STAGES_JSON = ROOT / "benchmarks" / "stages.json"
 RATE = 100  # samples per second: enough for 1 % resolution over a run of a minute
 
+# A sample whose innermost frame is one of these is a thread waiting for work (``--idle``
+# samples them too): the event loop in ``select``, an idle executor thread in its queue.
+IDLE_LEAVES = (
+    "select (selectors.py", "wait (threading.py", "_worker (concurrent/futures/thread.py",
+    "sleep (",
+)  # fmt: skip
+IDLE = "waiting (idle)"
+
 # (stage, patterns): a frame ``function (path:line)`` names the stage when it contains a
 # pattern. Innermost match wins, so helpers shared by two stages are left unnamed and
 # their callers decide (``by_distinct`` serves identifier hashes and reference lists).
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("waiting (idle)", ("select (selectors.py", "wait (threading.py", "sleep (")),
     ("decode: framing screen", ("_screen (", "_as_text (")),
     ("decode: JSON parse", ("_parse (engine/core/columnar.py",)),
     ("decode: contract checks", ("_checked (", "_rejoin (")),
     ("decode: per-row explanations", ("explain (engine/core/decode.py",)),
     ("decode: other", ("decode_transactions (",)),
     ("profiles", ("decode_profile (", "apply_profile (", "_reannounce (")),
-    ("kernel columns: identifier hashes", ("per_distinct (", "bulk_hash (")),
+    ("kernel columns: identifier hashes", ("per_distinct (", "hash_column (")),
     ("kernel columns: reference lists", ("ReferenceLists.flags (",)),
     ("kernel columns: other", ("transaction_columns (",)),
     ("slots and repeats", ("slots_for (", "drop_repeats (", "_grow (")),
@@ -66,18 +73,28 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("case assembly", ("case_agents.py", "engine/cases/")),
     ("checkpoint", ("Firehose.checkpoint (", "PartitionState.save (")),
     ("produce", ("Firehose._publish (", "encode_alert (", "aiokafka/producer")),
-    ("fetch", ("aiokafka/consumer", "Firehose._resume_caught_up (")),
+    ("fetch", ("aiokafka/consumer", "faust/transport/", "Firehose._resume_caught_up (")),
     ("Faust tables and changelogs", ("faust/tables", "faust/stores")),
     ("detector: other", ("Detector.process (", "Detector.detect_columns (")),
+    ("logging", ("logging/__init__.py",)),
+)
+# Generic layers every stack passes through: a sample is theirs only if no stage above
+# claims any of its frames (a socket write under the fetcher is the fetch, not the loop).
+FALLBACK_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("metrics and health endpoints", ("prometheus_client/", "Metrics.exposition (", "aiohttp/")),
+    ("event loop and tasks", ("asyncio/", "mode/")),
 )
 
 
 def stage_of(stack: list[str]) -> str:
     """The stage of one sampled stack (outermost frame first)."""
-    for frame in reversed(stack):
-        for stage, patterns in STAGES:
-            if any(p in frame for p in patterns):
-                return stage
+    if stack and any(p in stack[-1] for p in IDLE_LEAVES):
+        return IDLE
+    for stages in (STAGES, FALLBACK_STAGES):
+        for frame in reversed(stack):
+            for stage, patterns in stages:
+                if any(p in frame for p in patterns):
+                    return stage
     return "other"
 
 
@@ -93,12 +110,19 @@ def fold(raw: Path, within: str | None = None) -> Counter[str]:
     return counts
 
 
-def table(counts: Counter[str], seconds: float) -> list[dict]:
-    total = sum(counts.values()) or 1
-    return [
-        {"stage": stage, "share": round(n / total, 4), "seconds": round(seconds * n / total, 2)}
-        for stage, n in counts.most_common()
-    ]
+def table(counts: Counter[str], rate: int) -> dict:
+    """Each busy stage's share of the busy samples and its thread-seconds (samples over the
+    rate: with several threads they add up to more than the wall time); waiting apart."""
+    busy = {stage: n for stage, n in counts.items() if stage != IDLE}
+    total = sum(busy.values()) or 1
+    return {
+        "busy_thread_seconds": round(total / rate, 2),
+        "idle_share": round(counts.get(IDLE, 0) / (sum(counts.values()) or 1), 4),
+        "stages": [
+            {"stage": stage, "share": round(n / total, 4), "seconds": round(n / rate, 2)}
+            for stage, n in sorted(busy.items(), key=lambda item: -item[1])
+        ],
+    }
 
 
 def py_spy() -> str:
@@ -156,7 +180,7 @@ def profile_core(
         "transactions_per_second": round(run["transactions"] / run["seconds"]),
         "alerts": run["alerts"],
         "samples": sum(counts.values()),
-        "stages": table(counts, run["seconds"]),
+        **table(counts, rate),
     }
 
 
@@ -189,7 +213,7 @@ def profile_worker(workload: Workload, transactions: int, work: Path) -> dict:
         "transactions_per_second": result["transactions_per_second"],
         "alerts": result["alerts"],
         "samples": sum(counts.values()),
-        "stages": table(counts, result["seconds"]),
+        **table(counts, RATE),
     }
 
 
@@ -201,12 +225,16 @@ def markdown(report: dict, workload: Workload) -> str:
         f"{workload.name} --transactions {report['transactions']}` on {when}: "
         f"{report['transactions']:,} transactions of {workload.customers:,} customers, "
         f"{report['transactions_per_second']:,} tx/s over {report['seconds']} s, "
-        f"{report['alerts']:,} alerts, {report['samples']:,} samples."
+        f"{report['alerts']:,} alerts, {report['samples']:,} samples "
+        f"({100 * report['idle_share']:.0f} % of them threads waiting for work, not counted "
+        f"below; {report['busy_thread_seconds']} busy thread-seconds)."
     )
     rows = [
         f"| {s['stage']} | {100 * s['share']:.1f} % | {s['seconds']} |" for s in report["stages"]
     ]
-    return "\n".join([head, "", "| stage | share | seconds |", "|---|---:|---:|", *rows])
+    return "\n".join(
+        [head, "", "| stage | share of busy samples | thread-seconds |", "|---|---:|---:|", *rows]
+    )
 
 
 def write(report: dict, workload: Workload) -> None:

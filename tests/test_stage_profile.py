@@ -24,6 +24,7 @@ def test_the_innermost_frame_that_names_a_stage_decides(tmp_path):
                 f"<module> (x.py:1);_timed_batches (s.py:2);{process} 2",
                 "<module> (x.py:1);warm_up (engine/core/detector.py:80) 50",  # outside: dropped
                 "<module> (x.py:1);_timed_batches (s.py:2);mystery (m.py:3) 1",
+                "<module> (x.py:1);_timed_batches (s.py:2);select (selectors.py:4) 4",
             ]
         )
     )
@@ -33,10 +34,13 @@ def test_the_innermost_frame_that_names_a_stage_decides(tmp_path):
         "decode: JSON parse": 3,
         "detector: other": 2,
         "other": 1,
+        "waiting (idle)": 4,
     }
-    rows = stage_profile.table(counts, seconds=13.0)
+    budget = stage_profile.table(counts, rate=10)
+    rows = budget["stages"]
     assert [r["stage"] for r in rows][0] == "kernel columns: reference lists"
-    assert abs(sum(r["share"] for r in rows) - 1) < 1e-3 and rows[0]["seconds"] == 7.0
+    assert abs(sum(r["share"] for r in rows) - 1) < 1e-3 and rows[0]["seconds"] == 0.7
+    assert budget["idle_share"] == round(4 / 17, 4) and budget["busy_thread_seconds"] == 1.3
 
 
 def test_a_profiled_run_gives_a_budget_over_the_engines_stages(tmp_path):

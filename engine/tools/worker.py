@@ -22,5 +22,18 @@ def run_worker(settings: Settings) -> None:
     # missing topic may auto-create it with the broker's default count, breaking co-partitioning.
     asyncio.run(ensure_topics(settings))
     app, _ = create_app(settings, extensions=[install_analyst_view])
+    faust_worker(app, settings).execute_from_commandline()
+
+
+def faust_worker(app: faust.App, settings: Settings) -> faust.Worker:
+    """Faust's worker at the configured log level, without its terminal spinner.
+
+    The spinner turns one character per log record, so Faust sets the root logger to DEBUG
+    while it exists: every debug call in aiokafka and Faust (two per message sent) then
+    builds a record that the handlers drop, measured at 4 % of a worker's busy time
+    (``benchmarks.stage_profile --target worker``), and a record that holds message keys
+    and values reaches every handler. Without the spinner the root logger keeps the level.
+    """
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
-    worker.execute_from_commandline()
+    worker.spinner = None
+    return worker
