@@ -161,6 +161,30 @@ class Metrics:
         self.checkpoint_bytes = Gauge(
             "protect_checkpoint_bytes", "Bytes of the last checkpoint written", registry=r
         )
+        # Delivery of the firehose's own records (engine/stream/outbox.py); kind: alert,
+        # dead_letter, identifier, party_signal.
+        self.send_retries = Counter(
+            "protect_send_retries",
+            "Records sent again after the broker failed to acknowledge them (retriable errors)",
+            registry=r,
+        )
+        self.unconfirmed_records = Gauge(
+            "protect_unconfirmed_records",
+            "Records waiting to be acknowledged after a failed send (0 when the broker keeps up)",
+            registry=r,
+        )
+        self.outputs_refused = Counter(
+            "protect_outputs_refused",
+            "Records the broker refused for good (too large...); a smaller replacement was tried",
+            ["kind"],
+            registry=r,
+        )
+        self.outputs_lost = Counter(
+            "protect_outputs_lost",
+            "Records that could not be delivered at all, even as a replacement (logged)",
+            ["kind"],
+            registry=r,
+        )
         self.last_checkpoint = Gauge(
             "protect_last_checkpoint_timestamp_seconds",
             "Unix time of the last completed checkpoint",

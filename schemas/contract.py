@@ -181,6 +181,9 @@ class Alert(msgspec.Struct, kw_only=True):
     trigger_txn_id: str
     trigger: str
     transactions: list[Transaction] = []  # the evidence transactions in full, oldest first
+    # Evidence rows left out of ``transactions`` because the alert with them was larger than
+    # the broker accepts (their ids stay in indicators[].evidence_txn_ids). 0 normally.
+    transactions_omitted: int = 0
 
 
 class DeadLetter(msgspec.Struct, kw_only=True):

@@ -16,6 +16,7 @@ import engine.stream.firehose
 from engine.config import Settings
 from engine.core.detector import BatchResult
 from engine.metrics import BATCH_BUCKETS, DEAD_LETTER_REASON_CLASSES, LATENCY_BUCKETS, Metrics
+from engine.stream.outbox import Outbox
 from indicators.profile_rules import PROFILE_RULES
 from indicators.registry import REGISTRY
 from schemas.contract import ROLE_HYPOTHESES
@@ -164,6 +165,7 @@ def test_published_alerts_count_once_per_family(monkeypatch):
     metrics = Metrics()
     firehose = engine.stream.firehose.Firehose(Settings(), metrics, detector=SimpleNamespace())
     firehose.producer = _Producer()
+    firehose.outbox = Outbox(firehose.producer, metrics)
     indicators = [
         SimpleNamespace(id=i, family=f)
         for i, f in (("PP-12", "CASHGEO"), ("PP-13", "CASHGEO"), ("PP-01", "ADV"))

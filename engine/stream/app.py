@@ -119,8 +119,13 @@ def create_app(
     @app.page("/health")
     async def health_view(web, request):
         ok = firehose.started
+        outbox = firehose.outbox
+        # Degraded, not failing: the worker is alive and resumes by itself once the broker
+        # acknowledges again (a liveness probe must not restart it for the broker's outage).
+        waiting = outbox.waiting_since if outbox is not None else None
+        status = "starting" if not ok else "degraded" if waiting is not None else "ok"
         body = {
-            "status": "ok" if ok else "starting",
+            "status": status,
             "version": __version__,
             "config_hash": firehose.detector.config_hash,
             "partitions": sorted(firehose.states),
@@ -128,6 +133,9 @@ def create_app(
             if firehose.last_batch_at
             else None,
         }
+        if waiting is not None and outbox is not None:
+            body["unacknowledged_records"] = len(outbox)
+            body["waiting_for_broker_s"] = round(time.monotonic() - waiting, 1)
         return web.bytes(
             json.dumps(body).encode(), content_type="application/json", status=200 if ok else 503
         )

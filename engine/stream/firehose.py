@@ -3,7 +3,9 @@
 One :class:`PartitionState` per assigned input partition. Every ``checkpoint_interval_s``
 (and when partitions are revoked or the worker stops) the firehose
 
-1. flushes the producer, so every alert and dead letter for consumed input is on Kafka;
+1. waits until the broker has acknowledged every alert, dead letter, observation and signal
+   sent for the consumed input (:class:`engine.stream.outbox.Outbox`: retriable failures are
+   sent again, a record refused for good is replaced by a smaller one or counted as lost);
 2. writes each partition's state together with the offsets it reflects (one file);
 3. commits those offsets to the consumer group, for operators and lag tools.
 
@@ -19,6 +21,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,6 +42,7 @@ from engine.errors import CheckpointError
 from engine.metrics import Metrics
 from engine.stream.feeds import WholeTopicFeed, apply_reference_messages
 from engine.stream.kafka import ensure_topics, make_consumer, make_producer
+from engine.stream.outbox import Outbox
 from indicators.columns import DAY
 from schemas import Alert, DeadLetter
 
@@ -49,6 +53,7 @@ _ALERT_ENCODER = msgspec.json.Encoder()
 BOOTSTRAP_MAX_POLLS = (
     25  # quiet polls after which profiles count as loaded even without a watermark
 )
+STOP_CONFIRM_S = 15.0  # how long a stopping worker waits for the broker to acknowledge
 
 
 class Firehose:
@@ -75,6 +80,7 @@ class Firehose:
         self.lock = asyncio.Lock()
         self.consumer = None
         self.producer = None
+        self.outbox: Outbox | None = None
         self.started = False
         self.last_batch_at = 0.0
         self.last_checkpoint_at = time.monotonic()
@@ -91,6 +97,7 @@ class Firehose:
         await ensure_topics(self.settings)
         self.producer = make_producer(self.settings)
         await self.producer.start()
+        self.outbox = Outbox(self.producer, self.metrics)
         self.consumer = make_consumer(self.settings)
         self.consumer.subscribe(self.input_topics, listener=_Listener(self))
         await self.consumer.start()
@@ -129,7 +136,19 @@ class Firehose:
         if not self.started:
             return
         async with self.lock:
-            await self.checkpoint(list(self.states))
+            assert self.outbox is not None
+            try:
+                await asyncio.wait_for(self.outbox.confirm(), STOP_CONFIRM_S)
+            except TimeoutError:
+                # Not checkpointed: the input since the last checkpoint is read again on
+                # restart and reproduces the same records (same alert ids).
+                log.error(
+                    "stopping with %d records the broker has not acknowledged; the state is "
+                    "not checkpointed, so the input behind them is replayed on restart",
+                    len(self.outbox),
+                )
+            else:
+                await self.checkpoint(list(self.states))
         await self.consumer.stop()  # leaves the group, so a restarted worker is assigned at once
         await self.reference_feed.stop()
         if self.party_feed is not None:
@@ -321,18 +340,29 @@ class Firehose:
         return dead
 
     async def _publish(self, result: BatchResult) -> None:
-        s = self.settings
+        s, outbox = self.settings, self.outbox
+        assert outbox is not None, "the firehose is not started"
         for letter in result.dead:
             key = (
                 letter.key.encode()
                 if letter.key is not None and letter.key_encoding == "utf-8"
                 else None
             )
-            await self.producer.send(s.dead_letter_topic, encode_dead_letter(letter), key=key)
+            await outbox.send(
+                "dead_letter",
+                s.dead_letter_topic,
+                encode_dead_letter(letter),
+                key,
+                fallback=partial(_dead_letter_without_value, letter),
+            )
             self.metrics.dead_letters.labels(letter.reason_class).inc()
         for alert in result.alerts:
-            await self.producer.send(
-                s.alerts_topic, encode_alert(alert), key=alert.customer_id.encode()
+            await outbox.send(
+                "alert",
+                s.alerts_topic,
+                encode_alert(alert),
+                alert.customer_id.encode(),
+                fallback=partial(_alert_without_rows, alert),
             )
             self.metrics.alerts.labels(alert.role_hypothesis).inc()
             for indicator in alert.indicators:
@@ -341,10 +371,10 @@ class Firehose:
                 self.metrics.alert_families.labels(family).inc()
         if s.cross_customer:
             for key, value in result.observations:
-                await self.producer.send(s.identifiers_topic, value, key=key)
+                await outbox.send("identifier", s.identifiers_topic, value, key)
             for signal in result.party_signals:
                 key, value = encode_signal(signal)
-                await self.producer.send(s.party_signals_topic, value, key=key)
+                await outbox.send("party_signal", s.party_signals_topic, value, key)
         for lag in result.event_lag_s:
             self.metrics.alert_event_lag.observe(max(lag, 0.0))
         now_ms = time.time() * 1000
@@ -357,9 +387,15 @@ class Firehose:
                 self.metrics.indicator_fires.labels(indicator_id).inc(count)
 
     def _observe_lag(self) -> None:
+        # The group may have moved partitions while the batch was handled (the revocation
+        # waits for the lock this batch holds): ask only about what is still assigned.
+        assigned = self.consumer.assignment()
         for p, state in self.states.items():
             for topic in self.input_topics:
-                highwater = self.consumer.highwater(TopicPartition(topic, p))
+                tp = TopicPartition(topic, p)
+                if tp not in assigned:
+                    continue
+                highwater = self.consumer.highwater(tp)
                 if highwater is not None:
                     lag = max(highwater - state.offsets.get(topic, 0), 0)
                     self.metrics.consumer_lag.labels(topic, str(p)).set(lag)
@@ -374,7 +410,8 @@ class Firehose:
     async def checkpoint(self, partitions: list[int]) -> None:
         """Flush output, save state + offsets, then commit the same offsets to the group."""
         started = time.perf_counter()
-        await self.producer.flush()
+        assert self.outbox is not None, "the firehose is not started"
+        await self.outbox.confirm()  # never checkpoint input ahead of its output
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         written = 0
         for p in partitions:
@@ -423,13 +460,17 @@ class Firehose:
                 p,
                 len(self.states[p].customer_ids),
             )
+        assigned = self.consumer.assignment()
         for p in sorted(partitions & self.states.keys()):
             state = self.states[p]
             for topic in self.input_topics:
+                tp = TopicPartition(topic, p)
+                if tp not in assigned:  # moved again by a newer rebalance: its turn comes then
+                    continue
                 # Without a checkpoint, start at 0 (out of range falls back to "earliest"):
                 # state must be rebuilt from the whole retained topic. seek() rather than
                 # seek_to_beginning(), which re-delivered records already fetched here.
-                self.consumer.seek(TopicPartition(topic, p), state.offsets.get(topic, 0))
+                self.consumer.seek(tp, state.offsets.get(topic, 0))
         self.metrics.partitions.set(len(self.states))
 
     def _resume_caught_up(self, records) -> None:
@@ -520,3 +561,21 @@ def _batch_set_aside(exc: Exception) -> str:
 
 def encode_alert(alert: Alert) -> bytes:
     return _ALERT_ENCODER.encode(alert)
+
+
+def _alert_without_rows(alert: Alert) -> bytes:
+    """An alert too large for the broker, without its embedded evidence rows: the ids stay
+    in ``indicators[].evidence_txn_ids`` and ``transactions_omitted`` says how many rows
+    were left out (the rows are on the input topic)."""
+    count = len(alert.transactions)
+    return encode_alert(msgspec.structs.replace(alert, transactions=[], transactions_omitted=count))
+
+
+def _dead_letter_without_value(letter: DeadLetter) -> bytes:
+    """A dead letter too large for the broker, without the original value (it stays on the
+    source topic at the letter's partition and offset)."""
+    size = len(letter.value or "")
+    note = f" [the original value ({size:,} characters) is left out: too large to forward]"
+    return encode_dead_letter(
+        msgspec.structs.replace(letter, value=None, reason=letter.reason + note)
+    )
