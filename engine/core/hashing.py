@@ -49,18 +49,13 @@ def _hash_spans(data: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
         out[i] = v if v != 0 else np.int64(1)
 
 
-_ONE_SPAN = np.zeros(2, dtype=np.int64)
-
-
 def stable_hash(text: str) -> int:
     """Signed 64-bit hash of ``text``'s UTF-8 bytes; 0 only for the empty string."""
     value = _MEMO.get(text)
     if value is None:
         data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-        spans = _ONE_SPAN.copy()
-        spans[1] = data.size
         out = np.empty(1, dtype=np.int64)
-        _hash_spans(data, spans, out)
+        _hash_spans(data, np.array([0, data.size], dtype=np.int64), out)
         value = int(out[0])
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
